@@ -1,0 +1,72 @@
+//! Identifiers and credentials: ObjectId-style ids, tokens and their digests.
+
+use sha2::{Digest, Sha256};
+
+/// Random bytes from the operating system.
+fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut buf = [0u8; N];
+    // The OS random source failing is unrecoverable; fall back to uuid's generator rather
+    // than panicking.
+    if getrandom::fill(&mut buf).is_err() {
+        for chunk in buf.chunks_mut(16) {
+            let u = uuid::Uuid::new_v4();
+            chunk.copy_from_slice(&u.as_bytes()[..chunk.len()]);
+        }
+    }
+    buf
+}
+
+/// A 24-hex id shaped like a MongoDB ObjectId: 4 bytes of seconds, then 8 random bytes, so
+/// ids sort roughly by creation time.
+pub fn object_id() -> String {
+    let secs = (crate::core::clock::now_ms() / 1000) as u32;
+    let mut bytes = [0u8; 12];
+    bytes[..4].copy_from_slice(&secs.to_be_bytes());
+    bytes[4..].copy_from_slice(&random_bytes::<8>());
+    hex::encode(bytes)
+}
+
+/// A new MoChat credential: `claw_` + 48 hex characters.
+pub fn claw_token() -> String {
+    format!("claw_{}", hex::encode(random_bytes::<24>()))
+}
+
+/// A short random code for invites.
+pub fn invite_code() -> String {
+    hex::encode(random_bytes::<6>())
+}
+
+/// The SHA-256 digest of a credential, as stored.
+pub fn digest(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn object_ids_are_24_hex_and_distinct() {
+        let a = object_id();
+        let b = object_id();
+        assert_eq!(a.len(), 24);
+        assert!(a.chars().all(|c| c.is_ascii_hexdigit()));
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn claw_tokens_have_the_documented_shape() {
+        let t = claw_token();
+        assert!(t.starts_with("claw_"));
+        assert_eq!(t.len(), 5 + 48);
+        assert!(t[5..].chars().all(|c| c.is_ascii_hexdigit()));
+    }
+
+    #[test]
+    fn digest_is_sha256_hex() {
+        assert_eq!(
+            digest("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+}

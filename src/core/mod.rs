@@ -1,0 +1,200 @@
+//! The shared domain: identity and tokens, conversations (sessions, groups, panels), messages
+//! and mentions, live events. Returns domain types; knows no wire's field names.
+
+pub mod clock;
+mod error;
+pub mod events;
+mod groups;
+mod identity;
+pub mod ids;
+pub mod limits;
+pub mod mentions;
+mod messages;
+pub mod model;
+mod sessions;
+mod watch;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use error::{Error, Result};
+pub use events::Event;
+pub use groups::Invite;
+pub use groups::{GroupView, NewPanel, PanelChanges};
+pub use identity::{NewAgent, Registered};
+pub use messages::{NewMessage, Page};
+pub use sessions::{NewSession, ParticipantRef};
+pub use watch::Watched;
+
+use crate::hub::Hub;
+use crate::store::{Conn, Store};
+use limits::RateLimiter;
+
+/// Size limits on what clients send; each error names its limit.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Longest message content, in characters.
+    pub max_message_chars: usize,
+    /// Most participants in one session.
+    pub max_participants: usize,
+    /// Most ids in one request (users/resolve, participant changes).
+    pub max_ids_per_request: usize,
+    /// Longest name (display name, session or panel name), in characters.
+    pub max_name_chars: usize,
+    /// Largest metadata document, in bytes of JSON.
+    pub max_metadata_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_message_chars: 10_000,
+            max_participants: 100,
+            max_ids_per_request: 100,
+            max_name_chars: 100,
+            max_metadata_bytes: 16 * 1024,
+        }
+    }
+}
+
+/// What the core needs to know from the settings.
+#[derive(Debug, Clone)]
+pub struct CoreSettings {
+    pub limits: Limits,
+    /// REST requests per agent per minute (0 = off).
+    pub rest_per_min: u32,
+    /// Registrations per client address per hour (0 = off).
+    pub register_per_hour: u32,
+    /// The longest a long-poll waits.
+    pub max_watch: Duration,
+}
+
+impl Default for CoreSettings {
+    fn default() -> Self {
+        CoreSettings {
+            limits: Limits::default(),
+            rest_per_min: 120,
+            register_per_hour: 30,
+            max_watch: Duration::from_secs(25),
+        }
+    }
+}
+
+/// The default workspace every agent joins.
+pub const DEFAULT_WORKSPACE: &str = "agentgate";
+/// The default group of the default workspace.
+pub const DEFAULT_GROUP: &str = "6167656e7467617465000001";
+
+/// The domain service shared by every wire.
+pub struct Core {
+    store: Store,
+    hub: Arc<Hub<Event>>,
+    settings: CoreSettings,
+    rest_limiter: RateLimiter,
+    register_limiter: RateLimiter,
+}
+
+impl Core {
+    /// Builds the core on an opened store.
+    pub fn new(store: Store, settings: CoreSettings) -> Core {
+        Core {
+            rest_limiter: RateLimiter::new(settings.rest_per_min, Duration::from_secs(60)),
+            register_limiter: RateLimiter::new(
+                settings.register_per_hour,
+                Duration::from_secs(3600),
+            ),
+            store,
+            hub: Arc::new(Hub::default()),
+            settings,
+        }
+    }
+
+    /// The live-delivery hub.
+    pub fn hub(&self) -> &Arc<Hub<Event>> {
+        &self.hub
+    }
+
+    /// The size limits in force.
+    pub fn limits(&self) -> &Limits {
+        &self.settings.limits
+    }
+
+    /// Counts one REST request of an agent against its rate limit.
+    pub fn check_rest_rate(&self, user_id: &str) -> Result<()> {
+        self.rest_limiter
+            .check(user_id)
+            .map_err(|wait| Error::RateLimited {
+                retry_after_secs: wait,
+                message: format!(
+                    "rate limit exceeded: {} requests per minute per agent; retry in {wait} s",
+                    self.settings.rest_per_min
+                ),
+            })
+    }
+
+    /// Runs `f` in the next group commit; publishes its events after COMMIT, in commit order.
+    async fn commit<R, F>(&self, f: F) -> Result<R>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut Conn) -> Result<(R, Vec<Event>)> + Send + 'static,
+    {
+        let hub = self.hub.clone();
+        let (value, _) = self
+            .store
+            .write(f, move |(_, events): &(R, Vec<Event>)| {
+                for e in events {
+                    hub.publish(&e.topics(), Arc::new(e.clone()));
+                }
+            })
+            .await?;
+        Ok(value)
+    }
+
+    /// Runs a read off the async workers.
+    async fn read<R, F>(&self, f: F) -> Result<R>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut Conn) -> Result<R> + Send + 'static,
+    {
+        self.store.read(f).await
+    }
+}
+
+/// Checks a JSON document against the metadata size limit.
+fn check_metadata(
+    field: &str,
+    value: &Option<serde_json::Value>,
+    limits: &Limits,
+) -> Result<Option<String>> {
+    match value {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(v) => {
+            let text = v.to_string();
+            if text.len() > limits.max_metadata_bytes {
+                return Err(Error::TooLarge(format!(
+                    "{field} exceeds the {}-byte limit",
+                    limits.max_metadata_bytes
+                )));
+            }
+            Ok(Some(text))
+        }
+    }
+}
+
+/// Checks an optional name against the name length limit.
+fn check_name(field: &str, name: &str, limits: &Limits) -> Result<String> {
+    let trimmed = name.trim();
+    if trimmed.is_empty() {
+        return Err(Error::invalid(field, format!("{field} must not be empty")));
+    }
+    if trimmed.chars().count() > limits.max_name_chars {
+        return Err(Error::invalid(
+            field,
+            format!(
+                "{field} exceeds the {}-character limit",
+                limits.max_name_chars
+            ),
+        ));
+    }
+    Ok(trimmed.to_string())
+}

@@ -1,0 +1,254 @@
+//! Domain types: what the core hands to the wires. No wire field names here.
+
+use serde_json::Value;
+
+use crate::store::models::{ConversationRow, GroupRow, MessageRow, PanelRow, UserRow};
+
+/// Whether a user is an agent or a human.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserKind {
+    Agent,
+    Human,
+}
+
+impl UserKind {
+    /// The stored and shown name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserKind::Agent => "agent",
+            UserKind::Human => "human",
+        }
+    }
+}
+
+/// An agent or a human.
+#[derive(Debug, Clone, PartialEq)]
+pub struct User {
+    pub id: String,
+    pub kind: UserKind,
+    pub username: Option<String>,
+    pub display_name: String,
+    pub email: Option<String>,
+    pub avatar: Option<String>,
+    pub metadata: Option<Value>,
+    pub owner_id: Option<String>,
+    pub created_at: i64,
+}
+
+impl User {
+    /// Whether this user is an agent.
+    pub fn is_agent(&self) -> bool {
+        self.kind == UserKind::Agent
+    }
+}
+
+impl From<UserRow> for User {
+    fn from(r: UserRow) -> Self {
+        User {
+            kind: if r.kind == "agent" {
+                UserKind::Agent
+            } else {
+                UserKind::Human
+            },
+            metadata: parse_json(r.metadata.as_deref()),
+            id: r.id,
+            username: r.username,
+            display_name: r.display_name,
+            email: r.email,
+            avatar: r.avatar,
+            owner_id: r.owner_user_id,
+            created_at: r.created_at,
+        }
+    }
+}
+
+/// What kind of conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConversationKind {
+    /// A private conversation of exactly two users, reused between them.
+    Dm,
+    /// A private conversation of any number of users.
+    Group,
+    /// A channel of a group.
+    Panel,
+}
+
+impl ConversationKind {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConversationKind::Dm => "dm",
+            ConversationKind::Group => "group",
+            ConversationKind::Panel => "panel",
+        }
+    }
+
+    fn parse(s: &str) -> ConversationKind {
+        match s {
+            "dm" => ConversationKind::Dm,
+            "panel" => ConversationKind::Panel,
+            _ => ConversationKind::Group,
+        }
+    }
+}
+
+/// A session (dm or group) or the conversation behind a panel.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Conversation {
+    pub id: String,
+    pub kind: ConversationKind,
+    pub name: Option<String>,
+    pub workspace_id: String,
+    pub group_id: Option<String>,
+    pub visibility: String,
+    pub status: String,
+    pub metadata: Option<Value>,
+    pub last_seq: i64,
+    pub created_by: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    /// Participant ids (for private panels: the members), in joining order.
+    pub participants: Vec<String>,
+}
+
+impl Conversation {
+    /// Builds the domain value from its row and participant ids.
+    pub fn from_row(r: ConversationRow, participants: Vec<String>) -> Self {
+        Conversation {
+            kind: ConversationKind::parse(&r.kind),
+            metadata: parse_json(r.metadata.as_deref()),
+            id: r.id,
+            name: r.name,
+            workspace_id: r.workspace_id,
+            group_id: r.group_id,
+            visibility: r.visibility,
+            status: r.status,
+            last_seq: r.last_seq,
+            created_by: r.created_by,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            participants,
+        }
+    }
+
+    /// Whether new messages are refused.
+    pub fn is_closed(&self) -> bool {
+        self.status == "closed"
+    }
+}
+
+/// Panel type 0: a text channel, the only kind messages are posted to.
+pub const PANEL_TEXT: i32 = 0;
+
+/// A panel: its conversation plus panel attributes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Panel {
+    pub conversation: Conversation,
+    pub panel_type: i32,
+    pub is_public: bool,
+    pub description: Option<String>,
+    pub parent_id: Option<String>,
+    pub provider: Option<String>,
+    pub plugin_panel_name: Option<String>,
+    pub meta: Option<Value>,
+}
+
+impl Panel {
+    /// Builds the domain value from its rows and member ids.
+    pub fn from_rows(c: ConversationRow, p: PanelRow, members: Vec<String>) -> Self {
+        Panel {
+            conversation: Conversation::from_row(c, members),
+            panel_type: p.panel_type,
+            is_public: p.is_public,
+            description: p.description,
+            parent_id: p.parent_id,
+            provider: p.provider,
+            plugin_panel_name: p.plugin_panel_name,
+            meta: parse_json(p.meta.as_deref()),
+        }
+    }
+
+    /// The panel id (the id of its conversation).
+    pub fn id(&self) -> &str {
+        &self.conversation.id
+    }
+
+    /// The group the panel belongs to.
+    pub fn group_id(&self) -> &str {
+        self.conversation.group_id.as_deref().unwrap_or_default()
+    }
+}
+
+/// A group of a workspace, with the workspace's name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Group {
+    pub id: String,
+    pub name: String,
+    pub workspace_id: String,
+    pub workspace_name: String,
+}
+
+impl Group {
+    /// Builds the domain value from its row and its workspace's name.
+    pub fn from_row(r: GroupRow, workspace_name: String) -> Self {
+        Group {
+            id: r.id,
+            name: r.name,
+            workspace_id: r.workspace_id,
+            workspace_name,
+        }
+    }
+}
+
+/// A message, with its author resolved.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Message {
+    pub id: String,
+    pub conversation_id: String,
+    pub conversation_kind: ConversationKind,
+    /// The group of a panel message.
+    pub group_id: Option<String>,
+    pub seq: i64,
+    pub author: User,
+    pub content: String,
+    pub kind: String,
+    pub reply_to: Option<String>,
+    pub metadata: Option<Value>,
+    /// Ids of the users mentioned.
+    pub mention_ids: Vec<String>,
+    /// The usernames written in `@name` mentions that resolved to users.
+    pub mention_names: Vec<String>,
+    pub mention_all: bool,
+    pub created_at: i64,
+}
+
+impl Message {
+    /// Builds the domain value from its row, its conversation and its author.
+    pub fn from_row(r: MessageRow, conversation: &Conversation, author: User) -> Self {
+        Message {
+            conversation_kind: conversation.kind,
+            group_id: conversation.group_id.clone(),
+            metadata: parse_json(r.metadata.as_deref()),
+            mention_ids: parse_list(&r.mention_ids),
+            mention_names: parse_list(&r.mention_names),
+            id: r.id,
+            conversation_id: r.conversation_id,
+            seq: r.seq,
+            author,
+            content: r.content,
+            kind: r.kind,
+            reply_to: r.reply_to,
+            mention_all: r.mention_all,
+            created_at: r.created_at,
+        }
+    }
+}
+
+/// Parses a stored JSON document; a corrupt one reads as absent rather than failing a read.
+pub fn parse_json(s: Option<&str>) -> Option<Value> {
+    s.and_then(|s| serde_json::from_str(s).ok())
+}
+
+fn parse_list(s: &str) -> Vec<String> {
+    serde_json::from_str(s).unwrap_or_default()
+}

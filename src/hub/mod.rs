@@ -1,0 +1,233 @@
+//! Live delivery: which listener listens to what, fan-out of published events, and presence
+//! counts. In-process today; the same interface could be backed by a broker.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use tokio::sync::mpsc;
+
+/// What a listener can subscribe to.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Topic {
+    /// One conversation (session or panel).
+    Conversation(String),
+    /// Everything addressed to one user (their sessions, their credentials).
+    User(String),
+    /// Every panel of one group.
+    Group(String),
+}
+
+/// Why a listener stopped receiving.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dropped {
+    /// Its bounded queue was full: it did not keep up.
+    SlowConsumer,
+}
+
+struct Listener<E> {
+    queue: mpsc::Sender<Arc<E>>,
+    topics: HashSet<Topic>,
+    user: Option<String>,
+}
+
+struct State<E> {
+    listeners: HashMap<u64, Listener<E>>,
+    by_topic: HashMap<Topic, HashSet<u64>>,
+    online: HashMap<String, usize>,
+    dropped: HashMap<u64, Dropped>,
+}
+
+/// The hub: shared by every worker.
+pub struct Hub<E> {
+    state: Mutex<State<E>>,
+    next_id: AtomicU64,
+}
+
+impl<E> Default for Hub<E> {
+    fn default() -> Self {
+        Hub {
+            state: Mutex::new(State {
+                listeners: HashMap::new(),
+                by_topic: HashMap::new(),
+                online: HashMap::new(),
+                dropped: HashMap::new(),
+            }),
+            next_id: AtomicU64::new(1),
+        }
+    }
+}
+
+/// A registered listener; dropping it unsubscribes everything.
+pub struct Registration<E> {
+    id: u64,
+    hub: Arc<Hub<E>>,
+}
+
+impl<E> Hub<E> {
+    fn lock(&self) -> MutexGuard<'_, State<E>> {
+        // A panic while holding the lock cannot leave the maps half-updated in a harmful way,
+        // so a poisoned lock is still usable.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Registers a listener with a bounded queue. `user` counts it as that user's presence.
+    pub fn register(
+        self: &Arc<Self>,
+        capacity: usize,
+        user: Option<String>,
+    ) -> (Registration<E>, mpsc::Receiver<Arc<E>>) {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let (queue, rx) = mpsc::channel(capacity.max(1));
+        let mut st = self.lock();
+        if let Some(u) = &user {
+            *st.online.entry(u.clone()).or_default() += 1;
+        }
+        st.listeners.insert(
+            id,
+            Listener {
+                queue,
+                topics: HashSet::new(),
+                user,
+            },
+        );
+        (
+            Registration {
+                id,
+                hub: self.clone(),
+            },
+            rx,
+        )
+    }
+
+    /// Publishes an event to every listener of any of `topics`, once per listener.
+    /// Never waits: a listener whose queue is full is dropped as a slow consumer.
+    pub fn publish(&self, topics: &[Topic], event: Arc<E>) {
+        let mut st = self.lock();
+        let mut targets: HashSet<u64> = HashSet::new();
+        for t in topics {
+            if let Some(ids) = st.by_topic.get(t) {
+                targets.extend(ids.iter().copied());
+            }
+        }
+        let mut slow = Vec::new();
+        for id in targets {
+            if let Some(l) = st.listeners.get(&id) {
+                if let Err(mpsc::error::TrySendError::Full(_)) = l.queue.try_send(event.clone()) {
+                    slow.push(id);
+                }
+            }
+        }
+        for id in slow {
+            Self::remove(&mut st, id);
+            st.dropped.insert(id, Dropped::SlowConsumer);
+        }
+    }
+
+    /// Number of distinct users with at least one live listener.
+    pub fn online_users(&self) -> usize {
+        self.lock().online.len()
+    }
+
+    /// Whether a user has a live listener.
+    pub fn is_online(&self, user: &str) -> bool {
+        self.lock().online.contains_key(user)
+    }
+
+    fn remove(st: &mut State<E>, id: u64) {
+        if let Some(l) = st.listeners.remove(&id) {
+            for t in l.topics {
+                if let Some(set) = st.by_topic.get_mut(&t) {
+                    set.remove(&id);
+                    if set.is_empty() {
+                        st.by_topic.remove(&t);
+                    }
+                }
+            }
+            if let Some(u) = l.user {
+                if let Some(n) = st.online.get_mut(&u) {
+                    *n -= 1;
+                    if *n == 0 {
+                        st.online.remove(&u);
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl<E> Registration<E> {
+    /// Adds a topic to this listener.
+    pub fn subscribe(&self, topic: Topic) {
+        let mut st = self.hub.lock();
+        if let Some(l) = st.listeners.get_mut(&self.id) {
+            if l.topics.insert(topic.clone()) {
+                st.by_topic.entry(topic).or_default().insert(self.id);
+            }
+        }
+    }
+
+    /// Removes a topic from this listener.
+    pub fn unsubscribe(&self, topic: &Topic) {
+        let mut st = self.hub.lock();
+        if let Some(l) = st.listeners.get_mut(&self.id) {
+            if l.topics.remove(topic) {
+                if let Some(set) = st.by_topic.get_mut(topic) {
+                    set.remove(&self.id);
+                    if set.is_empty() {
+                        st.by_topic.remove(topic);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Why this listener was dropped by the hub, if it was.
+    pub fn dropped(&self) -> Option<Dropped> {
+        self.hub.lock().dropped.get(&self.id).copied()
+    }
+}
+
+impl<E> Drop for Registration<E> {
+    fn drop(&mut self) {
+        let mut st = self.hub.lock();
+        Hub::remove(&mut st, self.id);
+        st.dropped.remove(&self.id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn delivers_once_per_listener_and_only_to_subscribers() {
+        let hub: Arc<Hub<u32>> = Arc::new(Hub::default());
+        let (a, mut rx_a) = hub.register(8, Some("u1".into()));
+        let (_b, mut rx_b) = hub.register(8, None);
+        a.subscribe(Topic::Conversation("c1".into()));
+        a.subscribe(Topic::User("u1".into()));
+        hub.publish(
+            &[Topic::Conversation("c1".into()), Topic::User("u1".into())],
+            Arc::new(7),
+        );
+        assert_eq!(*rx_a.recv().await.unwrap(), 7);
+        assert!(rx_a.try_recv().is_err(), "one copy per listener");
+        assert!(rx_b.try_recv().is_err(), "not subscribed");
+        assert_eq!(hub.online_users(), 1);
+        drop(a);
+        assert_eq!(hub.online_users(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_drops_the_listener_as_slow() {
+        let hub: Arc<Hub<u32>> = Arc::new(Hub::default());
+        let (a, mut rx) = hub.register(1, None);
+        a.subscribe(Topic::Group("g".into()));
+        hub.publish(&[Topic::Group("g".into())], Arc::new(1));
+        hub.publish(&[Topic::Group("g".into())], Arc::new(2));
+        assert_eq!(a.dropped(), Some(Dropped::SlowConsumer));
+        assert_eq!(*rx.recv().await.unwrap(), 1);
+        assert!(rx.recv().await.is_none(), "queue closed after the drop");
+    }
+}

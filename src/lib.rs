@@ -1,0 +1,8 @@
+//! agentgate: a real-time gateway for AI agents. MoChat (claw REST and Socket.IO) and
+//! MoltCities wires over one durable domain core.
+
+pub mod core;
+pub mod hub;
+pub mod server;
+pub mod store;
+pub mod wire;

@@ -1,0 +1,76 @@
+//! The `agentgate` command: `serve` (the default) and `migrate`.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use agentgate::server::{self, Settings};
+
+#[derive(Parser)]
+#[command(
+    name = "agentgate",
+    version,
+    about = "A real-time gateway for AI agents"
+)]
+struct Cli {
+    /// Settings file (default: config/default.toml when present).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    /// SQLite database file.
+    #[arg(long, global = true)]
+    database: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve both wires (the default).
+    Serve {
+        /// Address to listen on, e.g. 127.0.0.1:3000 (port 0 picks a free port).
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Create the database if needed, apply pending migrations and exit.
+    Migrate,
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let mut settings = match Settings::load(cli.config.as_deref(), |k| std::env::var(k).ok()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("agentgate: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    if let Some(db) = cli.database {
+        settings.database = db;
+    }
+    env_logger::Builder::new()
+        .parse_filters(&settings.log)
+        .init();
+    let result = match cli.command {
+        Some(Command::Migrate) => server::build_state(settings).map(|_| {
+            println!("database migrated");
+        }),
+        Some(Command::Serve { listen }) => run(settings, listen),
+        None => run(settings, None),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("agentgate: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(mut settings: Settings, listen: Option<String>) -> Result<(), String> {
+    if let Some(l) = listen {
+        settings.listen = l;
+    }
+    actix_web::rt::System::new()
+        .block_on(server::serve(settings))
+        .map_err(|e| e.to_string())
+}

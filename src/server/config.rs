@@ -1,0 +1,165 @@
+//! Settings: defaults < config file < `AGENTGATE_*` environment < command-line flags.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// Every runtime setting. Each field can be set in the config file under its own name, or in
+/// the environment as `AGENTGATE_` + the name in upper case.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// Address to listen on.
+    pub listen: String,
+    /// SQLite database file (created and migrated at start-up).
+    pub database: PathBuf,
+    /// env_logger filter.
+    pub log: String,
+    /// Raw WebSocket idle timeout.
+    pub ws_idle_timeout_secs: u64,
+    /// How often idle raw WebSockets are checked.
+    pub ws_idle_check_secs: u64,
+    /// Engine.IO ping interval.
+    pub sio_ping_interval_ms: u64,
+    /// Engine.IO ping timeout.
+    pub sio_ping_timeout_ms: u64,
+    /// Seconds between two chat posts of one agent (0 = off).
+    pub chat_rate_limit_secs: u64,
+    /// REST requests per agent per minute (0 = off).
+    pub rate_limit_per_min: u32,
+    /// Registrations per client address per hour (0 = off).
+    pub register_rate_limit_per_hour: u32,
+    /// Largest request body in bytes.
+    pub max_body_bytes: usize,
+    /// Longest message content in characters.
+    pub max_message_chars: usize,
+    /// Most participants in one session.
+    pub max_participants: usize,
+    /// Most ids in one request.
+    pub max_ids_per_request: usize,
+    /// Read connections in the pool.
+    pub read_pool_size: u32,
+    /// HTTP worker threads (0 = one per core).
+    pub workers: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            listen: "127.0.0.1:3000".into(),
+            database: PathBuf::from("./data/agentgate.db"),
+            log: "info".into(),
+            ws_idle_timeout_secs: 300,
+            ws_idle_check_secs: 30,
+            sio_ping_interval_ms: 25_000,
+            sio_ping_timeout_ms: 20_000,
+            chat_rate_limit_secs: 10,
+            rate_limit_per_min: 120,
+            register_rate_limit_per_hour: 30,
+            max_body_bytes: 1024 * 1024,
+            max_message_chars: 10_000,
+            max_participants: 100,
+            max_ids_per_request: 100,
+            read_pool_size: 8,
+            workers: 0,
+        }
+    }
+}
+
+/// The file read when no `--config` is given, if it exists.
+pub const DEFAULT_CONFIG: &str = "config/default.toml";
+
+impl Settings {
+    /// Loads the settings: defaults, then `file` (or `config/default.toml` when present), then
+    /// the environment. Flags are applied by the caller.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Settings, String> {
+        let mut table = toml::Table::try_from(Settings::default()).map_err(|e| e.to_string())?;
+        let path = match file {
+            Some(p) => Some(p.to_path_buf()),
+            None => Some(PathBuf::from(DEFAULT_CONFIG)).filter(|p| p.exists()),
+        };
+        if let Some(p) = path {
+            let text = std::fs::read_to_string(&p)
+                .map_err(|e| format!("cannot read config {}: {e}", p.display()))?;
+            let from_file: toml::Table = text
+                .parse()
+                .map_err(|e| format!("config {}: {e}", p.display()))?;
+            for (k, v) in from_file {
+                if !table.contains_key(&k) {
+                    return Err(format!("config {}: unknown setting {k:?}", p.display()));
+                }
+                table.insert(k, v);
+            }
+        }
+        let keys: Vec<String> = table.keys().cloned().collect();
+        for key in keys {
+            let name = format!("AGENTGATE_{}", key.to_uppercase());
+            if let Some(raw) = env(&name) {
+                let value = match table.get(&key) {
+                    Some(toml::Value::Integer(_)) => raw
+                        .trim()
+                        .parse::<i64>()
+                        .map(toml::Value::Integer)
+                        .map_err(|_| format!("{name}: expected a whole number, got {raw:?}"))?,
+                    _ => toml::Value::String(raw),
+                };
+                table.insert(key, value);
+            }
+        }
+        let settings: Settings = table
+            .try_into()
+            .map_err(|e: toml::de::Error| format!("settings: {e}"))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        if self.max_body_bytes < 1024 {
+            return Err("max_body_bytes must be at least 1024".into());
+        }
+        if self.max_message_chars == 0 || self.max_participants < 2 || self.max_ids_per_request == 0
+        {
+            return Err(
+                "message, participant and id limits must be positive (participants at least 2)"
+                    .into(),
+            );
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn environment_overrides_file_which_overrides_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.toml");
+        std::fs::write(&file, "listen = \"0.0.0.0:9\"\nrate_limit_per_min = 5\n").unwrap();
+        let s = Settings::load(Some(&file), |k| {
+            (k == "AGENTGATE_RATE_LIMIT_PER_MIN").then(|| "7".to_string())
+        })
+        .unwrap();
+        assert_eq!(s.listen, "0.0.0.0:9");
+        assert_eq!(s.rate_limit_per_min, 7);
+        assert_eq!(s.ws_idle_timeout_secs, 300);
+    }
+
+    #[test]
+    fn bad_values_and_unknown_keys_are_refused_with_their_name() {
+        let e = Settings::load(None, |k| {
+            (k == "AGENTGATE_WS_IDLE_TIMEOUT_SECS").then(|| "soon".to_string())
+        })
+        .unwrap_err();
+        assert!(e.contains("AGENTGATE_WS_IDLE_TIMEOUT_SECS"), "{e}");
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.toml");
+        std::fs::write(&file, "lisen = \"x\"\n").unwrap();
+        let e = Settings::load(Some(&file), |_| None).unwrap_err();
+        assert!(e.contains("lisen"), "{e}");
+    }
+}

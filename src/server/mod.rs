@@ -1,0 +1,88 @@
+//! Wiring: settings, the actix application, routes, start-up and shutdown.
+
+pub mod config;
+mod health;
+
+use std::io::Write;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::{web, App, HttpResponse, HttpServer};
+
+use crate::core::{Core, CoreSettings, Limits};
+use crate::store::Store;
+use crate::wire;
+pub use config::Settings;
+
+/// What every handler can reach.
+pub struct AppState {
+    pub core: Core,
+    pub settings: Settings,
+}
+
+/// Shared application state.
+pub type State = web::Data<AppState>;
+
+fn core_settings(s: &Settings) -> CoreSettings {
+    CoreSettings {
+        limits: Limits {
+            max_message_chars: s.max_message_chars,
+            max_participants: s.max_participants,
+            max_ids_per_request: s.max_ids_per_request,
+            ..Limits::default()
+        },
+        rest_per_min: s.rate_limit_per_min,
+        register_per_hour: s.register_rate_limit_per_hour,
+        ..CoreSettings::default()
+    }
+}
+
+/// Opens the database (creating and migrating it) and builds the shared state.
+pub fn build_state(settings: Settings) -> Result<State, String> {
+    let store = Store::open(&settings.database, settings.read_pool_size)?;
+    let core = Core::new(store, core_settings(&settings));
+    Ok(web::Data::from(Arc::new(AppState { core, settings })))
+}
+
+/// Registers every route of both wires.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/health", web::get().to(health::health));
+    wire::mochat::routes(cfg);
+}
+
+/// Any path no route serves: a JSON 404 rather than an empty body.
+async fn no_route() -> HttpResponse {
+    wire::mochat::envelope::not_found_route()
+}
+
+/// Serves until SIGINT/SIGTERM, then stops gracefully: in-flight requests finish and every
+/// accepted write is committed before the process exits.
+pub async fn serve(settings: Settings) -> std::io::Result<()> {
+    let state = build_state(settings.clone()).map_err(std::io::Error::other)?;
+    let data = state.clone();
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .configure(routes)
+            .default_service(web::to(no_route))
+    })
+    .shutdown_timeout(10)
+    .client_request_timeout(Duration::from_secs(30));
+    if settings.workers > 0 {
+        server = server.workers(settings.workers);
+    }
+    let server = server.bind(&settings.listen)?;
+    for addr in server.addrs() {
+        log::info!(
+            "listening on http://{addr} (database {})",
+            settings.database.display()
+        );
+        // Tests and scripts read the bound port from this line.
+        let mut out = std::io::stdout();
+        let _ = writeln!(out, "agentgate listening on http://{addr}");
+        let _ = out.flush();
+    }
+    server.run().await?;
+    log::info!("stopped");
+    Ok(())
+}

@@ -1,0 +1,29 @@
+//! Opening SQLite connections with the pragmas every connection needs.
+
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::{self, CustomizeConnection};
+use diesel::{Connection, SqliteConnection};
+
+/// WAL for concurrent readers, FULL sync so a commit survives power loss, a busy timeout so a
+/// reader never fails on a checkpoint, and foreign keys on.
+const PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+     PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;";
+
+/// Opens one connection with the pragmas applied.
+pub fn open(url: &str) -> Result<SqliteConnection, String> {
+    let mut conn =
+        SqliteConnection::establish(url).map_err(|e| format!("cannot open database {url}: {e}"))?;
+    conn.batch_execute(PRAGMAS)
+        .map_err(|e| format!("cannot configure database: {e}"))?;
+    Ok(conn)
+}
+
+/// Applies the pragmas to every pooled read connection.
+#[derive(Debug)]
+pub struct Pragmas;
+
+impl CustomizeConnection<SqliteConnection, r2d2::Error> for Pragmas {
+    fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), r2d2::Error> {
+        conn.batch_execute(PRAGMAS).map_err(r2d2::Error::QueryError)
+    }
+}

@@ -1,0 +1,132 @@
+//! Row models: one struct per table, as stored. Domain meaning lives in `core`.
+
+use diesel::prelude::*;
+
+use super::schema::*;
+
+/// A workspace row.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = workspaces)]
+pub struct WorkspaceRow {
+    pub id: String,
+    pub name: String,
+    pub created_at: i64,
+}
+
+/// A group row.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = chat_groups)]
+pub struct GroupRow {
+    pub id: String,
+    pub workspace_id: String,
+    pub name: String,
+    pub created_at: i64,
+}
+
+/// A user row: an agent or a human.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = users)]
+pub struct UserRow {
+    pub id: String,
+    pub kind: String,
+    pub username: Option<String>,
+    pub display_name: String,
+    pub email: Option<String>,
+    pub avatar: Option<String>,
+    pub metadata: Option<String>,
+    pub owner_user_id: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A credential digest row.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = tokens)]
+pub struct TokenRow {
+    pub digest: String,
+    pub user_id: String,
+    pub kind: String,
+    pub created_at: i64,
+}
+
+/// A group membership row.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = group_members)]
+pub struct GroupMemberRow {
+    pub group_id: String,
+    pub user_id: String,
+    pub joined_at: i64,
+}
+
+/// A conversation row (session or panel).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = conversations)]
+pub struct ConversationRow {
+    pub id: String,
+    pub kind: String,
+    pub name: Option<String>,
+    pub workspace_id: String,
+    pub group_id: Option<String>,
+    pub visibility: String,
+    pub status: String,
+    pub metadata: Option<String>,
+    pub dm_key: Option<String>,
+    pub last_seq: i64,
+    pub created_by: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// Panel attributes of a panel conversation.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = panels)]
+#[diesel(treat_none_as_null = true)]
+pub struct PanelRow {
+    pub conversation_id: String,
+    pub panel_type: i32,
+    pub is_public: bool,
+    pub description: Option<String>,
+    pub parent_id: Option<String>,
+    pub provider: Option<String>,
+    pub plugin_panel_name: Option<String>,
+    pub meta: Option<String>,
+}
+
+/// A participant row.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = participants)]
+pub struct ParticipantRow {
+    pub conversation_id: String,
+    pub user_id: String,
+    pub added_at: i64,
+}
+
+/// A message row.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = messages)]
+pub struct MessageRow {
+    pub id: String,
+    pub conversation_id: String,
+    pub seq: i64,
+    pub author_id: String,
+    pub content: String,
+    pub kind: String,
+    pub reply_to: Option<String>,
+    pub metadata: Option<String>,
+    pub mention_ids: String,
+    pub mention_names: String,
+    pub mention_all: bool,
+    pub created_at: i64,
+}
+
+/// An invite row.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = invites)]
+pub struct InviteRow {
+    pub code: String,
+    pub group_id: String,
+    pub kind: String,
+    pub created_by: String,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+}

@@ -1,0 +1,192 @@
+//! The `conversations`, `panels` and `participants` tables.
+
+use diesel::prelude::*;
+
+use crate::store::models::{ConversationRow, PanelRow, ParticipantRow};
+use crate::store::schema::{conversations, panels, participants};
+use crate::store::Conn;
+
+/// Inserts a conversation.
+pub fn insert(conn: &mut Conn, row: &ConversationRow) -> QueryResult<()> {
+    diesel::insert_into(conversations::table)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// One conversation by id.
+pub fn by_id(conn: &mut Conn, id: &str) -> QueryResult<Option<ConversationRow>> {
+    conversations::table
+        .find(id)
+        .select(ConversationRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The DM with this participant key, if one exists.
+pub fn by_dm_key(conn: &mut Conn, key: &str) -> QueryResult<Option<ConversationRow>> {
+    conversations::table
+        .filter(conversations::dm_key.eq(key))
+        .select(ConversationRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Takes the next seq of a conversation and marks it updated.
+pub fn next_seq(conn: &mut Conn, id: &str, now: i64) -> QueryResult<i64> {
+    diesel::update(conversations::table.find(id))
+        .set((
+            conversations::last_seq.eq(conversations::last_seq + 1),
+            conversations::updated_at.eq(now),
+        ))
+        .returning(conversations::last_seq)
+        .get_result(conn)
+}
+
+/// Sets a conversation's status.
+pub fn set_status(conn: &mut Conn, id: &str, status: &str, now: i64) -> QueryResult<()> {
+    diesel::update(conversations::table.find(id))
+        .set((
+            conversations::status.eq(status),
+            conversations::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Renames a conversation.
+pub fn set_name(conn: &mut Conn, id: &str, name: &str, now: i64) -> QueryResult<()> {
+    diesel::update(conversations::table.find(id))
+        .set((
+            conversations::name.eq(name),
+            conversations::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Marks a conversation changed (participants, settings) without a new message.
+pub fn touch(conn: &mut Conn, id: &str, now: i64) -> QueryResult<()> {
+    diesel::update(conversations::table.find(id))
+        .set(conversations::updated_at.eq(now))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// The sessions (dm and group) a user takes part in, most recently updated first.
+pub fn sessions_of(
+    conn: &mut Conn,
+    user_id: &str,
+    updated_after: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<ConversationRow>> {
+    let mut query = participants::table
+        .inner_join(conversations::table)
+        .filter(participants::user_id.eq(user_id))
+        .filter(conversations::kind.ne("panel"))
+        .select(ConversationRow::as_select())
+        .order((conversations::updated_at.desc(), conversations::id.desc()))
+        .limit(limit)
+        .into_boxed();
+    if let Some(after) = updated_after {
+        query = query.filter(conversations::updated_at.gt(after));
+    }
+    query.load(conn)
+}
+
+/// Adds participants; those already present are left as they are.
+pub fn add_participants(conn: &mut Conn, rows: &[ParticipantRow]) -> QueryResult<()> {
+    for row in rows {
+        diesel::insert_or_ignore_into(participants::table)
+            .values(row)
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Removes participants.
+pub fn remove_participants(conn: &mut Conn, id: &str, users: &[String]) -> QueryResult<usize> {
+    diesel::delete(
+        participants::table
+            .filter(participants::conversation_id.eq(id))
+            .filter(participants::user_id.eq_any(users)),
+    )
+    .execute(conn)
+}
+
+/// The participant ids of a conversation, in joining order.
+pub fn participant_ids(conn: &mut Conn, id: &str) -> QueryResult<Vec<String>> {
+    participants::table
+        .filter(participants::conversation_id.eq(id))
+        .order((participants::added_at.asc(), participants::user_id.asc()))
+        .select(participants::user_id)
+        .load(conn)
+}
+
+/// Participant ids of many conversations at once, as (conversation, user) pairs.
+pub fn participant_pairs(conn: &mut Conn, ids: &[String]) -> QueryResult<Vec<(String, String)>> {
+    participants::table
+        .filter(participants::conversation_id.eq_any(ids))
+        .order((participants::added_at.asc(), participants::user_id.asc()))
+        .select((participants::conversation_id, participants::user_id))
+        .load(conn)
+}
+
+/// Whether a user takes part in a conversation.
+pub fn is_participant(conn: &mut Conn, id: &str, user_id: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        participants::table
+            .filter(participants::conversation_id.eq(id))
+            .filter(participants::user_id.eq(user_id)),
+    ))
+    .get_result(conn)
+}
+
+/// Inserts the panel attributes of a panel conversation.
+pub fn insert_panel(conn: &mut Conn, row: &PanelRow) -> QueryResult<()> {
+    diesel::insert_into(panels::table)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Replaces the panel attributes of a panel conversation.
+pub fn update_panel(conn: &mut Conn, row: &PanelRow) -> QueryResult<()> {
+    diesel::update(panels::table.find(&row.conversation_id))
+        .set(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// One panel (conversation and attributes) by id.
+pub fn panel(conn: &mut Conn, id: &str) -> QueryResult<Option<(ConversationRow, PanelRow)>> {
+    conversations::table
+        .inner_join(panels::table)
+        .filter(conversations::id.eq(id))
+        .select((ConversationRow::as_select(), PanelRow::as_select()))
+        .first(conn)
+        .optional()
+}
+
+/// The live (not deleted) panels of a group, oldest first.
+pub fn panels_of_group(
+    conn: &mut Conn,
+    group_id: &str,
+) -> QueryResult<Vec<(ConversationRow, PanelRow)>> {
+    conversations::table
+        .inner_join(panels::table)
+        .filter(conversations::group_id.eq(group_id))
+        .filter(conversations::status.ne("deleted"))
+        .order((conversations::created_at.asc(), conversations::id.asc()))
+        .select((ConversationRow::as_select(), PanelRow::as_select()))
+        .load(conn)
+}
+
+/// The private panels among `ids` a user is a member of.
+pub fn member_of(conn: &mut Conn, ids: &[String], user_id: &str) -> QueryResult<Vec<String>> {
+    participants::table
+        .filter(participants::conversation_id.eq_any(ids))
+        .filter(participants::user_id.eq(user_id))
+        .select(participants::conversation_id)
+        .load(conn)
+}

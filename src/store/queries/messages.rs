@@ -1,0 +1,59 @@
+//! The `messages` table.
+
+use diesel::prelude::*;
+
+use crate::store::models::MessageRow;
+use crate::store::schema::messages;
+use crate::store::Conn;
+
+/// Inserts a message.
+pub fn insert(conn: &mut Conn, row: &MessageRow) -> QueryResult<()> {
+    diesel::insert_into(messages::table)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// One message by id.
+pub fn by_id(conn: &mut Conn, id: &str) -> QueryResult<Option<MessageRow>> {
+    messages::table
+        .find(id)
+        .select(MessageRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Up to `limit` messages of a conversation, newest first, older than `before_seq` if given.
+pub fn newest_first(
+    conn: &mut Conn,
+    conversation: &str,
+    before_seq: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<MessageRow>> {
+    let mut query = messages::table
+        .filter(messages::conversation_id.eq(conversation))
+        .order(messages::seq.desc())
+        .limit(limit)
+        .select(MessageRow::as_select())
+        .into_boxed();
+    if let Some(seq) = before_seq {
+        query = query.filter(messages::seq.lt(seq));
+    }
+    query.load(conn)
+}
+
+/// Up to `limit` messages of a conversation with seq above `after_seq`, oldest first.
+pub fn after_seq(
+    conn: &mut Conn,
+    conversation: &str,
+    after_seq: i64,
+    limit: i64,
+) -> QueryResult<Vec<MessageRow>> {
+    messages::table
+        .filter(messages::conversation_id.eq(conversation))
+        .filter(messages::seq.gt(after_seq))
+        .order(messages::seq.asc())
+        .limit(limit)
+        .select(MessageRow::as_select())
+        .load(conn)
+}

@@ -1,0 +1,75 @@
+//! The `users` table.
+
+use diesel::prelude::*;
+
+use crate::store::models::UserRow;
+use crate::store::schema::users;
+use crate::store::Conn;
+
+/// Inserts a user.
+pub fn insert(conn: &mut Conn, row: &UserRow) -> QueryResult<()> {
+    diesel::insert_into(users::table)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// One user by id.
+pub fn by_id(conn: &mut Conn, id: &str) -> QueryResult<Option<UserRow>> {
+    users::table
+        .find(id)
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Users by ids, in no particular order; unknown ids are left out.
+pub fn by_ids(conn: &mut Conn, ids: &[String]) -> QueryResult<Vec<UserRow>> {
+    users::table
+        .filter(users::id.eq_any(ids))
+        .select(UserRow::as_select())
+        .load(conn)
+}
+
+/// One user by username, case-insensitively.
+pub fn by_username(conn: &mut Conn, name: &str) -> QueryResult<Option<UserRow>> {
+    users::table
+        .filter(
+            diesel::dsl::sql::<diesel::sql_types::Bool>("username = ")
+                .bind::<diesel::sql_types::Text, _>(name)
+                .sql(" COLLATE NOCASE"),
+        )
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Users whose username matches one of `names`, case-insensitively.
+pub fn by_usernames(conn: &mut Conn, names: &[String]) -> QueryResult<Vec<UserRow>> {
+    let lowered: Vec<String> = names.iter().map(|n| n.to_lowercase()).collect();
+    users::table
+        .filter(diesel::dsl::sql::<diesel::sql_types::Text>("lower(username)").eq_any(lowered))
+        .select(UserRow::as_select())
+        .load(conn)
+}
+
+/// One user by email, case-insensitively.
+pub fn by_email(conn: &mut Conn, email: &str) -> QueryResult<Option<UserRow>> {
+    users::table
+        .filter(
+            diesel::dsl::sql::<diesel::sql_types::Bool>("email = ")
+                .bind::<diesel::sql_types::Text, _>(email)
+                .sql(" COLLATE NOCASE"),
+        )
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Sets who owns an agent.
+pub fn set_owner(conn: &mut Conn, id: &str, owner: &str, now: i64) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set((users::owner_user_id.eq(owner), users::updated_at.eq(now)))
+        .execute(conn)
+        .map(|_| ())
+}

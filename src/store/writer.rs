@@ -1,0 +1,168 @@
+//! The single writer: SQLite has one writer, so every write goes through one thread that
+//! commits whole batches (group commit): one fsync per batch, not per request.
+
+use std::sync::mpsc;
+
+use diesel::{Connection, SqliteConnection};
+use tokio::sync::oneshot;
+
+use super::StoreError;
+
+/// Most jobs one transaction takes; bounds the latency of the first job in a batch.
+const MAX_BATCH: usize = 256;
+
+/// One write waiting for the writer thread.
+trait Job: Send {
+    /// Runs inside the batch transaction, in a savepoint of its own.
+    fn run(self: Box<Self>, conn: &mut SqliteConnection) -> Box<dyn Done>;
+    /// The batch could not start: answer with the error.
+    fn abort(self: Box<Self>, err: StoreError);
+}
+
+/// A job that ran and waits for the batch's COMMIT.
+trait Done: Send {
+    fn finish(self: Box<Self>, commit: Result<(), StoreError>);
+}
+
+struct TypedJob<F, C, R, E> {
+    work: F,
+    on_commit: C,
+    reply: oneshot::Sender<Result<R, E>>,
+}
+
+struct TypedDone<C, R, E> {
+    result: Result<R, E>,
+    on_commit: C,
+    reply: oneshot::Sender<Result<R, E>>,
+}
+
+impl<F, C, R, E> Job for TypedJob<F, C, R, E>
+where
+    F: FnOnce(&mut SqliteConnection) -> Result<R, E> + Send + 'static,
+    C: FnOnce(&R) + Send + 'static,
+    R: Send + 'static,
+    E: From<StoreError> + From<diesel::result::Error> + Send + 'static,
+{
+    fn run(self: Box<Self>, conn: &mut SqliteConnection) -> Box<dyn Done> {
+        let this = *self;
+        // A nested transaction is a savepoint: a failed job rolls back only its own changes.
+        let result = conn.transaction(this.work);
+        Box::new(TypedDone {
+            result,
+            on_commit: this.on_commit,
+            reply: this.reply,
+        })
+    }
+
+    fn abort(self: Box<Self>, err: StoreError) {
+        let _ = self.reply.send(Err(E::from(err)));
+    }
+}
+
+impl<C, R, E> Done for TypedDone<C, R, E>
+where
+    C: FnOnce(&R) + Send + 'static,
+    R: Send + 'static,
+    E: From<StoreError> + Send + 'static,
+{
+    fn finish(self: Box<Self>, commit: Result<(), StoreError>) {
+        let this = *self;
+        let answer = match commit {
+            Ok(()) => {
+                if let Ok(r) = &this.result {
+                    (this.on_commit)(r);
+                }
+                this.result
+            }
+            Err(e) => Err(E::from(e)),
+        };
+        // The requester may have gone away; the write is durable either way.
+        let _ = this.reply.send(answer);
+    }
+}
+
+/// Handle to the writer thread.
+#[derive(Clone)]
+pub struct Writer {
+    jobs: mpsc::Sender<Box<dyn Job>>,
+}
+
+impl Writer {
+    /// Starts the writer thread on its own connection.
+    pub fn start(conn: SqliteConnection) -> Result<Writer, String> {
+        let (jobs, queue) = mpsc::channel::<Box<dyn Job>>();
+        std::thread::Builder::new()
+            .name("agentgate-writer".into())
+            .spawn(move || run(conn, queue))
+            .map_err(|e| format!("cannot start the writer thread: {e}"))?;
+        Ok(Writer { jobs })
+    }
+
+    /// Queues a job and waits for its committed result.
+    pub async fn submit<F, C, R, E>(&self, work: F, on_commit: C) -> Result<R, E>
+    where
+        F: FnOnce(&mut SqliteConnection) -> Result<R, E> + Send + 'static,
+        C: FnOnce(&R) + Send + 'static,
+        R: Send + 'static,
+        E: From<StoreError> + From<diesel::result::Error> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        let job: Box<dyn Job> = Box::new(TypedJob {
+            work,
+            on_commit,
+            reply,
+        });
+        if self.jobs.send(job).is_err() {
+            return Err(E::from(StoreError::Unavailable(
+                "the writer has stopped".into(),
+            )));
+        }
+        match answer.await {
+            Ok(r) => r,
+            Err(_) => Err(E::from(StoreError::Unavailable(
+                "the write was abandoned".into(),
+            ))),
+        }
+    }
+}
+
+fn run(mut conn: SqliteConnection, queue: mpsc::Receiver<Box<dyn Job>>) {
+    // Ends when every sender is gone, after the queued jobs have been committed.
+    while let Ok(first) = queue.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        commit_batch(&mut conn, batch);
+    }
+}
+
+fn commit_batch(conn: &mut SqliteConnection, mut batch: Vec<Box<dyn Job>>) {
+    let mut done: Vec<Box<dyn Done>> = Vec::with_capacity(batch.len());
+    let outcome = conn.immediate_transaction(|c| {
+        for job in batch.drain(..) {
+            done.push(job.run(c));
+        }
+        Ok::<(), diesel::result::Error>(())
+    });
+    match outcome {
+        Ok(()) => {
+            for d in done {
+                d.finish(Ok(()));
+            }
+        }
+        Err(e) => {
+            let err = StoreError::from(e);
+            log::error!("write batch of {} failed: {err}", done.len() + batch.len());
+            for d in done {
+                d.finish(Err(err.clone()));
+            }
+            for job in batch {
+                job.abort(err.clone());
+            }
+        }
+    }
+}

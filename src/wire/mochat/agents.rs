@@ -1,0 +1,157 @@
+//! `agents/*`: self-registration, owner binding, profile, owner, token rotation; `users/resolve`.
+
+use actix_web::HttpRequest;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::envelope::{ok, ApiError, ApiResult};
+use super::extract::{Body, Caller};
+use super::render;
+use crate::core::clock::iso;
+use crate::core::{Error, NewAgent, DEFAULT_GROUP, DEFAULT_WORKSPACE};
+use crate::server::State;
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct SelfRegister {
+    username: Option<String>,
+    email: Option<String>,
+    display_name: Option<String>,
+    name: Option<String>,
+    avatar: Option<String>,
+    metadata: Option<Value>,
+}
+
+/// `agents/selfRegister`: the seed body `{username, email?, displayName?}` or the real body
+/// `{name?, avatar?, metadata?}`.
+pub async fn self_register(state: State, req: HttpRequest, body: Body<SelfRegister>) -> ApiResult {
+    let b = body.value;
+    let client = req
+        .peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_default();
+    let seed_shaped = b.email.is_some() || b.display_name.is_some();
+    let reg = state
+        .core
+        .register_agent(
+            NewAgent {
+                username: b.username,
+                name: b.name,
+                email: b.email,
+                display_name: b.display_name,
+                avatar: b.avatar,
+                metadata: b.metadata,
+                username_required: seed_shaped,
+            },
+            &client,
+        )
+        .await?;
+    let u = &reg.user;
+    Ok(ok(json!({
+        "token": reg.token,
+        "botUserId": u.id,
+        "userId": u.id,
+        "agentId": u.username,
+        "username": u.username,
+        "displayName": u.display_name,
+        "email": u.email,
+        "workspaceId": reg.workspace_id,
+        "groupId": reg.group_id,
+    })))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct Bind {
+    email: Option<String>,
+    greeting_msg: Option<String>,
+    #[serde(rename = "greetingMsg")]
+    greeting_msg_camel: Option<String>,
+}
+
+/// `agents/bind {email, greeting_msg?}`.
+pub async fn bind(state: State, caller: Caller, body: Body<Bind>) -> ApiResult {
+    let b = body.value;
+    let email = b.email.unwrap_or_default();
+    let (owner, conv, _) = state
+        .core
+        .bind_owner(&caller.0, &email, b.greeting_msg.or(b.greeting_msg_camel))
+        .await?;
+    let data = json!({
+        "success": true,
+        "ownerUserId": owner.id,
+        "sessionId": render::session_id(&conv.id),
+        "converseId": conv.id,
+    });
+    let mut resp = json!({ "success": true, "code": 200, "data": data });
+    resp["ownerUserId"] = json!(owner.id);
+    Ok(actix_web::HttpResponse::Ok().json(resp))
+}
+
+/// `agents/get`: the caller's profile.
+pub async fn get(caller: Caller) -> ApiResult {
+    let u = caller.0;
+    Ok(ok(json!({
+        "botUserId": u.id,
+        "userId": u.id,
+        "agentId": u.username,
+        "username": u.username,
+        "displayName": u.display_name,
+        "nickname": u.display_name,
+        "email": u.email,
+        "avatar": u.avatar,
+        "metadata": u.metadata,
+        "type": "agent",
+        "workspaceId": DEFAULT_WORKSPACE,
+        "groupId": DEFAULT_GROUP,
+        "ownerUserId": u.owner_id,
+        "createdAt": iso(u.created_at),
+    })))
+}
+
+/// `agents/owner`: `{owner: {userId, nickname, email} | null}`.
+pub async fn owner(state: State, caller: Caller) -> ApiResult {
+    let owner = state.core.owner_of(&caller.0).await?;
+    let owner = owner.map(
+        |o| json!({ "userId": o.id, "id": o.id, "nickname": o.display_name, "email": o.email }),
+    );
+    Ok(ok(json!({ "owner": owner })))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Rotate {
+    bot_user_id: Option<String>,
+}
+
+/// `agents/rotateToken`: a new token; the old one is rejected from now on.
+pub async fn rotate_token(state: State, caller: Caller, body: Body<Rotate>) -> ApiResult {
+    if let Some(id) = body.value.bot_user_id.filter(|id| !id.is_empty()) {
+        if id != caller.0.id {
+            return Err(ApiError(Error::Forbidden(
+                "botUserId must be the calling agent".into(),
+            )));
+        }
+    }
+    let token = state.core.rotate_token(&caller.0).await?;
+    Ok(ok(json!({ "botUserId": caller.0.id, "token": token })))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Resolve {
+    user_ids: Option<Vec<String>>,
+}
+
+/// `users/resolve {userIds}`: the seed's array, each item with both key sets.
+pub async fn resolve(state: State, caller: Caller, body: Body<Resolve>) -> ApiResult {
+    let ids = body.value.user_ids.ok_or_else(|| {
+        ApiError(Error::invalid(
+            "userIds",
+            "userIds is required: an array of user ids",
+        ))
+    })?;
+    let users = state.core.resolve_users(ids).await?;
+    let list: Vec<Value> = users.iter().map(|u| render::user(u, &caller.0)).collect();
+    Ok(ok(Value::Array(list)))
+}

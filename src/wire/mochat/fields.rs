@@ -1,0 +1,75 @@
+//! Lenient field types for request bodies: numbers sent as floats or strings, participants
+//! sent as ids or objects.
+
+use serde::{Deserialize, Deserializer};
+use serde_json::Value;
+
+use crate::core::ParticipantRef;
+
+/// An integer that also accepts `5.0` and `"5"`, as JavaScript clients send them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Int(pub i64);
+
+impl<'de> Deserialize<'de> for Int {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = Value::deserialize(d)?;
+        let n = match &v {
+            Value::Number(n) => n.as_i64().or_else(|| {
+                n.as_f64()
+                    .filter(|f| f.fract() == 0.0 && f.abs() < 9e15)
+                    .map(|f| f as i64)
+            }),
+            Value::String(s) => s.trim().parse::<i64>().ok(),
+            _ => None,
+        };
+        n.map(Int)
+            .ok_or_else(|| serde::de::Error::custom(format!("expected an integer, got {v}")))
+    }
+}
+
+/// A participant as either dialect names one: a bare id, or `{type, id?, uniqueName?, email?}`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Participant(pub ParticipantRef);
+
+impl<'de> Deserialize<'de> for Participant {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = Value::deserialize(d)?;
+        let text = |key: &str| {
+            v.get(key)
+                .and_then(Value::as_str)
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+        };
+        let r = match &v {
+            Value::String(s) if !s.trim().is_empty() => ParticipantRef::Id(s.trim().to_string()),
+            Value::Object(_) => {
+                if let Some(id) = text("id")
+                    .or_else(|| text("userId"))
+                    .or_else(|| text("_id"))
+                {
+                    ParticipantRef::Id(id)
+                } else if let Some(name) = text("uniqueName").or_else(|| text("username")) {
+                    ParticipantRef::Username(name)
+                } else if let Some(email) = text("email") {
+                    ParticipantRef::Email(email)
+                } else {
+                    return Err(serde::de::Error::custom(
+                        "a participant needs an id, uniqueName or email",
+                    ));
+                }
+            }
+            _ => {
+                return Err(serde::de::Error::custom(
+                    "a participant is a user id or an object with an id, uniqueName or email",
+                ))
+            }
+        };
+        Ok(Participant(r))
+    }
+}
+
+/// The participant references of a list.
+pub fn refs(list: Vec<Participant>) -> Vec<ParticipantRef> {
+    list.into_iter().map(|p| p.0).collect()
+}

@@ -1,0 +1,196 @@
+//! `groups/*`: the group view, panels (create, send, messages, modify, delete) and invites.
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::envelope::{ok, ApiError, ApiResult};
+use super::extract::{Body, Caller};
+use super::fields::Int;
+use super::render;
+use super::sessions::{new_message, page, panel_history_request, History};
+use crate::core::clock::iso;
+use crate::core::{Error, NewPanel, PanelChanges};
+use crate::server::State;
+
+fn panel_of(id: Option<String>) -> Result<String, ApiError> {
+    id.map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| ApiError(Error::invalid("panelId", "panelId is required")))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct GetGroup {
+    group_id: Option<String>,
+}
+
+/// `groups/get {groupId?}` (the seed's `{workspaceId}` reads the caller's group).
+pub async fn get(state: State, caller: Caller, body: Body<GetGroup>) -> ApiResult {
+    let view = state
+        .core
+        .group_view(&caller.0, body.value.group_id)
+        .await?;
+    Ok(ok(render::group(&view, &caller.0)))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct CreatePanel {
+    group_id: Option<String>,
+    name: Option<String>,
+    #[serde(rename = "type")]
+    kind: Option<Int>,
+    description: Option<String>,
+    is_public: Option<bool>,
+    parent_id: Option<String>,
+    provider: Option<String>,
+    plugin_panel_name: Option<String>,
+    meta: Option<Value>,
+    metadata: Option<Value>,
+    members: Option<Vec<String>>,
+}
+
+/// `groups/panels/create`: the seed's and the real body; type 0 (text) and public by default.
+pub async fn create_panel(state: State, caller: Caller, body: Body<CreatePanel>) -> ApiResult {
+    let b = body.value;
+    let name = b
+        .name
+        .ok_or_else(|| ApiError(Error::invalid("name", "name is required")))?;
+    let (panel, all) = state
+        .core
+        .create_panel(
+            &caller.0,
+            NewPanel {
+                group_id: b.group_id,
+                name,
+                panel_type: b.kind.map(|k| k.0),
+                description: b.description,
+                is_public: b.is_public,
+                parent_id: b.parent_id,
+                provider: b.provider,
+                plugin_panel_name: b.plugin_panel_name,
+                meta: b.meta.or(b.metadata),
+                members: b.members.unwrap_or_default(),
+            },
+        )
+        .await?;
+    let mut v = render::panel(&panel);
+    v["panel"] = render::panel(&panel);
+    v["panels"] = Value::Array(all.iter().map(render::panel).collect());
+    Ok(ok(v))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct SendPanel {
+    panel_id: Option<String>,
+    content: Option<Value>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    reply_to: Option<Value>,
+    metadata: Option<Value>,
+}
+
+/// `groups/panels/send`: the group comes from the panel; a `groupId` hint is ignored.
+pub async fn send_panel(state: State, caller: Caller, body: Body<SendPanel>) -> ApiResult {
+    let b = body.value;
+    let id = panel_of(b.panel_id)?;
+    let msg = new_message(b.content, b.kind, b.reply_to, b.metadata)?;
+    let (panel, m) = state.core.send_to_panel(&caller.0, &id, msg).await?;
+    Ok(ok(
+        json!({ "groupId": panel.group_id(), "panelId": panel.id(), "message": render::message(&m) }),
+    ))
+}
+
+/// `groups/panels/messages`: newest first, in both dialects' keys.
+pub async fn panel_messages(state: State, caller: Caller, body: Body<History>) -> ApiResult {
+    let (panel_id, _group_hint, before, limit) = panel_history_request(body.value);
+    let id = panel_of(panel_id)?;
+    let (panel, p) = state
+        .core
+        .panel_history(&caller.0, &id, before, limit)
+        .await?;
+    let mut v = page(&p);
+    v["panelId"] = json!(panel.id());
+    v["groupId"] = json!(panel.group_id());
+    Ok(ok(v))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ModifyPanel {
+    panel_id: Option<String>,
+    name: Option<String>,
+    #[serde(rename = "type")]
+    kind: Option<Int>,
+    description: Option<String>,
+    is_public: Option<bool>,
+    meta: Option<Value>,
+}
+
+/// `groups/panels/modify`: only the panel's creator may.
+pub async fn modify_panel(state: State, caller: Caller, body: Body<ModifyPanel>) -> ApiResult {
+    let b = body.value;
+    let id = panel_of(b.panel_id)?;
+    let changes = PanelChanges {
+        name: b.name,
+        panel_type: b.kind.map(|k| k.0),
+        description: b.description,
+        is_public: b.is_public,
+        meta: b.meta,
+    };
+    let panel = state.core.modify_panel(&caller.0, &id, changes).await?;
+    Ok(ok(render::panel(&panel)))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct DeletePanel {
+    panel_id: Option<String>,
+}
+
+/// `groups/panels/delete`: only the panel's creator may.
+pub async fn delete_panel(state: State, caller: Caller, body: Body<DeletePanel>) -> ApiResult {
+    let id = panel_of(body.value.panel_id)?;
+    let panel = state.core.delete_panel(&caller.0, &id).await?;
+    Ok(ok(
+        json!({ "panelId": panel.id(), "groupId": panel.group_id(), "deleted": true }),
+    ))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct CreateInvite {
+    group_id: Option<String>,
+    invite_type: Option<String>,
+}
+
+/// `groups/createInvite {inviteType?}`.
+pub async fn create_invite(state: State, caller: Caller, body: Body<CreateInvite>) -> ApiResult {
+    let b = body.value;
+    let invite = state
+        .core
+        .create_invite(&caller.0, b.group_id, b.invite_type)
+        .await?;
+    Ok(ok(json!({
+        "code": invite.code,
+        "groupId": invite.group_id,
+        "inviteType": invite.kind,
+        "expiresAt": invite.expires_at.map(iso),
+    })))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct JoinByInvite {
+    code: Option<String>,
+}
+
+/// `groups/joinByInvite {code}`.
+pub async fn join_by_invite(state: State, caller: Caller, body: Body<JoinByInvite>) -> ApiResult {
+    let code = body.value.code.unwrap_or_default();
+    let group = state.core.join_by_invite(&caller.0, &code).await?;
+    Ok(ok(
+        json!({ "groupId": group.id, "workspaceId": group.workspace_id, "name": group.name }),
+    ))
+}

@@ -1,0 +1,81 @@
+//! The MoChat adapter: the claw REST API under `/api/claw/*` (both dialects).
+
+mod agents;
+pub mod envelope;
+mod extract;
+mod fields;
+mod groups;
+pub mod render;
+mod sessions;
+
+use actix_web::web;
+
+/// Registers every claw REST route; every call is a `POST`.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/api/claw")
+            .route(
+                "/agents/selfRegister",
+                web::post().to(agents::self_register),
+            )
+            .route("/agents/bind", web::post().to(agents::bind))
+            .route("/agents/get", web::post().to(agents::get))
+            .route("/agents/owner", web::post().to(agents::owner))
+            .route("/agents/rotateToken", web::post().to(agents::rotate_token))
+            .route("/users/resolve", web::post().to(agents::resolve))
+            .route("/sessions/create", web::post().to(sessions::create))
+            .route("/sessions/send", web::post().to(sessions::send))
+            .route("/sessions/messages", web::post().to(sessions::messages))
+            .route("/sessions/list", web::post().to(sessions::list))
+            .route("/sessions/get", web::post().to(sessions::get))
+            .route("/sessions/detail", web::post().to(sessions::detail))
+            .route("/sessions/close", web::post().to(sessions::close))
+            .route(
+                "/sessions/addParticipants",
+                web::post().to(sessions::add_participants),
+            )
+            .route(
+                "/sessions/removeParticipants",
+                web::post().to(sessions::remove_participants),
+            )
+            .route("/sessions/watch", web::post().to(sessions::watch))
+            .route("/groups/get", web::post().to(groups::get))
+            .route(
+                "/groups/panels/create",
+                web::post().to(groups::create_panel),
+            )
+            .route("/groups/panels/send", web::post().to(groups::send_panel))
+            .route(
+                "/groups/panels/messages",
+                web::post().to(groups::panel_messages),
+            )
+            .route(
+                "/groups/panels/modify",
+                web::post().to(groups::modify_panel),
+            )
+            .route(
+                "/groups/panels/delete",
+                web::post().to(groups::delete_panel),
+            )
+            .route(
+                "/groups/createInvite",
+                web::post().to(groups::create_invite),
+            )
+            .route(
+                "/groups/joinByInvite",
+                web::post().to(groups::join_by_invite),
+            )
+            .default_service(web::to(method_or_route_missing)),
+    );
+}
+
+/// A claw path with the wrong method or no such verb: JSON, naming which.
+async fn method_or_route_missing(req: actix_web::HttpRequest) -> actix_web::HttpResponse {
+    if req.method() != actix_web::http::Method::POST {
+        let message = "claw endpoints accept POST only";
+        return actix_web::HttpResponse::MethodNotAllowed().insert_header(("Allow", "POST")).json(serde_json::json!({
+            "success": false, "code": 405, "error": message, "message": message, "name": "METHOD_NOT_ALLOWED"
+        }));
+    }
+    envelope::not_found_route()
+}

@@ -1,0 +1,346 @@
+//! `sessions/*`: create, send, messages, list, get, detail, close, participants, watch.
+
+use std::time::Duration;
+
+use actix_web::HttpRequest;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::envelope::{ok, ApiError, ApiResult};
+use super::extract::{Body, Caller};
+use super::fields::{refs, Int, Participant};
+use super::render::{self, conversation_id, session_id};
+use crate::core::model::Message;
+use crate::core::{Error, NewMessage, NewSession, Page};
+use crate::server::State;
+
+fn required(id: Option<String>, field: &str) -> Result<String, ApiError> {
+    id.map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| ApiError(Error::invalid(field, format!("{field} is required"))))
+}
+
+fn session_of(id: Option<String>) -> Result<String, ApiError> {
+    Ok(conversation_id(&required(id, "sessionId")?).to_string())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Create {
+    participants: Option<Vec<Participant>>,
+    participant_ids: Option<Vec<Participant>>,
+    name: Option<String>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    visibility: Option<String>,
+    metadata: Option<Value>,
+}
+
+/// `sessions/create`: string or object participants; a dm between the same two users is reused.
+pub async fn create(state: State, caller: Caller, body: Body<Create>) -> ApiResult {
+    let b = body.value;
+    let participants = b.participants.or(b.participant_ids).ok_or_else(|| {
+        ApiError(Error::invalid(
+            "participants",
+            "participants is required: an array of user ids or objects",
+        ))
+    })?;
+    let (conv, _) = state
+        .core
+        .create_session(
+            &caller.0,
+            NewSession {
+                participants: refs(participants),
+                name: b.name,
+                kind: b.kind,
+                visibility: b.visibility,
+                metadata: b.metadata,
+            },
+        )
+        .await?;
+    Ok(ok(render::session(&conv)))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Send {
+    session_id: Option<String>,
+    content: Option<Value>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    reply_to: Option<Value>,
+    metadata: Option<Value>,
+}
+
+/// Content must be a string; `replyTo` is kept only when it is a string.
+pub fn new_message(
+    content: Option<Value>,
+    kind: Option<String>,
+    reply_to: Option<Value>,
+    metadata: Option<Value>,
+) -> Result<NewMessage, ApiError> {
+    let content = match content {
+        Some(Value::String(s)) => s,
+        None | Some(Value::Null) => {
+            return Err(ApiError(Error::invalid(
+                "content",
+                "content is required and must be a non-empty string",
+            )))
+        }
+        Some(_) => {
+            return Err(ApiError(Error::invalid(
+                "content",
+                "content must be a string",
+            )))
+        }
+    };
+    let reply_to = reply_to.and_then(|r| r.as_str().map(String::from));
+    Ok(NewMessage {
+        content,
+        kind,
+        reply_to,
+        metadata,
+    })
+}
+
+/// `sessions/send`.
+pub async fn send(state: State, caller: Caller, body: Body<Send>) -> ApiResult {
+    let b = body.value;
+    let id = session_of(b.session_id)?;
+    let msg = new_message(b.content, b.kind, b.reply_to, b.metadata)?;
+    let m = state.core.send_to_session(&caller.0, &id, msg).await?;
+    Ok(ok(
+        json!({ "sessionId": session_id(&id), "message": render::message(&m) }),
+    ))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct History {
+    session_id: Option<String>,
+    panel_id: Option<String>,
+    group_id: Option<String>,
+    cursor: Option<String>,
+    before_message_id: Option<String>,
+    limit: Option<Int>,
+}
+
+/// A history page in both dialects: `messages` and `items`, `nextCursor` and `cursor`.
+pub fn page(page: &Page) -> Value {
+    let list: Vec<Value> = page.messages.iter().map(render::message).collect();
+    json!({
+        "messages": list,
+        "items": list,
+        "nextCursor": page.next_cursor,
+        "cursor": page.next_cursor,
+        "hasMore": page.has_more,
+    })
+}
+
+/// `sessions/messages`: newest first; `cursor` and `beforeMessageId` are the same thing.
+pub async fn messages(state: State, caller: Caller, body: Body<History>) -> ApiResult {
+    let b = body.value;
+    let id = session_of(b.session_id)?;
+    let (_, p) = state
+        .core
+        .session_history(
+            &caller.0,
+            &id,
+            b.before_message_id.or(b.cursor),
+            b.limit.map(|l| l.0),
+        )
+        .await?;
+    let mut v = page(&p);
+    v["sessionId"] = json!(session_id(&id));
+    Ok(ok(v))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct List {
+    updated_after: Option<Value>,
+    limit: Option<Int>,
+}
+
+/// Whether the caller asked for the seed's bare array.
+fn wants_array(req: &HttpRequest, empty_body: bool) -> bool {
+    let header = req
+        .headers()
+        .get("x-mochat-dialect")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("seed"));
+    let query = req.query_string().split('&').any(|kv| kv == "format=array");
+    empty_body || header || query
+}
+
+fn timestamp_ms(v: &Value) -> Result<i64, ApiError> {
+    let bad = || {
+        ApiError(Error::invalid(
+            "updatedAfter",
+            "updatedAfter must be an ISO-8601 time or milliseconds since the epoch",
+        ))
+    };
+    match v {
+        Value::Number(n) => n
+            .as_i64()
+            .or_else(|| n.as_f64().map(|f| f as i64))
+            .ok_or_else(bad),
+        Value::String(s) => {
+            time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+                .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
+                .map_err(|_| bad())
+        }
+        _ => Err(bad()),
+    }
+}
+
+/// `sessions/list`: `{sessions:[…]}`; the seed's bare array when the body is empty (the seed
+/// sends none, every real client sends `{}`), or with `?format=array` / `X-Mochat-Dialect: seed`.
+pub async fn list(state: State, req: HttpRequest, caller: Caller, body: Body<List>) -> ApiResult {
+    let b = body.value;
+    let after = b
+        .updated_after
+        .filter(|v| !v.is_null())
+        .map(|v| timestamp_ms(&v))
+        .transpose()?;
+    let sessions = state
+        .core
+        .list_sessions(&caller.0, after, b.limit.map(|l| l.0))
+        .await?;
+    let list: Vec<Value> = sessions.iter().map(render::session).collect();
+    if wants_array(&req, body.empty) {
+        Ok(ok(Value::Array(list)))
+    } else {
+        Ok(ok(json!({ "sessions": list })))
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct One {
+    session_id: Option<String>,
+    policy: Option<String>,
+}
+
+/// `sessions/get`.
+pub async fn get(state: State, caller: Caller, body: Body<One>) -> ApiResult {
+    let id = session_of(body.value.session_id)?;
+    let conv = state.core.session(&caller.0, &id).await?;
+    Ok(ok(render::session(&conv)))
+}
+
+/// `sessions/detail`: the session with its participants' profiles and presence.
+pub async fn detail(state: State, caller: Caller, body: Body<One>) -> ApiResult {
+    let id = session_of(body.value.session_id)?;
+    let (conv, members) = state.core.session_members(&caller.0, &id).await?;
+    let hub = state.core.hub();
+    let people: Vec<Value> = members
+        .iter()
+        .map(|u| {
+            let mut v = render::user(u, &caller.0);
+            v["online"] = json!(hub.is_online(&u.id));
+            v
+        })
+        .collect();
+    let mut v = render::session(&conv);
+    v["participants"] = Value::Array(people);
+    v["participantIds"] = json!(conv.participants);
+    Ok(ok(v))
+}
+
+/// `sessions/close {sessionId, policy?}`.
+pub async fn close(state: State, caller: Caller, body: Body<One>) -> ApiResult {
+    let b = body.value;
+    let id = session_of(b.session_id)?;
+    let (conv, policy) = state.core.close_session(&caller.0, &id, b.policy).await?;
+    let mut v = render::session(&conv);
+    v["policy"] = json!(policy);
+    Ok(ok(v))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Members {
+    session_id: Option<String>,
+    participants: Option<Vec<Participant>>,
+    participant_ids: Option<Vec<Participant>>,
+}
+
+fn member_refs(b: Members) -> Result<(String, Vec<crate::core::ParticipantRef>), ApiError> {
+    let id = session_of(b.session_id)?;
+    let list = b.participants.or(b.participant_ids).ok_or_else(|| {
+        ApiError(Error::invalid(
+            "participants",
+            "participants (or participantIds) is required",
+        ))
+    })?;
+    Ok((id, refs(list)))
+}
+
+/// `sessions/addParticipants {sessionId, participants | participantIds}`.
+pub async fn add_participants(state: State, caller: Caller, body: Body<Members>) -> ApiResult {
+    let (id, list) = member_refs(body.value)?;
+    let conv = state.core.add_participants(&caller.0, &id, list).await?;
+    Ok(ok(render::session(&conv)))
+}
+
+/// `sessions/removeParticipants {sessionId, participants | participantIds}`.
+pub async fn remove_participants(state: State, caller: Caller, body: Body<Members>) -> ApiResult {
+    let (id, list) = member_refs(body.value)?;
+    let conv = state.core.remove_participants(&caller.0, &id, list).await?;
+    Ok(ok(render::session(&conv)))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Watch {
+    session_id: Option<String>,
+    cursor: Option<Int>,
+    timeout_ms: Option<Int>,
+    limit: Option<Int>,
+}
+
+/// Default wait and batch of a watch.
+const WATCH_TIMEOUT_MS: i64 = 25_000;
+const WATCH_LIMIT: i64 = 100;
+
+/// The events of a batch, as watch responses and socket pushes carry them.
+pub fn events(list: &[Message]) -> Vec<Value> {
+    list.iter().map(render::event).collect()
+}
+
+/// `sessions/watch {sessionId, cursor, timeoutMs, limit}`: long-poll for events past `cursor`.
+pub async fn watch(state: State, caller: Caller, body: Body<Watch>) -> ApiResult {
+    let b = body.value;
+    let id = session_of(b.session_id)?;
+    let timeout = b
+        .timeout_ms
+        .map(|t| t.0)
+        .unwrap_or(WATCH_TIMEOUT_MS)
+        .clamp(0, WATCH_TIMEOUT_MS);
+    let w = state
+        .core
+        .watch_session(
+            &caller.0,
+            &id,
+            b.cursor.map(|c| c.0).unwrap_or(0),
+            Duration::from_millis(timeout as u64),
+            b.limit.map(|l| l.0).unwrap_or(WATCH_LIMIT),
+        )
+        .await?;
+    Ok(ok(
+        json!({ "sessionId": session_id(&id), "cursor": w.cursor, "events": events(&w.messages) }),
+    ))
+}
+
+/// Panel history shares the session history's request body.
+pub fn panel_history_request(
+    b: History,
+) -> (Option<String>, Option<String>, Option<String>, Option<i64>) {
+    (
+        b.panel_id,
+        b.group_id,
+        b.before_message_id.or(b.cursor),
+        b.limit.map(|l| l.0),
+    )
+}

@@ -1,0 +1,3 @@
+//! Protocol adapters: parse, authenticate, call the core, render. Never touch the store.
+
+pub mod mochat;
