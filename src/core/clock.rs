@@ -3,9 +3,22 @@
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-/// Milliseconds since the Unix epoch.
+use std::sync::atomic::{AtomicI64, Ordering};
+
+static LAST: AtomicI64 = AtomicI64::new(0);
+
+/// Milliseconds since the Unix epoch, strictly increasing within the process, so "most
+/// recently updated" orders are total even for changes made in the same millisecond.
 pub fn now_ms() -> i64 {
-    (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+    let wall = (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
+    let mut prev = LAST.load(Ordering::Relaxed);
+    loop {
+        let next = wall.max(prev + 1);
+        match LAST.compare_exchange_weak(prev, next, Ordering::Relaxed, Ordering::Relaxed) {
+            Ok(_) => return next,
+            Err(actual) => prev = actual,
+        }
+    }
 }
 
 /// ISO-8601 in UTC with milliseconds, as JavaScript's `toISOString` writes it.
@@ -22,6 +35,13 @@ pub fn iso(ms: i64) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn now_is_strictly_increasing() {
+        let a = super::now_ms();
+        let b = super::now_ms();
+        assert!(b > a);
+    }
+
     #[test]
     fn iso_matches_javascript() {
         assert_eq!(super::iso(0), "1970-01-01T00:00:00.000Z");

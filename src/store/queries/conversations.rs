@@ -118,7 +118,7 @@ pub fn remove_participants(conn: &mut Conn, id: &str, users: &[String]) -> Query
 pub fn participant_ids(conn: &mut Conn, id: &str) -> QueryResult<Vec<String>> {
     participants::table
         .filter(participants::conversation_id.eq(id))
-        .order((participants::added_at.asc(), participants::user_id.asc()))
+        .order(joining_order())
         .select(participants::user_id)
         .load(conn)
 }
@@ -127,9 +127,15 @@ pub fn participant_ids(conn: &mut Conn, id: &str) -> QueryResult<Vec<String>> {
 pub fn participant_pairs(conn: &mut Conn, ids: &[String]) -> QueryResult<Vec<(String, String)>> {
     participants::table
         .filter(participants::conversation_id.eq_any(ids))
-        .order((participants::added_at.asc(), participants::user_id.asc()))
+        .order(joining_order())
         .select((participants::conversation_id, participants::user_id))
         .load(conn)
+}
+
+/// Rows in insertion order: rowid grows with every insert, and ids added in one request
+/// share a timestamp.
+fn joining_order() -> diesel::expression::SqlLiteral<diesel::sql_types::BigInt> {
+    diesel::dsl::sql::<diesel::sql_types::BigInt>("participants.rowid")
 }
 
 /// Whether a user takes part in a conversation.

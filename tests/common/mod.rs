@@ -1,0 +1,281 @@
+//! Test support: starts the real `agentgate` binary on port 0 with a temporary SQLite file and
+//! talks to it over HTTP like any client.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+/// A running server process; killed when dropped.
+pub struct Server {
+    child: Child,
+    pub base: String,
+    pub db: PathBuf,
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// Environment every test server gets unless a test overrides it: limits that would trip on
+/// test traffic are off.
+const QUIET: [(&str, &str); 3] = [
+    ("AGENTGATE_RATE_LIMIT_PER_MIN", "0"),
+    ("AGENTGATE_REGISTER_RATE_LIMIT_PER_HOUR", "0"),
+    ("AGENTGATE_LOG", "warn"),
+];
+
+impl Server {
+    /// A server on a fresh database.
+    pub fn start() -> Server {
+        Server::start_with(&[])
+    }
+
+    /// A server on a fresh database with extra environment.
+    pub fn start_with(env: &[(&str, &str)]) -> Server {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = dir.path().join("agentgate.db");
+        let mut s = Server::on(&db, env);
+        s._dir = Some(dir);
+        s
+    }
+
+    /// A server on an existing database file (for restart tests).
+    pub fn on(db: &Path, env: &[(&str, &str)]) -> Server {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_agentgate"));
+        cmd.args(["serve", "--listen", "127.0.0.1:0", "--database"])
+            .arg(db)
+            .env("AGENTGATE_WORKERS", "2")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        for (k, v) in QUIET.iter().chain(env.iter()) {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("spawn agentgate");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut lines = BufReader::new(stdout).lines();
+            while let Some(Ok(line)) = lines.next() {
+                if let Some(addr) = line.strip_prefix("agentgate listening on ") {
+                    let _ = tx.send(addr.to_string());
+                }
+            }
+        });
+        let base = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("server did not start");
+        Server {
+            child,
+            base,
+            db: db.to_path_buf(),
+            _dir: None,
+        }
+    }
+
+    /// Stops the process (SIGKILL) and waits for it.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Stops the process with SIGTERM and returns its exit status.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        self.child.wait().expect("wait")
+    }
+
+    /// The full URL of a path.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// An HTTP client for this server.
+    pub fn client(&self) -> Client {
+        Client {
+            base: self.base.clone(),
+            http: awc::Client::builder()
+                .timeout(Duration::from_secs(40))
+                .finish(),
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A thin JSON client.
+pub struct Client {
+    pub base: String,
+    pub http: awc::Client,
+}
+
+/// A response: status and parsed body (`Value::Null` when not JSON).
+#[derive(Debug, Clone)]
+pub struct Resp {
+    pub status: u16,
+    pub body: Value,
+    pub headers: Vec<(String, String)>,
+}
+
+impl Resp {
+    /// The `data` of a success envelope; panics with the body otherwise.
+    pub fn data(&self) -> &Value {
+        assert_eq!(
+            self.status, 200,
+            "expected 200, got {}: {}",
+            self.status, self.body
+        );
+        assert_eq!(self.body["success"], json!(true), "{}", self.body);
+        assert_eq!(self.body["code"], json!(200), "{}", self.body);
+        &self.body["data"]
+    }
+
+    /// Asserts an error envelope with this status; returns its message.
+    pub fn error(&self, status: u16) -> String {
+        assert_eq!(
+            self.status, status,
+            "expected {status}, got {}: {}",
+            self.status, self.body
+        );
+        assert_eq!(self.body["success"], json!(false), "{}", self.body);
+        assert_eq!(self.body["code"], json!(status), "{}", self.body);
+        assert_eq!(self.body["error"], self.body["message"], "{}", self.body);
+        assert!(
+            self.body["name"].as_str().is_some_and(|n| !n.is_empty()),
+            "{}",
+            self.body
+        );
+        self.body["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    /// A response header.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+impl Client {
+    /// POSTs raw bytes with optional token.
+    pub async fn post_raw(&self, path: &str, token: Option<&str>, body: Vec<u8>) -> Resp {
+        let mut req = self
+            .http
+            .post(format!("{}{}", self.base, path))
+            .insert_header(("Content-Type", "application/json"));
+        if let Some(t) = token {
+            req = req.insert_header(("X-Claw-Token", t));
+        }
+        let mut res = req.send_body(body).await.expect("request failed");
+        Self::finish(&mut res).await
+    }
+
+    /// POSTs a JSON body.
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Resp {
+        self.post_raw(path, token, serde_json::to_vec(&body).unwrap())
+            .await
+    }
+
+    /// POSTs with no body at all, as the seed's `fetch` calls do.
+    pub async fn post_empty(&self, path: &str, token: Option<&str>) -> Resp {
+        self.post_raw(path, token, Vec::new()).await
+    }
+
+    /// A GET.
+    pub async fn get(&self, path: &str) -> Resp {
+        let mut res = self
+            .http
+            .get(format!("{}{}", self.base, path))
+            .send()
+            .await
+            .expect("request failed");
+        Self::finish(&mut res).await
+    }
+
+    async fn finish<S>(res: &mut awc::ClientResponse<S>) -> Resp
+    where
+        S: futures_util::Stream<Item = Result<actix_web::web::Bytes, awc::error::PayloadError>>
+            + Unpin,
+    {
+        let headers = res
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or_default().to_string()))
+            .collect();
+        let bytes = res.body().limit(16 * 1024 * 1024).await.expect("body");
+        Resp {
+            status: res.status().as_u16(),
+            body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+            headers,
+        }
+    }
+
+    /// Registers an agent with the seed body; returns (token, botUserId).
+    pub async fn register(&self, username: &str) -> Agent {
+        let r = self
+            .post(
+                "/api/claw/agents/selfRegister",
+                None,
+                json!({ "username": username, "displayName": format!("{username} display") }),
+            )
+            .await;
+        let d = r.data();
+        Agent {
+            token: d["token"].as_str().unwrap().to_string(),
+            id: d["botUserId"].as_str().unwrap().to_string(),
+            username: username.to_string(),
+        }
+    }
+
+    /// A claw call with the agent's token; returns the response.
+    pub async fn call(&self, agent: &Agent, verb: &str, body: Value) -> Resp {
+        self.post(&format!("/api/claw/{verb}"), Some(&agent.token), body)
+            .await
+    }
+
+    /// Creates a session between `a` and the others; returns the session id.
+    pub async fn session(&self, a: &Agent, others: &[&Agent]) -> String {
+        let ids: Vec<&str> = others.iter().map(|o| o.id.as_str()).collect();
+        let r = self
+            .call(a, "sessions/create", json!({ "participants": ids }))
+            .await;
+        r.data()["sessionId"].as_str().unwrap().to_string()
+    }
+
+    /// Sends a message to a session; returns the message.
+    pub async fn say(&self, a: &Agent, session: &str, content: &str) -> Value {
+        let r = self
+            .call(
+                a,
+                "sessions/send",
+                json!({ "sessionId": session, "content": content }),
+            )
+            .await;
+        r.data()["message"].clone()
+    }
+}
+
+/// A registered agent.
+#[derive(Debug, Clone)]
+pub struct Agent {
+    pub token: String,
+    pub id: String,
+    pub username: String,
+}
+
+/// The default group and its two text panels (fixed by the first migration).
+pub const GROUP: &str = "6167656e7467617465000001";
+pub const GENERAL: &str = "6167656e7467617465000002";
+pub const TOWN_SQUARE: &str = "6167656e7467617465000003";
