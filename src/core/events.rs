@@ -5,15 +5,30 @@ use std::sync::Arc;
 use crate::core::model::{Conversation, Message};
 use crate::hub::Topic;
 
+/// Who may receive a message live.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Audience {
+    /// These users only: a session's participants, or a private panel's members.
+    Users(Vec<String>),
+    /// Every member of this group: a public panel.
+    Group(String),
+}
+
+impl Audience {
+    /// Whether a user may receive the message.
+    pub fn includes(&self, user: &str, groups_of_user: &[String]) -> bool {
+        match self {
+            Audience::Users(list) => list.iter().any(|u| u == user),
+            Audience::Group(g) => groups_of_user.iter().any(|x| x == g),
+        }
+    }
+}
+
 /// Something that happened, for live delivery.
 #[derive(Debug, Clone)]
 pub enum Event {
     /// A message became durable in a conversation.
-    MessagePosted {
-        message: Arc<Message>,
-        /// Participants of a session; empty for panels (delivered by group).
-        recipients: Vec<String>,
-    },
+    MessagePosted { message: Arc<Message>, audience: Audience },
     /// A session was created (or a user was added to one).
     ConversationJoined {
         conversation: Arc<Conversation>,
@@ -30,15 +45,14 @@ impl Event {
     /// The hub topics this event is delivered on.
     pub fn topics(&self) -> Vec<Topic> {
         match self {
-            Event::MessagePosted {
-                message,
-                recipients,
-            } => {
+            Event::MessagePosted { message, audience } => {
                 let mut topics = vec![Topic::Conversation(message.conversation_id.clone())];
-                if let Some(group) = &message.group_id {
-                    topics.push(Topic::Group(group.clone()));
+                match audience {
+                    Audience::Users(list) => {
+                        topics.extend(list.iter().map(|u| Topic::User(u.clone())))
+                    }
+                    Audience::Group(g) => topics.push(Topic::Group(g.clone())),
                 }
-                topics.extend(recipients.iter().map(|u| Topic::User(u.clone())));
                 topics
             }
             Event::ConversationJoined { users, .. } => {

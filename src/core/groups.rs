@@ -448,3 +448,27 @@ fn visible_panels(conn: &mut Conn, group_id: &str, caller: &str) -> Result<Vec<P
         })
         .collect())
 }
+
+impl Core {
+    /// The ids of the groups a user belongs to.
+    pub async fn groups_of(&self, user: &User) -> Result<Vec<String>> {
+        let id = user.id.clone();
+        self.read(move |conn| Ok(groups::of_user(conn, &id)?.into_iter().map(|g| g.id).collect()))
+            .await
+    }
+
+    /// The caller's first group and every text panel of it the caller may see.
+    pub async fn text_panels(&self, caller: &User) -> Result<(String, Vec<String>)> {
+        let caller_id = caller.id.clone();
+        self.read(move |conn| {
+            let group = caller_group(conn, &caller_id, None)?;
+            let ids = visible_panels(conn, &group.id, &caller_id)?
+                .into_iter()
+                .filter(|p| p.panel_type == PANEL_TEXT)
+                .map(|p| p.conversation.id)
+                .collect();
+            Ok((group.id, ids))
+        })
+        .await
+    }
+}

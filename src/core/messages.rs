@@ -5,6 +5,7 @@ use serde_json::Value;
 use super::clock::now_ms;
 use super::mentions;
 use super::model::{Conversation, ConversationKind, Message, User};
+use super::events::Audience;
 use super::{check_metadata, ids, Core, Error, Event, Limits, Result};
 use crate::store::models::MessageRow;
 use crate::store::queries::{conversations, messages, users};
@@ -133,13 +134,15 @@ impl Core {
 
     /// The live event for a message just posted.
     pub(crate) fn posted(conv: &Conversation, m: &Message) -> Event {
-        let recipients = match conv.kind {
-            ConversationKind::Panel => Vec::new(),
-            _ => conv.participants.clone(),
+        let audience = match (&conv.kind, &conv.group_id) {
+            (ConversationKind::Panel, Some(g)) if conv.visibility == "public" => {
+                Audience::Group(g.clone())
+            }
+            _ => Audience::Users(conv.participants.clone()),
         };
         Event::MessagePosted {
             message: std::sync::Arc::new(m.clone()),
-            recipients,
+            audience,
         }
     }
 

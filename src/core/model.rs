@@ -156,8 +156,11 @@ pub struct Panel {
 impl Panel {
     /// Builds the domain value from its rows and member ids.
     pub fn from_rows(c: ConversationRow, p: PanelRow, members: Vec<String>) -> Self {
+        let mut conversation = Conversation::from_row(c, members);
+        // The panel row is the source of truth for who may see it.
+        conversation.visibility = if p.is_public { "public" } else { "private" }.into();
         Panel {
-            conversation: Conversation::from_row(c, members),
+            conversation,
             panel_type: p.panel_type,
             is_public: p.is_public,
             description: p.description,

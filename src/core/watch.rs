@@ -6,11 +6,11 @@ use std::time::Duration;
 use tokio::time::{sleep_until, Instant};
 
 use super::messages::load;
-use super::model::{Conversation, Message, User};
+use super::model::{Message, User};
 use super::sessions::load_session;
 use super::{Core, Error, Result};
 use crate::hub::Topic;
-use crate::store::queries::{conversations, messages};
+use crate::store::queries::messages;
 
 /// What a watch returns: the cursor to pass next time and the events after the old one.
 #[derive(Debug, Clone)]
@@ -52,7 +52,7 @@ impl Core {
         let mut after = cursor;
         let mut first = true;
         loop {
-            let (latest, found) = self.events_after(&conv, caller, after, limit).await?;
+            let (latest, found) = self.session_events(caller, &conv.id, after, limit).await?;
             if let Some(last) = found.last() {
                 return Ok(Watched {
                     cursor: last.seq,
@@ -78,21 +78,19 @@ impl Core {
         }
     }
 
-    /// The latest seq and up to `limit` messages after `after`.
-    async fn events_after(
+    /// The latest seq of a session of the caller and up to `limit` of its messages after `after`.
+    pub async fn session_events(
         &self,
-        conv: &Conversation,
         caller: &User,
+        id: &str,
         after: i64,
         limit: i64,
     ) -> Result<(i64, Vec<Message>)> {
-        let (id, caller_id) = (conv.id.clone(), caller.id.clone());
+        let (id, caller_id) = (id.to_string(), caller.id.clone());
         self.read(move |conn| {
             // Re-checked on every read: a participant removed while waiting stops seeing events.
             let conv = load_session(conn, &caller_id, &id)?;
-            let latest = conversations::by_id(conn, &id)?
-                .map(|r| r.last_seq)
-                .unwrap_or(0);
+            let latest = conv.last_seq;
             let rows = messages::after_seq(conn, &id, after, limit)?;
             Ok((latest, load(conn, &conv, rows)?))
         })
