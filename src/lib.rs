@@ -4,5 +4,6 @@
 pub mod core;
 pub mod hub;
 pub mod server;
+pub mod socketio;
 pub mod store;
 pub mod wire;

@@ -28,7 +28,10 @@ impl Audience {
 #[derive(Debug, Clone)]
 pub enum Event {
     /// A message became durable in a conversation.
-    MessagePosted { message: Arc<Message>, audience: Audience },
+    MessagePosted {
+        message: Arc<Message>,
+        audience: Audience,
+    },
     /// A session was created (or a user was added to one).
     ConversationJoined {
         conversation: Arc<Conversation>,

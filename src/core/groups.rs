@@ -453,8 +453,13 @@ impl Core {
     /// The ids of the groups a user belongs to.
     pub async fn groups_of(&self, user: &User) -> Result<Vec<String>> {
         let id = user.id.clone();
-        self.read(move |conn| Ok(groups::of_user(conn, &id)?.into_iter().map(|g| g.id).collect()))
-            .await
+        self.read(move |conn| {
+            Ok(groups::of_user(conn, &id)?
+                .into_iter()
+                .map(|g| g.id)
+                .collect())
+        })
+        .await
     }
 
     /// The caller's first group and every text panel of it the caller may see.

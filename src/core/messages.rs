@@ -3,9 +3,9 @@
 use serde_json::Value;
 
 use super::clock::now_ms;
+use super::events::Audience;
 use super::mentions;
 use super::model::{Conversation, ConversationKind, Message, User};
-use super::events::Audience;
 use super::{check_metadata, ids, Core, Error, Event, Limits, Result};
 use crate::store::models::MessageRow;
 use crate::store::queries::{conversations, messages, users};

@@ -41,6 +41,11 @@ pub struct Settings {
     pub read_pool_size: u32,
     /// HTTP worker threads (0 = one per core).
     pub workers: usize,
+    /// Also push the Tailchat-style `notify:chat.*` events to MoChat real-dialect sockets.
+    pub mochat_tailchat_fallbacks: bool,
+    /// Outbound queue of one live connection, in messages; a client that falls this far
+    /// behind is disconnected as a slow consumer.
+    pub outbound_queue: usize,
 }
 
 impl Default for Settings {
@@ -62,6 +67,8 @@ impl Default for Settings {
             max_ids_per_request: 100,
             read_pool_size: 8,
             workers: 0,
+            mochat_tailchat_fallbacks: false,
+            outbound_queue: 1024,
         }
     }
 }
@@ -104,6 +111,12 @@ impl Settings {
                         .parse::<i64>()
                         .map(toml::Value::Integer)
                         .map_err(|_| format!("{name}: expected a whole number, got {raw:?}"))?,
+                    Some(toml::Value::Boolean(_)) => match raw.trim().to_ascii_lowercase().as_str()
+                    {
+                        "1" | "true" | "yes" | "on" => toml::Value::Boolean(true),
+                        "0" | "false" | "no" | "off" => toml::Value::Boolean(false),
+                        _ => return Err(format!("{name}: expected true or false, got {raw:?}")),
+                    },
                     _ => toml::Value::String(raw),
                 };
                 table.insert(key, value);

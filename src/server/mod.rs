@@ -10,8 +10,10 @@ use std::time::Duration;
 use actix_web::{web, App, HttpResponse, HttpServer};
 
 use crate::core::{Core, CoreSettings, Limits};
+use crate::socketio::{SocketIo, SocketIoConfig};
 use crate::store::Store;
 use crate::wire;
+use crate::wire::mochat::realtime::MochatSockets;
 pub use config::Settings;
 
 /// What every handler can reach.
@@ -44,10 +46,27 @@ pub fn build_state(settings: Settings) -> Result<State, String> {
     Ok(web::Data::from(Arc::new(AppState { core, settings })))
 }
 
-/// Registers every route of both wires.
+/// Registers every REST route of both wires.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/health", web::get().to(health::health));
     wire::mochat::routes(cfg);
+}
+
+/// The Socket.IO engine with the MoChat handler on namespace `/`; built once and shared by
+/// every worker, so the session registry is one.
+pub fn socket_io(state: &State) -> SocketIo {
+    let s = &state.settings;
+    let io = SocketIo::new(SocketIoConfig {
+        ping_interval: Duration::from_millis(s.sio_ping_interval_ms),
+        ping_timeout: Duration::from_millis(s.sio_ping_timeout_ms),
+        outbound_capacity: s.outbound_queue,
+        ..SocketIoConfig::default()
+    });
+    io.ns(
+        "/",
+        Arc::new(MochatSockets::new(state.clone().into_inner())),
+    );
+    io
 }
 
 /// Any path no route serves: a JSON 404 rather than an empty body.
@@ -60,10 +79,12 @@ async fn no_route() -> HttpResponse {
 pub async fn serve(settings: Settings) -> std::io::Result<()> {
     let state = build_state(settings.clone()).map_err(std::io::Error::other)?;
     let data = state.clone();
+    let io = socket_io(&state);
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
             .configure(routes)
+            .configure(io.configure("/socket.io/"))
             .default_service(web::to(no_route))
     })
     .shutdown_timeout(10)

@@ -2,6 +2,8 @@
 //! talks to it over HTTP like any client.
 #![allow(dead_code)]
 
+pub mod sio;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

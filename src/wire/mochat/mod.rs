@@ -5,6 +5,7 @@ pub mod envelope;
 mod extract;
 mod fields;
 mod groups;
+pub mod realtime;
 pub mod render;
 mod sessions;
 

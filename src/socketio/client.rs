@@ -1,0 +1,178 @@
+//! One Socket.IO client per Engine.IO session: decodes packets in order, runs the
+//! namespace state rules (CONNECT / DISCONNECT / EVENT / ACK), the connect timeout, and
+//! disconnects every socket when the connection ends.
+
+use super::engine::new_id;
+use super::engine_packet::Frame;
+use super::handler::DisconnectReason;
+use super::io::IoInner;
+use super::packet::{connect_error_data, Packet, PacketType};
+use super::parser::{Decoder, Encoded, ParserKind};
+use super::session::{wait_closing, CloseReason, EngineSession};
+use super::socket::{AckResponder, Socket};
+use std::collections::HashMap;
+use std::sync::Arc;
+use tokio::sync::{mpsc, Semaphore};
+
+struct Client {
+    io: Arc<IoInner>,
+    engine: Arc<EngineSession>,
+    decoder: Decoder,
+    sockets: HashMap<String, Socket>,
+    permits: Arc<Semaphore>,
+}
+
+/// Runs the client until the connection closes.
+pub(crate) async fn run(
+    io: Arc<IoInner>,
+    engine: Arc<EngineSession>,
+    mut inbound: mpsc::Receiver<Vec<Frame>>,
+) {
+    let config = Arc::clone(&io.config);
+    let mut client = Client {
+        decoder: Decoder::new(config.max_attachments),
+        sockets: HashMap::new(),
+        permits: Arc::new(Semaphore::new(
+            config.handler_concurrency.clamp(1, Semaphore::MAX_PERMITS),
+        )),
+        io,
+        engine: Arc::clone(&engine),
+    };
+    let mut close_rx = engine.watch_close();
+    let connect_timer = tokio::time::sleep(config.connect_timeout);
+    tokio::pin!(connect_timer);
+    let mut connect_checked = false;
+    let reason = 'run: loop {
+        tokio::select! {
+            batch = inbound.recv() => {
+                let Some(frames) = batch else { break 'run CloseReason::TransportClose };
+                for frame in frames {
+                    if let Err(reason) = client.on_frame(frame).await {
+                        engine.close(reason);
+                        break 'run reason;
+                    }
+                }
+            }
+            _ = wait_closing(&mut close_rx) => {
+                let reason = close_rx.borrow().reason();
+                break 'run reason.unwrap_or(CloseReason::TransportClose);
+            }
+            _ = &mut connect_timer, if !connect_checked => {
+                connect_checked = true;
+                client.prune();
+                if client.sockets.is_empty() {
+                    // No namespace joined in time (the reference's connectTimeout).
+                    engine.close_after_flush(CloseReason::ServerClose);
+                }
+            }
+        }
+    };
+    let reason = DisconnectReason::from(reason);
+    for (_, socket) in client.sockets.drain() {
+        socket.finish(reason, false, true);
+    }
+}
+
+impl Client {
+    /// Forgets sockets the server disconnected meanwhile.
+    fn prune(&mut self) {
+        self.sockets.retain(|_, s| s.connected());
+    }
+
+    fn parser(&self) -> ParserKind {
+        self.decoder.kind().unwrap_or(ParserKind::Json)
+    }
+
+    async fn on_frame(&mut self, frame: Frame) -> Result<(), CloseReason> {
+        match self.decoder.feed(frame) {
+            Ok(Some(packet)) => self.dispatch(packet).await,
+            Ok(None) => Ok(()),
+            Err(e) => {
+                log::debug!("socket.io connection {}: {e}", self.engine.sid());
+                Err(CloseReason::ParseError)
+            }
+        }
+    }
+
+    async fn dispatch(&mut self, packet: Packet) -> Result<(), CloseReason> {
+        if self
+            .sockets
+            .get(&packet.nsp)
+            .is_some_and(|s| !s.connected())
+        {
+            self.sockets.remove(&packet.nsp);
+        }
+        if packet.kind == PacketType::Connect {
+            // A second CONNECT for a joined namespace breaks the state rules.
+            if self.sockets.contains_key(&packet.nsp) {
+                return Err(CloseReason::ParseError);
+            }
+            self.connect(packet).await;
+            return Ok(());
+        }
+        // Anything else needs a joined namespace.
+        let Some(socket) = self.sockets.get(&packet.nsp).cloned() else {
+            return Err(CloseReason::ParseError);
+        };
+        match packet.kind {
+            PacketType::Disconnect => {
+                self.sockets.remove(&packet.nsp);
+                socket.finish(DisconnectReason::ClientNamespaceDisconnect, false, true);
+                Ok(())
+            }
+            PacketType::Event | PacketType::BinaryEvent => {
+                let id = packet.id;
+                let Some((event, args)) = packet.into_event() else {
+                    return Err(CloseReason::ParseError);
+                };
+                let ack = id.map(|id| AckResponder::new(socket.clone(), id));
+                // Bounded concurrency: waiting here back-pressures the transport.
+                let permit = Arc::clone(&self.permits).acquire_owned().await.ok();
+                let fut = socket.handler().on_event(socket, event, args, ack);
+                tokio::spawn(async move {
+                    fut.await;
+                    drop(permit);
+                });
+                Ok(())
+            }
+            PacketType::Ack | PacketType::BinaryAck => {
+                let id = packet.id;
+                match (id, packet.into_ack_payload()) {
+                    (Some(id), Some(payload)) => socket.resolve_ack(id, payload),
+                    (_, None) => return Err(CloseReason::ParseError),
+                    // An ack without id answers nothing; ignore it.
+                    (None, Some(_)) => {}
+                }
+                Ok(())
+            }
+            PacketType::ConnectError | PacketType::Connect => Err(CloseReason::ParseError),
+        }
+    }
+
+    async fn connect(&mut self, packet: Packet) {
+        let parser = self.parser();
+        let Some(handler) = self.io.namespace(&packet.nsp) else {
+            let refusal =
+                Packet::connect_error(&packet.nsp, connect_error_data("Invalid namespace", None));
+            let _ = self.engine.send(Arc::new(Encoded::new(parser, &refusal)));
+            return;
+        };
+        let socket = Socket::new(
+            new_id(),
+            packet.nsp.clone(),
+            parser,
+            Arc::clone(&self.engine),
+            Arc::clone(&self.io),
+            Arc::clone(&handler),
+        );
+        match handler.on_connect(socket.clone(), packet.data).await {
+            Ok(()) => {
+                // False if the handler already disconnected it from inside on_connect.
+                if socket.activate() {
+                    self.sockets.insert(packet.nsp, socket);
+                }
+            }
+            Err(data) => socket.reject(data),
+        }
+    }
+}

@@ -1,0 +1,104 @@
+//! The Engine.IO server: settings, session registry and the application that consumes
+//! each session's messages (the Socket.IO layer, or a bare echo for the conformance suite).
+
+use super::config::SocketIoConfig;
+use super::engine_packet::Frame;
+use super::session::{wait_closing, ConnInfo, EngineSession, SessionRegistry, TransportKind};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use std::sync::Arc;
+use tokio::sync::mpsc;
+
+/// What runs on top of Engine.IO; told about every new session.
+pub trait EngineApp: Send + Sync + 'static {
+    /// A session opened; `inbound` yields its messages in order, batched per request/frame.
+    /// Must not block: spawn the consuming task.
+    fn on_open(&self, session: Arc<EngineSession>, inbound: mpsc::Receiver<Vec<Frame>>);
+}
+
+/// One Engine.IO endpoint: its settings, sessions and application.
+pub struct Engine {
+    config: Arc<SocketIoConfig>,
+    registry: Arc<SessionRegistry>,
+    app: Arc<dyn EngineApp>,
+}
+
+impl Engine {
+    /// Creates an engine; build it once and share the `Arc` with every actix worker.
+    pub fn new(config: SocketIoConfig, app: Arc<dyn EngineApp>) -> Arc<Engine> {
+        Arc::new(Engine {
+            config: Arc::new(config),
+            registry: Arc::new(SessionRegistry::default()),
+            app,
+        })
+    }
+
+    /// The engine settings.
+    pub fn config(&self) -> &SocketIoConfig {
+        &self.config
+    }
+
+    /// The live sessions.
+    pub fn sessions(&self) -> &SessionRegistry {
+        &self.registry
+    }
+
+    /// Finds a live session; a session whose pong deadline passed is closed and not returned.
+    pub(crate) fn lookup(&self, sid: &str) -> Option<Arc<EngineSession>> {
+        let session = self.registry.get(sid)?;
+        if session.expire_if_due() {
+            return None;
+        }
+        Some(session)
+    }
+
+    /// Creates, registers and starts a session (heartbeat and application task).
+    pub(crate) fn create_session(
+        &self,
+        transport: TransportKind,
+        info: ConnInfo,
+    ) -> Arc<EngineSession> {
+        let (session, inbound) = EngineSession::new(
+            new_id(),
+            Arc::clone(&self.config),
+            &self.registry,
+            transport,
+            info,
+        );
+        // A WebSocket-only session starts with the open packet, before anything the app sends.
+        if transport == TransportKind::Websocket {
+            session.send_control(session.open_packet(false));
+        }
+        self.registry.insert(Arc::clone(&session));
+        tokio::spawn(Arc::clone(&session).heartbeat());
+        self.app.on_open(Arc::clone(&session), inbound);
+        session
+    }
+}
+
+/// A random URL-safe id (22 chars, 128 bits).
+pub(crate) fn new_id() -> String {
+    URL_SAFE_NO_PAD.encode(uuid::Uuid::new_v4().as_bytes())
+}
+
+/// Bare Engine.IO echo: every message is sent back as is (the official suite's fixture).
+pub struct EchoApp;
+
+impl EngineApp for EchoApp {
+    fn on_open(&self, session: Arc<EngineSession>, mut inbound: mpsc::Receiver<Vec<Frame>>) {
+        tokio::spawn(async move {
+            let mut close_rx = session.watch_close();
+            loop {
+                let frames = tokio::select! {
+                    f = inbound.recv() => f,
+                    _ = wait_closing(&mut close_rx) => None,
+                };
+                let Some(frames) = frames else { break };
+                // One batch per inbound request keeps a POST's echoes in one GET response.
+                if session.send(Arc::new(frames)).is_err() {
+                    break;
+                }
+            }
+        });
+    }
+}

@@ -1,0 +1,228 @@
+//! Parser selection per connection (sniffed from the client's first packet), the stateful
+//! decoder (binary attachments), and pre-encoded packets shared across sockets.
+
+use super::engine_packet::Frame;
+use super::packet::{Packet, PacketType, ParseError, Payload};
+use super::{parser_json, parser_msgpack};
+use std::sync::Arc;
+
+/// Which Socket.IO parser a connection speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ParserKind {
+    /// The default text parser (socket.io-parser).
+    Json,
+    /// socket.io-msgpack-parser.
+    Msgpack,
+}
+
+impl ParserKind {
+    /// Encodes a packet into the messages this parser sends.
+    pub fn encode(self, packet: &Packet) -> Vec<Frame> {
+        match self {
+            ParserKind::Json => parser_json::encode(packet),
+            ParserKind::Msgpack => vec![parser_msgpack::encode(packet)],
+        }
+    }
+}
+
+/// A packet encoded once for one parser and namespace, shareable by any number of sockets.
+#[derive(Debug)]
+pub struct Encoded {
+    parser: ParserKind,
+    nsp: String,
+    frames: Vec<Frame>,
+}
+
+impl Encoded {
+    /// Encodes `packet` for `parser`.
+    pub fn new(parser: ParserKind, packet: &Packet) -> Encoded {
+        Encoded {
+            parser,
+            nsp: packet.nsp.clone(),
+            frames: parser.encode(packet),
+        }
+    }
+
+    /// The parser these bytes are for.
+    pub fn parser(&self) -> ParserKind {
+        self.parser
+    }
+
+    /// The namespace these bytes address.
+    pub fn nsp(&self) -> &str {
+        &self.nsp
+    }
+
+    /// The Engine.IO messages (header first, then attachments).
+    pub fn frames(&self) -> &[Frame] {
+        &self.frames
+    }
+}
+
+impl AsRef<[Frame]> for Encoded {
+    fn as_ref(&self) -> &[Frame] {
+        &self.frames
+    }
+}
+
+/// Encodes an EVENT once, to be sent with `Socket::send_encoded` to many sockets.
+pub fn encode_event(parser: ParserKind, nsp: &str, event: &str, data: &Payload) -> Arc<Encoded> {
+    Arc::new(Encoded::new(parser, &Packet::event(nsp, event, data, None)))
+}
+
+/// Per-connection decoder: locks the parser on the first packet and reassembles
+/// default-parser packets with binary attachments.
+#[derive(Debug)]
+pub(crate) struct Decoder {
+    kind: Option<ParserKind>,
+    max_attachments: usize,
+    pending: Option<(Packet, usize)>,
+}
+
+impl Decoder {
+    pub(crate) fn new(max_attachments: usize) -> Decoder {
+        Decoder {
+            kind: None,
+            max_attachments,
+            pending: None,
+        }
+    }
+
+    /// The parser, once the first packet decided it.
+    pub(crate) fn kind(&self) -> Option<ParserKind> {
+        self.kind
+    }
+
+    /// Feeds one Engine.IO message; returns a packet once it is complete.
+    pub(crate) fn feed(&mut self, frame: Frame) -> Result<Option<Packet>, ParseError> {
+        // A client's first packet is always CONNECT: text with the default parser, binary
+        // with msgpack. That is the only way to tell them apart.
+        let kind = *self.kind.get_or_insert(match frame {
+            Frame::Text(_) => ParserKind::Json,
+            Frame::Binary(_) => ParserKind::Msgpack,
+        });
+        match (kind, frame) {
+            (ParserKind::Msgpack, Frame::Binary(b)) => parser_msgpack::decode(&b).map(Some),
+            (ParserKind::Msgpack, Frame::Text(_)) => {
+                Err(ParseError("text on a msgpack connection"))
+            }
+            (ParserKind::Json, Frame::Text(t)) => {
+                if self.pending.is_some() {
+                    return Err(ParseError("text while attachments are pending"));
+                }
+                let (packet, n) = parser_json::decode(&t, self.max_attachments)?;
+                if n == 0 {
+                    // Placeholders only mean something in BINARY_* packets (as in the reference).
+                    if matches!(packet.kind, PacketType::BinaryEvent | PacketType::BinaryAck) {
+                        parser_json::check_placeholders(&packet)?;
+                    }
+                    return Ok(Some(packet));
+                }
+                self.pending = Some((packet, n));
+                Ok(None)
+            }
+            (ParserKind::Json, Frame::Binary(b)) => {
+                let Some((mut packet, n)) = self.pending.take() else {
+                    return Err(ParseError("attachment without a header"));
+                };
+                packet.attachments.push(b);
+                if packet.attachments.len() < n {
+                    self.pending = Some((packet, n));
+                    return Ok(None);
+                }
+                parser_json::check_placeholders(&packet)?;
+                Ok(Some(packet))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+    use serde_json::json;
+
+    #[test]
+    fn sniffs_json_and_reassembles_attachments() {
+        let mut d = Decoder::new(10);
+        let p = d.feed(Frame::Text("0".into())).unwrap().unwrap();
+        assert_eq!(p.kind, PacketType::Connect);
+        assert_eq!(d.kind(), Some(ParserKind::Json));
+        assert!(d
+            .feed(Frame::Text(
+                "52-[\"m\",{\"_placeholder\":true,\"num\":0},{\"_placeholder\":true,\"num\":1}]"
+                    .into()
+            ))
+            .unwrap()
+            .is_none());
+        assert!(d
+            .feed(Frame::Binary(Bytes::from_static(&[1])))
+            .unwrap()
+            .is_none());
+        let p = d
+            .feed(Frame::Binary(Bytes::from_static(&[2])))
+            .unwrap()
+            .unwrap();
+        assert_eq!(p.attachments.len(), 2);
+        // Zero attachments complete at once.
+        assert!(d.feed(Frame::Text("50-[\"m\"]".into())).unwrap().is_some());
+    }
+
+    #[test]
+    fn json_attachment_errors() {
+        let mut d = Decoder::new(10);
+        d.feed(Frame::Text("0".into())).unwrap();
+        assert!(d.feed(Frame::Binary(Bytes::from_static(&[1]))).is_err());
+        let mut d = Decoder::new(10);
+        d.feed(Frame::Text(
+            "51-[\"m\",{\"_placeholder\":true,\"num\":0}]".into(),
+        ))
+        .unwrap();
+        assert!(d.feed(Frame::Text("2[\"x\"]".into())).is_err());
+        let mut d = Decoder::new(10);
+        assert!(d
+            .feed(Frame::Text(
+                "50-[\"m\",{\"_placeholder\":true,\"num\":0}]".into()
+            ))
+            .is_err());
+        // In a plain EVENT a placeholder-shaped object is just data.
+        let mut d = Decoder::new(10);
+        assert!(d
+            .feed(Frame::Text(
+                "2[\"m\",{\"_placeholder\":true,\"num\":0}]".into()
+            ))
+            .unwrap()
+            .is_some());
+    }
+
+    #[test]
+    fn sniffs_msgpack_and_refuses_text_afterwards() {
+        let mut d = Decoder::new(10);
+        let connect = parser_msgpack::encode(&Packet {
+            kind: PacketType::Connect,
+            nsp: "/".into(),
+            id: None,
+            data: Some(json!({"token": "t"})),
+            attachments: vec![],
+        });
+        let p = d.feed(connect).unwrap().unwrap();
+        assert_eq!(p.data, Some(json!({"token": "t"})));
+        assert_eq!(d.kind(), Some(ParserKind::Msgpack));
+        assert!(d.feed(Frame::Text("2[\"x\"]".into())).is_err());
+    }
+
+    #[test]
+    fn encode_event_once_per_parser() {
+        let payload = Payload::new(vec![json!({"a": 1})]);
+        let j = encode_event(ParserKind::Json, "/", "ev", &payload);
+        assert_eq!(j.frames(), &[Frame::Text("2[\"ev\",{\"a\":1}]".into())]);
+        let m = encode_event(ParserKind::Msgpack, "/", "ev", &payload);
+        assert_eq!(m.parser(), ParserKind::Msgpack);
+        let Frame::Binary(b) = &m.frames()[0] else {
+            panic!("binary expected")
+        };
+        let p = parser_msgpack::decode(b).unwrap();
+        assert_eq!(p.data, Some(json!(["ev", {"a": 1}])));
+    }
+}

@@ -1,0 +1,735 @@
+//! Engine.IO session state (transport, outbox, heartbeat, upgrade, close) and the
+//! session registry shared by all actix workers.
+
+use super::config::SocketIoConfig;
+use super::engine_packet::{push_payload_frame, push_payload_packet, EnginePacket, Frame};
+use actix_web::http::header::HeaderMap;
+use std::collections::{HashMap, VecDeque};
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard, Weak};
+use std::time::Duration;
+use tokio::sync::{mpsc, watch, Notify};
+use tokio::time::Instant;
+
+/// A batch of messages queued atomically (e.g. a header and its attachments).
+pub type SharedFrames = Arc<dyn AsRef<[Frame]> + Send + Sync>;
+
+/// Locks a mutex, recovering the data if another thread panicked while holding it.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Read-locks an RwLock, recovering from poisoning.
+pub(crate) fn read<T>(m: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    m.read().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Write-locks an RwLock, recovering from poisoning.
+pub(crate) fn write<T>(m: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    m.write().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Current transport of a session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TransportKind {
+    /// HTTP long-polling.
+    Polling,
+    /// WebSocket.
+    Websocket,
+}
+
+/// Why an Engine.IO session ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CloseReason {
+    /// The client closed the transport or sent `1`.
+    TransportClose,
+    /// A transport-level error (duplicate poll, socket error, oversized frame).
+    TransportError,
+    /// No pong within `ping_timeout`.
+    PingTimeout,
+    /// The client sent a packet that does not parse.
+    ParseError,
+    /// The server closed the connection.
+    ServerClose,
+    /// The outbound queue overflowed.
+    SlowConsumer,
+}
+
+impl CloseReason {
+    /// The reference server's wording of the reason.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            CloseReason::TransportClose => "transport close",
+            CloseReason::TransportError => "transport error",
+            CloseReason::PingTimeout => "ping timeout",
+            CloseReason::ParseError => "parse error",
+            CloseReason::ServerClose => "forced close",
+            CloseReason::SlowConsumer => "slow consumer",
+        }
+    }
+}
+
+impl fmt::Display for CloseReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why a message could not be queued.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SendError {
+    /// The connection is closed or closing.
+    Closed,
+    /// The outbound queue was full; the connection has been closed ("slow consumer").
+    Full,
+    /// Pre-encoded bytes were made for another parser or namespace.
+    Mismatch,
+}
+
+impl fmt::Display for SendError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SendError::Closed => "connection closed",
+            SendError::Full => "outbound queue full (slow consumer)",
+            SendError::Mismatch => "encoded for another parser or namespace",
+        })
+    }
+}
+
+impl std::error::Error for SendError {}
+
+/// Lifecycle of a session, published through a watch channel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CloseState {
+    /// Open.
+    Open,
+    /// Closing: the queued messages and a close are being flushed.
+    Closing(CloseReason),
+    /// Closed for good.
+    Closed(CloseReason),
+}
+
+impl CloseState {
+    /// The reason, once closing or closed.
+    pub fn reason(&self) -> Option<CloseReason> {
+        match self {
+            CloseState::Open => None,
+            CloseState::Closing(r) | CloseState::Closed(r) => Some(*r),
+        }
+    }
+}
+
+/// What the request that opened the session looked like.
+#[derive(Clone, Debug, Default)]
+pub struct ConnInfo {
+    /// Peer address of the opening request.
+    pub remote_addr: Option<SocketAddr>,
+    /// Raw query string of the opening request.
+    pub query: String,
+    /// Headers of the opening request.
+    pub headers: HeaderMap,
+}
+
+/// One queued outbound item.
+pub(crate) enum Outgoing {
+    /// An Engine.IO control packet (open, ping, noop, close); not counted against capacity.
+    Control(EnginePacket),
+    /// Application messages queued as one atomic batch.
+    Frames(SharedFrames),
+}
+
+struct Upgrade {
+    probed: bool,
+}
+
+struct State {
+    life: CloseState,
+    transport: TransportKind,
+    outbox: VecDeque<Outgoing>,
+    /// Number of `Outgoing::Frames` items in the outbox (the bounded part).
+    queued: usize,
+    get_pending: bool,
+    post_inflight: bool,
+    upgrade: Option<Upgrade>,
+    pong_deadline: Option<Instant>,
+}
+
+/// Registry of live sessions, shared by all actix workers.
+#[derive(Default)]
+pub struct SessionRegistry {
+    map: RwLock<HashMap<String, Arc<EngineSession>>>,
+}
+
+impl SessionRegistry {
+    /// Finds a session by sid.
+    pub fn get(&self, sid: &str) -> Option<Arc<EngineSession>> {
+        read(&self.map).get(sid).cloned()
+    }
+
+    /// Number of live sessions.
+    pub fn len(&self) -> usize {
+        read(&self.map).len()
+    }
+
+    /// True when there is no live session.
+    pub fn is_empty(&self) -> bool {
+        read(&self.map).is_empty()
+    }
+
+    pub(crate) fn insert(&self, session: Arc<EngineSession>) {
+        write(&self.map).insert(session.sid.clone(), session);
+    }
+
+    fn remove(&self, sid: &str) {
+        write(&self.map).remove(sid);
+    }
+}
+
+/// Result of one look at the session by a pending polling GET.
+pub(crate) enum GetStep {
+    /// Answer 200 with this payload; `finalize` when it carried the close packet.
+    Respond { body: String, finalize: bool },
+    /// Answer 400 (the session moved to WebSocket meanwhile).
+    BadRequest,
+    /// Nothing yet; wait for a change (or until the instant, if given).
+    Wait(Option<Instant>),
+}
+
+/// Why a polling request was refused before doing anything.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum RequestRefused {
+    /// The session is gone.
+    UnknownSid,
+    /// The session is on WebSocket now.
+    BadRequest,
+    /// A second GET or POST at the same time; the session was closed.
+    Overlap,
+}
+
+/// Per-GET context for the upgrade window.
+pub(crate) struct GetCtx {
+    /// The session was already probed when this GET arrived.
+    entered_probed: bool,
+    /// Until when such a GET waits for the `5` before answering `6`.
+    probe_window_end: Instant,
+}
+
+/// One Engine.IO connection.
+pub struct EngineSession {
+    sid: String,
+    config: Arc<SocketIoConfig>,
+    registry: Weak<SessionRegistry>,
+    info: ConnInfo,
+    state: Mutex<State>,
+    /// Woken on every change a drainer (GET or WS writer) cares about.
+    pub(crate) changed: Notify,
+    pong: Notify,
+    close_tx: watch::Sender<CloseState>,
+    inbound: mpsc::Sender<Vec<Frame>>,
+}
+
+impl fmt::Debug for EngineSession {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EngineSession")
+            .field("sid", &self.sid)
+            .finish()
+    }
+}
+
+/// How long a GET that arrives after the probe waits for the `5` before answering `6`.
+const PROBE_WINDOW: Duration = Duration::from_millis(100);
+
+impl EngineSession {
+    pub(crate) fn new(
+        sid: String,
+        config: Arc<SocketIoConfig>,
+        registry: &Arc<SessionRegistry>,
+        transport: TransportKind,
+        info: ConnInfo,
+    ) -> (Arc<EngineSession>, mpsc::Receiver<Vec<Frame>>) {
+        let (tx, rx) = mpsc::channel(config.inbound_capacity.max(1));
+        let (close_tx, _) = watch::channel(CloseState::Open);
+        let session = Arc::new(EngineSession {
+            sid,
+            config,
+            registry: Arc::downgrade(registry),
+            info,
+            state: Mutex::new(State {
+                life: CloseState::Open,
+                transport,
+                outbox: VecDeque::new(),
+                queued: 0,
+                get_pending: false,
+                post_inflight: false,
+                upgrade: None,
+                pong_deadline: None,
+            }),
+            changed: Notify::new(),
+            pong: Notify::new(),
+            close_tx,
+            inbound: tx,
+        });
+        (session, rx)
+    }
+
+    /// The Engine.IO session id.
+    pub fn sid(&self) -> &str {
+        &self.sid
+    }
+
+    /// The opening request's address, query and headers.
+    pub fn info(&self) -> &ConnInfo {
+        &self.info
+    }
+
+    /// The engine settings.
+    pub fn config(&self) -> &SocketIoConfig {
+        &self.config
+    }
+
+    /// The current transport.
+    pub fn transport(&self) -> TransportKind {
+        lock(&self.state).transport
+    }
+
+    /// The lifecycle state now.
+    pub fn close_state(&self) -> CloseState {
+        *self.close_tx.borrow()
+    }
+
+    /// A watch on the lifecycle (resolves closing and closed).
+    pub fn watch_close(&self) -> watch::Receiver<CloseState> {
+        self.close_tx.subscribe()
+    }
+
+    /// The handshake packet body (`0` + JSON) for this session.
+    pub(crate) fn open_packet(&self, upgrades: bool) -> EnginePacket {
+        let upgrades = if upgrades { "[\"websocket\"]" } else { "[]" };
+        EnginePacket::Open(format!(
+            "{{\"sid\":\"{}\",\"upgrades\":{},\"pingInterval\":{},\"pingTimeout\":{},\"maxPayload\":{}}}",
+            self.sid,
+            upgrades,
+            self.config.ping_interval.as_millis(),
+            self.config.ping_timeout.as_millis(),
+            self.config.max_payload
+        ))
+    }
+
+    /// Queues one batch of messages; on overflow closes the session ("slow consumer").
+    pub fn send(&self, frames: SharedFrames) -> Result<(), SendError> {
+        self.send_all(vec![frames])
+    }
+
+    /// Queues several batches atomically (nothing can interleave with them).
+    pub fn send_all(&self, batches: Vec<SharedFrames>) -> Result<(), SendError> {
+        if batches.is_empty() {
+            return Ok(());
+        }
+        {
+            let mut st = lock(&self.state);
+            if st.life != CloseState::Open {
+                return Err(SendError::Closed);
+            }
+            if st.queued + batches.len() > self.config.outbound_capacity {
+                drop(st);
+                log::warn!("engine.io session {}: outbound queue full", self.sid);
+                self.close(CloseReason::SlowConsumer);
+                return Err(SendError::Full);
+            }
+            st.queued += batches.len();
+            st.outbox.extend(batches.into_iter().map(Outgoing::Frames));
+        }
+        self.changed.notify_waiters();
+        Ok(())
+    }
+
+    /// Queues a control packet (not counted against the capacity).
+    pub(crate) fn send_control(&self, packet: EnginePacket) -> bool {
+        {
+            let mut st = lock(&self.state);
+            if st.life != CloseState::Open {
+                return false;
+            }
+            st.outbox.push_back(Outgoing::Control(packet));
+        }
+        self.changed.notify_waiters();
+        true
+    }
+
+    /// Closes now: queued messages are dropped, a pending GET gets `1` (`6` after a client close).
+    pub fn close(&self, reason: CloseReason) {
+        {
+            let mut st = lock(&self.state);
+            if let CloseState::Closed(_) = st.life {
+                return;
+            }
+            st.life = CloseState::Closed(reason);
+            st.outbox.clear();
+            st.queued = 0;
+        }
+        log::debug!("engine.io session {} closed: {reason}", self.sid);
+        if let Some(reg) = self.registry.upgrade() {
+            reg.remove(&self.sid);
+        }
+        // Keep the first reason visible to the app if it was closing already.
+        self.close_tx.send_modify(|s| {
+            let r = s.reason().unwrap_or(reason);
+            *s = CloseState::Closed(r);
+        });
+        self.changed.notify_waiters();
+        self.pong.notify_waiters();
+    }
+
+    /// Closes after flushing what is queued: polling clients get the close packet on their next
+    /// GET, WebSocket clients get a close frame after the queued messages.
+    pub fn close_after_flush(self: &Arc<Self>, reason: CloseReason) {
+        {
+            let mut st = lock(&self.state);
+            if st.life != CloseState::Open {
+                return;
+            }
+            st.life = CloseState::Closing(reason);
+            st.outbox.push_back(Outgoing::Control(EnginePacket::Close));
+        }
+        self.close_tx.send_replace(CloseState::Closing(reason));
+        self.changed.notify_waiters();
+        // A polling client that never polls again must not keep the session alive.
+        let grace = self.config.ping_interval + self.config.ping_timeout;
+        match tokio::runtime::Handle::try_current() {
+            Ok(handle) => {
+                let me = Arc::clone(self);
+                handle.spawn(async move {
+                    tokio::time::sleep(grace).await;
+                    me.close(reason);
+                });
+            }
+            Err(_) => self.close(reason),
+        }
+    }
+
+    /// Completes a flush-then-close once the close packet went out.
+    pub(crate) fn finish_closing(&self) {
+        let reason = match lock(&self.state).life {
+            CloseState::Closing(r) => r,
+            _ => return,
+        };
+        self.close(reason);
+    }
+
+    /// Lazy expiry: closes the session if its pong deadline passed. True if it is gone.
+    pub(crate) fn expire_if_due(&self) -> bool {
+        let due = {
+            let st = lock(&self.state);
+            match st.life {
+                CloseState::Closed(_) => return true,
+                CloseState::Closing(_) => false,
+                CloseState::Open => {
+                    st.upgrade.is_none() && st.pong_deadline.is_some_and(|d| d <= Instant::now())
+                }
+            }
+        };
+        if due {
+            self.close(CloseReason::PingTimeout);
+        }
+        due
+    }
+
+    /// Records a pong: the client is alive.
+    pub(crate) fn on_pong(&self) {
+        lock(&self.state).pong_deadline = None;
+        self.pong.notify_waiters();
+    }
+
+    /// Any packet while waiting for a pong refreshes the deadline (as the npm engine.io does).
+    pub(crate) fn touch(&self) {
+        let mut st = lock(&self.state);
+        if st.pong_deadline.is_some() {
+            st.pong_deadline = Some(Instant::now() + self.config.ping_timeout);
+        }
+    }
+
+    /// Hands messages to the application (awaits room in the bounded inbound queue).
+    pub(crate) async fn deliver(&self, frames: Vec<Frame>) {
+        if frames.is_empty() {
+            return;
+        }
+        if self.inbound.send(frames).await.is_err() {
+            log::debug!("engine.io session {}: application gone", self.sid);
+        }
+    }
+
+    // ----- heartbeat -----
+
+    /// Server pings: the first one `ping_interval` after open, then `ping_interval` after each pong.
+    pub(crate) async fn heartbeat(self: Arc<Self>) {
+        let mut close_rx = self.watch_close();
+        loop {
+            if wait_or_closed(tokio::time::sleep(self.config.ping_interval), &mut close_rx).await {
+                return;
+            }
+            // Pings pause while an upgrade is in progress (the client is switching transports).
+            while self.is_upgrading() {
+                if wait_or_closed(tokio::time::sleep(Duration::from_millis(50)), &mut close_rx)
+                    .await
+                {
+                    return;
+                }
+            }
+            {
+                let mut st = lock(&self.state);
+                if st.life != CloseState::Open {
+                    return;
+                }
+                // The deadline counts from when the ping is queued, not when a GET delivers it.
+                st.pong_deadline = Some(Instant::now() + self.config.ping_timeout);
+                st.outbox
+                    .push_back(Outgoing::Control(EnginePacket::Ping(String::new())));
+            }
+            self.changed.notify_waiters();
+            loop {
+                let notified = self.pong.notified();
+                tokio::pin!(notified);
+                notified.as_mut().enable();
+                let (deadline, upgrading) = {
+                    let st = lock(&self.state);
+                    if st.life != CloseState::Open {
+                        return;
+                    }
+                    (st.pong_deadline, st.upgrade.is_some())
+                };
+                let Some(deadline) = deadline else { break };
+                if deadline <= Instant::now() {
+                    if upgrading {
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                    self.close(CloseReason::PingTimeout);
+                    return;
+                }
+                tokio::select! {
+                    _ = &mut notified => {}
+                    _ = tokio::time::sleep_until(deadline) => {}
+                }
+            }
+        }
+    }
+
+    fn is_upgrading(&self) -> bool {
+        lock(&self.state).upgrade.is_some()
+    }
+
+    // ----- polling -----
+
+    /// Starts a GET; a second concurrent GET closes the session.
+    pub(crate) fn begin_get(&self) -> Result<GetCtx, RequestRefused> {
+        let refused = {
+            let mut st = lock(&self.state);
+            if let CloseState::Closed(_) = st.life {
+                return Err(RequestRefused::UnknownSid);
+            }
+            if st.transport != TransportKind::Polling {
+                return Err(RequestRefused::BadRequest);
+            }
+            if st.get_pending {
+                true
+            } else {
+                st.get_pending = true;
+                let entered_probed = st.upgrade.as_ref().is_some_and(|u| u.probed);
+                return Ok(GetCtx {
+                    entered_probed,
+                    probe_window_end: Instant::now() + PROBE_WINDOW,
+                });
+            }
+        };
+        if refused {
+            self.close(CloseReason::TransportError);
+        }
+        Err(RequestRefused::Overlap)
+    }
+
+    /// Ends a GET (called from a drop guard, so it runs even if actix drops the handler).
+    pub(crate) fn end_get(&self) {
+        lock(&self.state).get_pending = false;
+    }
+
+    /// One look at the session for a pending GET.
+    pub(crate) fn get_step(&self, ctx: &GetCtx) -> GetStep {
+        let mut st = lock(&self.state);
+        match st.life {
+            CloseState::Closed(reason) => {
+                let body = if reason == CloseReason::TransportClose {
+                    "6"
+                } else {
+                    "1"
+                };
+                GetStep::Respond {
+                    body: body.to_owned(),
+                    finalize: false,
+                }
+            }
+            CloseState::Closing(_) => {
+                let body = drain_payload(&mut st);
+                GetStep::Respond {
+                    body,
+                    finalize: true,
+                }
+            }
+            CloseState::Open => {
+                if st.transport != TransportKind::Polling {
+                    return GetStep::BadRequest;
+                }
+                if let Some(up) = &st.upgrade {
+                    if up.probed {
+                        // Release the poll so the client can finish the upgrade; data waits
+                        // for the WebSocket.
+                        if !ctx.entered_probed || Instant::now() >= ctx.probe_window_end {
+                            return GetStep::Respond {
+                                body: "6".to_owned(),
+                                finalize: false,
+                            };
+                        }
+                        return GetStep::Wait(Some(ctx.probe_window_end));
+                    }
+                }
+                if st.outbox.is_empty() {
+                    return GetStep::Wait(None);
+                }
+                let body = drain_payload(&mut st);
+                GetStep::Respond {
+                    body,
+                    finalize: false,
+                }
+            }
+        }
+    }
+
+    /// Starts a POST; a second concurrent POST closes the session.
+    pub(crate) fn begin_post(&self) -> Result<(), RequestRefused> {
+        let overlap = {
+            let mut st = lock(&self.state);
+            if let CloseState::Closed(_) = st.life {
+                return Err(RequestRefused::UnknownSid);
+            }
+            if st.transport != TransportKind::Polling {
+                return Err(RequestRefused::BadRequest);
+            }
+            if st.post_inflight {
+                true
+            } else {
+                st.post_inflight = true;
+                return Ok(());
+            }
+        };
+        if overlap {
+            self.close(CloseReason::TransportError);
+        }
+        Err(RequestRefused::Overlap)
+    }
+
+    /// Ends a POST (drop guard).
+    pub(crate) fn end_post(&self) {
+        lock(&self.state).post_inflight = false;
+    }
+
+    // ----- websocket -----
+
+    /// Drains everything queued for the WebSocket writer.
+    pub(crate) fn drain_for_ws(&self) -> (Vec<Outgoing>, CloseState) {
+        let mut st = lock(&self.state);
+        if let CloseState::Closed(_) = st.life {
+            return (Vec::new(), st.life);
+        }
+        if st.transport != TransportKind::Websocket {
+            return (Vec::new(), st.life);
+        }
+        st.queued = 0;
+        (st.outbox.drain(..).collect(), st.life)
+    }
+
+    /// Marks the start of a polling → WebSocket upgrade; false if not allowed now.
+    pub(crate) fn begin_upgrade(&self) -> bool {
+        let mut st = lock(&self.state);
+        if st.life != CloseState::Open
+            || st.transport != TransportKind::Polling
+            || st.upgrade.is_some()
+        {
+            return false;
+        }
+        st.upgrade = Some(Upgrade { probed: false });
+        true
+    }
+
+    /// The probe succeeded: release any pending GET with a noop.
+    pub(crate) fn mark_probed(&self) {
+        if let Some(up) = lock(&self.state).upgrade.as_mut() {
+            up.probed = true;
+        }
+        self.changed.notify_waiters();
+    }
+
+    /// The client sent `5`: the WebSocket becomes the transport.
+    pub(crate) fn complete_upgrade(&self) -> bool {
+        {
+            let mut st = lock(&self.state);
+            if st.life != CloseState::Open || st.upgrade.is_none() {
+                return false;
+            }
+            st.upgrade = None;
+            st.transport = TransportKind::Websocket;
+        }
+        self.changed.notify_waiters();
+        true
+    }
+
+    /// The probe failed: the session stays on polling.
+    pub(crate) fn abort_upgrade(&self) {
+        lock(&self.state).upgrade = None;
+        self.changed.notify_waiters();
+    }
+}
+
+/// Builds a polling payload of everything queued and empties the queue.
+fn drain_payload(st: &mut State) -> String {
+    let mut body = String::new();
+    for item in st.outbox.drain(..) {
+        match item {
+            Outgoing::Control(p) => push_payload_packet(&mut body, &p),
+            Outgoing::Frames(frames) => {
+                for f in frames.as_ref().as_ref() {
+                    push_payload_frame(&mut body, f);
+                }
+            }
+        }
+    }
+    st.queued = 0;
+    body
+}
+
+/// Runs `fut` unless the session starts closing first. True if it is closing or closed.
+pub(crate) async fn wait_or_closed<F: std::future::Future>(
+    fut: F,
+    close_rx: &mut watch::Receiver<CloseState>,
+) -> bool {
+    if *close_rx.borrow() != CloseState::Open {
+        return true;
+    }
+    let closing = tokio::select! {
+        _ = fut => false,
+        _ = wait_closing(close_rx) => true,
+    };
+    closing || *close_rx.borrow() != CloseState::Open
+}
+
+/// Resolves once the session is closing or closed.
+pub(crate) async fn wait_closing(close_rx: &mut watch::Receiver<CloseState>) {
+    // The watch guard is dropped here, never held across an await point.
+    let _ = close_rx.wait_for(|s| *s != CloseState::Open).await;
+}
+
+/// Resolves once the session is closed for good.
+pub(crate) async fn wait_closed(close_rx: &mut watch::Receiver<CloseState>) {
+    let _ = close_rx
+        .wait_for(|s| matches!(s, CloseState::Closed(_)))
+        .await;
+}

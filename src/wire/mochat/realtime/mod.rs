@@ -1,0 +1,104 @@
+//! MoChat real-time over Socket.IO: authentication on CONNECT, the seed dialect's
+//! `session:`/`panel:` subscriptions and `notify:*` pushes, the real clients' `com.claw.im.*`
+//! subscriptions and `claw.*.events` pushes.
+
+mod connection;
+mod handlers;
+mod pushes;
+mod subscriptions;
+
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+
+use crate::core::ids;
+use crate::server::AppState;
+use crate::socketio::{
+    AckResponder, BoxFuture, DisconnectReason, NamespaceHandler, Payload, Socket,
+};
+use connection::Connection;
+use pushes::RenderCache;
+
+/// Encoded pushes kept for sharing between sockets.
+const RENDER_CACHE: usize = 4096;
+
+/// The MoChat handler of the Socket.IO namespace `/`.
+pub struct MochatSockets {
+    state: Arc<AppState>,
+    cache: Arc<RenderCache>,
+}
+
+impl MochatSockets {
+    /// The handler, on the application state.
+    pub fn new(state: Arc<AppState>) -> Self {
+        MochatSockets {
+            state,
+            cache: Arc::new(RenderCache::new(RENDER_CACHE)),
+        }
+    }
+}
+
+/// The CONNECT_ERROR every authentication failure gets.
+fn auth_error() -> Value {
+    json!({ "message": "Authentication error: Invalid token" })
+}
+
+impl NamespaceHandler for MochatSockets {
+    fn on_connect(&self, socket: Socket, auth: Option<Value>) -> BoxFuture<Result<(), Value>> {
+        let state = self.state.clone();
+        let live = MochatSockets {
+            state: self.state.clone(),
+            cache: self.cache.clone(),
+        };
+        Box::pin(async move {
+            let token = auth
+                .as_ref()
+                .and_then(|a| a.get("token"))
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            if token.is_empty() {
+                return Err(auth_error());
+            }
+            let user = state
+                .core
+                .authenticate(&token)
+                .await
+                .map_err(|_| auth_error())?;
+            let groups = state
+                .core
+                .groups_of(&user)
+                .await
+                .map_err(|e| json!({ "message": e.to_string() }))?;
+            let conn = Connection::start(socket.clone(), user, ids::digest(&token), groups, &live);
+            socket.insert_ext(conn);
+            Ok(())
+        })
+    }
+
+    fn on_event(
+        &self,
+        socket: Socket,
+        event: String,
+        args: Payload,
+        ack: Option<AckResponder>,
+    ) -> BoxFuture<()> {
+        let live = MochatSockets {
+            state: self.state.clone(),
+            cache: self.cache.clone(),
+        };
+        Box::pin(async move {
+            let Some(conn) = socket.ext::<Arc<Connection>>() else {
+                return;
+            };
+            let arg = args.args.first().cloned().unwrap_or(Value::Null);
+            handlers::handle(&live, &socket, &conn, &event, arg, ack).await;
+        })
+    }
+
+    fn on_disconnect(&self, socket: Socket, _reason: DisconnectReason) {
+        if let Some(conn) = socket.remove_ext::<Arc<Connection>>() {
+            conn.stop();
+        }
+    }
+}
