@@ -40,6 +40,8 @@
     not(test),
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::todo)
 )]
+// Every public item carries a doc line.
+#![warn(missing_docs)]
 
 mod client;
 pub mod config;

@@ -159,7 +159,7 @@ pub(crate) async fn post(
     }
     session.deliver(frames).await;
     if close {
-        session.close(CloseReason::TransportClose);
+        session.close_by_client();
     }
     HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "text/html"))

@@ -150,6 +150,8 @@ struct State {
     /// Number of `Outgoing::Frames` items in the outbox (the bounded part).
     queued: usize,
     get_pending: bool,
+    /// Closed by a client POST `1` while no GET was pending: one racing GET still gets `6`.
+    linger: bool,
     post_inflight: bool,
     upgrade: Option<Upgrade>,
     pong_deadline: Option<Instant>,
@@ -240,6 +242,9 @@ impl fmt::Debug for EngineSession {
 /// How long a GET that arrives after the probe waits for the `5` before answering `6`.
 const PROBE_WINDOW: Duration = Duration::from_millis(100);
 
+/// How long a client-closed polling session stays known for one racing GET.
+const LINGER: Duration = Duration::from_secs(1);
+
 impl EngineSession {
     pub(crate) fn new(
         sid: String,
@@ -261,6 +266,7 @@ impl EngineSession {
                 outbox: VecDeque::new(),
                 queued: 0,
                 get_pending: false,
+                linger: false,
                 post_inflight: false,
                 upgrade: None,
                 pong_deadline: None,
@@ -359,6 +365,36 @@ impl EngineSession {
 
     /// Closes now: queued messages are dropped, a pending GET gets `1` (`6` after a client close).
     pub fn close(&self, reason: CloseReason) {
+        self.close_inner(reason, false);
+    }
+
+    /// A polling client POSTed `1`. Its GET may be in flight on another connection and
+    /// arrive just after (the official suite sends both at once): if none is pending, keep
+    /// the sid known briefly so that one GET is answered `6` like a pending one would be.
+    pub(crate) fn close_by_client(self: &Arc<Self>) {
+        let linger = {
+            let st = lock(&self.state);
+            !st.get_pending && st.transport == TransportKind::Polling
+        };
+        let linger = linger && tokio::runtime::Handle::try_current().is_ok();
+        self.close_inner(CloseReason::TransportClose, linger);
+        if linger {
+            let me = Arc::clone(self);
+            tokio::spawn(async move {
+                tokio::time::sleep(LINGER).await;
+                me.forget();
+            });
+        }
+    }
+
+    fn forget(&self) {
+        lock(&self.state).linger = false;
+        if let Some(reg) = self.registry.upgrade() {
+            reg.remove(&self.sid);
+        }
+    }
+
+    fn close_inner(&self, reason: CloseReason, linger: bool) {
         {
             let mut st = lock(&self.state);
             if let CloseState::Closed(_) = st.life {
@@ -367,10 +403,13 @@ impl EngineSession {
             st.life = CloseState::Closed(reason);
             st.outbox.clear();
             st.queued = 0;
+            st.linger = linger;
         }
         log::debug!("engine.io session {} closed: {reason}", self.sid);
-        if let Some(reg) = self.registry.upgrade() {
-            reg.remove(&self.sid);
+        if !linger {
+            if let Some(reg) = self.registry.upgrade() {
+                reg.remove(&self.sid);
+            }
         }
         // Keep the first reason visible to the app if it was closing already.
         self.close_tx.send_modify(|s| {
@@ -422,7 +461,7 @@ impl EngineSession {
         let due = {
             let st = lock(&self.state);
             match st.life {
-                CloseState::Closed(_) => return true,
+                CloseState::Closed(_) => return !st.linger,
                 CloseState::Closing(_) => false,
                 CloseState::Open => {
                     st.upgrade.is_none() && st.pong_deadline.is_some_and(|d| d <= Instant::now())
@@ -526,7 +565,16 @@ impl EngineSession {
         let refused = {
             let mut st = lock(&self.state);
             if let CloseState::Closed(_) = st.life {
-                return Err(RequestRefused::UnknownSid);
+                if !st.linger {
+                    return Err(RequestRefused::UnknownSid);
+                }
+                // The one racing GET after a client close: answered `6`, then the sid is gone.
+                drop(st);
+                self.forget();
+                return Ok(GetCtx {
+                    entered_probed: false,
+                    probe_window_end: Instant::now(),
+                });
             }
             if st.transport != TransportKind::Polling {
                 return Err(RequestRefused::BadRequest);

@@ -130,3 +130,122 @@ pub struct InviteRow {
     pub created_at: i64,
     pub expires_at: Option<i64>,
 }
+
+/// The MoltCities profile columns of an agent.
+#[derive(Debug, Clone, Queryable, Selectable, AsChangeset, Default)]
+#[diesel(table_name = users)]
+pub struct ProfileRow {
+    pub public_key: Option<String>,
+    pub key_fingerprint: Option<String>,
+    pub soul: Option<String>,
+    pub skills: Option<String>,
+    pub status_text: Option<String>,
+}
+
+/// A site row.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = sites)]
+pub struct SiteRow {
+    pub slug: String,
+    pub owner_id: String,
+    pub title: String,
+    pub neighborhood: String,
+    pub content: Option<String>,
+    pub guestbook_enabled: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A follow of a site.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = site_follows)]
+pub struct FollowRow {
+    pub site_slug: String,
+    pub follower_id: String,
+    pub created_at: i64,
+}
+
+/// A pending register/recover challenge.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = key_challenges)]
+pub struct ChallengeRow {
+    pub id: String,
+    pub kind: String,
+    pub challenge: String,
+    pub public_key: String,
+    pub user_id: Option<String>,
+    pub request: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+/// A queued notification.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = notifications)]
+pub struct NotificationRow {
+    pub id: String,
+    pub recipient_id: String,
+    pub kind: String,
+    pub source_id: String,
+    pub body: String,
+    pub created_at: i64,
+    pub read_at: Option<i64>,
+    pub acked_at: Option<i64>,
+}
+
+/// The recipient's state of one direct message.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = inbox_items)]
+pub struct InboxRow {
+    pub message_id: String,
+    pub recipient_id: String,
+    pub sender_id: String,
+    pub subject: Option<String>,
+    pub created_at: i64,
+    pub read_at: Option<i64>,
+    pub deleted_at: Option<i64>,
+}
+
+/// A guestbook entry.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = guestbook_entries)]
+pub struct GuestbookRow {
+    pub id: String,
+    pub site_slug: String,
+    pub author_id: Option<String>,
+    pub author_name: String,
+    pub message: String,
+    pub created_at: i64,
+}
+
+/// A job.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = jobs)]
+pub struct JobRow {
+    pub id: String,
+    pub poster_id: String,
+    pub title: String,
+    pub description: String,
+    pub reward: i64,
+    pub verification_template: Option<String>,
+    pub verification_params: Option<String>,
+    pub status: String,
+    pub worker_id: Option<String>,
+    pub proof: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub expires_at: Option<i64>,
+    pub completed_at: Option<i64>,
+}
+
+/// A worker's attempt at a job.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = job_attempts)]
+pub struct AttemptRow {
+    pub id: String,
+    pub job_id: String,
+    pub worker_id: String,
+    pub message: Option<String>,
+    pub status: String,
+    pub created_at: i64,
+}

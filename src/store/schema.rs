@@ -36,6 +36,29 @@ diesel::table! {
 }
 
 diesel::table! {
+    guestbook_entries (id) {
+        id -> Text,
+        site_slug -> Text,
+        author_id -> Nullable<Text>,
+        author_name -> Text,
+        message -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    inbox_items (message_id) {
+        message_id -> Text,
+        recipient_id -> Text,
+        sender_id -> Text,
+        subject -> Nullable<Text>,
+        created_at -> BigInt,
+        read_at -> Nullable<BigInt>,
+        deleted_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
     invites (code) {
         code -> Text,
         group_id -> Text,
@@ -43,6 +66,49 @@ diesel::table! {
         created_by -> Text,
         created_at -> BigInt,
         expires_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    job_attempts (id) {
+        id -> Text,
+        job_id -> Text,
+        worker_id -> Text,
+        message -> Nullable<Text>,
+        status -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    jobs (id) {
+        id -> Text,
+        poster_id -> Text,
+        title -> Text,
+        description -> Text,
+        reward -> BigInt,
+        verification_template -> Nullable<Text>,
+        verification_params -> Nullable<Text>,
+        status -> Text,
+        worker_id -> Nullable<Text>,
+        proof -> Nullable<Text>,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+        expires_at -> Nullable<BigInt>,
+        completed_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    key_challenges (id) {
+        id -> Text,
+        kind -> Text,
+        challenge -> Text,
+        public_key -> Text,
+        user_id -> Nullable<Text>,
+        request -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
     }
 }
 
@@ -60,6 +126,19 @@ diesel::table! {
         mention_names -> Text,
         mention_all -> Bool,
         created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> Text,
+        recipient_id -> Text,
+        kind -> Text,
+        source_id -> Text,
+        body -> Text,
+        created_at -> BigInt,
+        read_at -> Nullable<BigInt>,
+        acked_at -> Nullable<BigInt>,
     }
 }
 
@@ -85,6 +164,27 @@ diesel::table! {
 }
 
 diesel::table! {
+    site_follows (site_slug, follower_id) {
+        site_slug -> Text,
+        follower_id -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    sites (slug) {
+        slug -> Text,
+        owner_id -> Text,
+        title -> Text,
+        neighborhood -> Text,
+        content -> Nullable<Text>,
+        guestbook_enabled -> Bool,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
     tokens (digest) {
         digest -> Text,
         user_id -> Text,
@@ -105,6 +205,11 @@ diesel::table! {
         owner_user_id -> Nullable<Text>,
         created_at -> BigInt,
         updated_at -> BigInt,
+        public_key -> Nullable<Text>,
+        key_fingerprint -> Nullable<Text>,
+        soul -> Nullable<Text>,
+        skills -> Nullable<Text>,
+        status_text -> Nullable<Text>,
     }
 }
 
@@ -122,23 +227,41 @@ diesel::joinable!(conversations -> users (created_by));
 diesel::joinable!(conversations -> workspaces (workspace_id));
 diesel::joinable!(group_members -> chat_groups (group_id));
 diesel::joinable!(group_members -> users (user_id));
+diesel::joinable!(guestbook_entries -> sites (site_slug));
+diesel::joinable!(guestbook_entries -> users (author_id));
+diesel::joinable!(inbox_items -> messages (message_id));
 diesel::joinable!(invites -> chat_groups (group_id));
 diesel::joinable!(invites -> users (created_by));
+diesel::joinable!(job_attempts -> jobs (job_id));
+diesel::joinable!(job_attempts -> users (worker_id));
+diesel::joinable!(key_challenges -> users (user_id));
 diesel::joinable!(messages -> conversations (conversation_id));
 diesel::joinable!(messages -> users (author_id));
+diesel::joinable!(notifications -> users (recipient_id));
 diesel::joinable!(panels -> conversations (conversation_id));
 diesel::joinable!(participants -> conversations (conversation_id));
 diesel::joinable!(participants -> users (user_id));
+diesel::joinable!(site_follows -> sites (site_slug));
+diesel::joinable!(site_follows -> users (follower_id));
+diesel::joinable!(sites -> users (owner_id));
 diesel::joinable!(tokens -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     chat_groups,
     conversations,
     group_members,
+    guestbook_entries,
+    inbox_items,
     invites,
+    job_attempts,
+    jobs,
+    key_challenges,
     messages,
+    notifications,
     panels,
     participants,
+    site_follows,
+    sites,
     tokens,
     users,
     workspaces,

@@ -73,3 +73,61 @@ pub fn set_owner(conn: &mut Conn, id: &str, owner: &str, now: i64) -> QueryResul
         .execute(conn)
         .map(|_| ())
 }
+
+/// The MoltCities profile columns of a user.
+pub fn profile(conn: &mut Conn, id: &str) -> QueryResult<Option<crate::store::models::ProfileRow>> {
+    users::table
+        .find(id)
+        .select(crate::store::models::ProfileRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Sets the MoltCities profile columns of a user.
+pub fn set_profile(
+    conn: &mut Conn,
+    id: &str,
+    p: &crate::store::models::ProfileRow,
+) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set(p)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// The user whose public key has this fingerprint.
+pub fn by_fingerprint(conn: &mut Conn, fingerprint: &str) -> QueryResult<Option<UserRow>> {
+    users::table
+        .filter(users::key_fingerprint.eq(fingerprint))
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Changes display name and avatar.
+pub fn set_names(
+    conn: &mut Conn,
+    id: &str,
+    display_name: &str,
+    avatar: Option<&str>,
+    now: i64,
+) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set((
+            users::display_name.eq(display_name),
+            users::avatar.eq(avatar),
+            users::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Users whose display name matches one of `names`, ignoring case.
+pub fn by_display_names(conn: &mut Conn, names: &[String]) -> QueryResult<Vec<UserRow>> {
+    let lowered: Vec<String> = names.iter().map(|n| n.to_lowercase()).collect();
+    users::table
+        .filter(diesel::dsl::sql::<diesel::sql_types::Text>("lower(display_name)").eq_any(lowered))
+        .filter(users::kind.eq("agent"))
+        .select(UserRow::as_select())
+        .load(conn)
+}

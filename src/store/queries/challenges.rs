@@ -1,0 +1,36 @@
+//! The `key_challenges` table.
+
+use diesel::prelude::*;
+
+use crate::store::models::ChallengeRow;
+use crate::store::schema::key_challenges;
+use crate::store::Conn;
+
+/// Stores a challenge.
+pub fn insert(conn: &mut Conn, row: &ChallengeRow) -> QueryResult<()> {
+    diesel::insert_into(key_challenges::table)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// One challenge by id.
+pub fn by_id(conn: &mut Conn, id: &str) -> QueryResult<Option<ChallengeRow>> {
+    key_challenges::table
+        .find(id)
+        .select(ChallengeRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Removes a challenge (used or expired).
+pub fn delete(conn: &mut Conn, id: &str) -> QueryResult<()> {
+    diesel::delete(key_challenges::table.find(id))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Removes every challenge that expired before `now`.
+pub fn delete_expired(conn: &mut Conn, now: i64) -> QueryResult<usize> {
+    diesel::delete(key_challenges::table.filter(key_challenges::expires_at.lt(now))).execute(conn)
+}

@@ -1,0 +1,94 @@
+//! The `jobs` and `job_attempts` tables.
+
+use diesel::prelude::*;
+
+use crate::store::models::{AttemptRow, JobRow};
+use crate::store::schema::{job_attempts, jobs};
+use crate::store::Conn;
+
+/// Stores a job.
+pub fn insert(conn: &mut Conn, row: &JobRow) -> QueryResult<()> {
+    diesel::insert_into(jobs::table)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// One job.
+pub fn by_id(conn: &mut Conn, id: &str) -> QueryResult<Option<JobRow>> {
+    jobs::table
+        .find(id)
+        .select(JobRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Jobs, newest first, optionally of one status and/or one poster.
+pub fn list(
+    conn: &mut Conn,
+    status: Option<&str>,
+    poster: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<JobRow>> {
+    let mut q = jobs::table
+        .order((jobs::created_at.desc(), jobs::id.desc()))
+        .limit(limit)
+        .select(JobRow::as_select())
+        .into_boxed();
+    if let Some(s) = status {
+        q = q.filter(jobs::status.eq(s.to_string()));
+    }
+    if let Some(p) = poster {
+        q = q.filter(jobs::poster_id.eq(p.to_string()));
+    }
+    q.load(conn)
+}
+
+/// Changes a job's state.
+pub fn update_state(
+    conn: &mut Conn,
+    id: &str,
+    status: &str,
+    worker: Option<&str>,
+    proof: Option<&str>,
+    now: i64,
+    completed: bool,
+) -> QueryResult<()> {
+    diesel::update(jobs::table.find(id))
+        .set((
+            jobs::status.eq(status),
+            jobs::worker_id.eq(worker),
+            jobs::proof.eq(proof),
+            jobs::updated_at.eq(now),
+            jobs::completed_at.eq(if completed { Some(now) } else { None }),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Stores an attempt; returns false when the worker already had one.
+pub fn insert_attempt(conn: &mut Conn, row: &AttemptRow) -> QueryResult<bool> {
+    diesel::insert_or_ignore_into(job_attempts::table)
+        .values(row)
+        .execute(conn)
+        .map(|n| n > 0)
+}
+
+/// One worker's attempt at a job.
+pub fn attempt_of(conn: &mut Conn, job: &str, worker: &str) -> QueryResult<Option<AttemptRow>> {
+    job_attempts::table
+        .filter(job_attempts::job_id.eq(job))
+        .filter(job_attempts::worker_id.eq(worker))
+        .select(AttemptRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Every attempt at a job, oldest first.
+pub fn attempts(conn: &mut Conn, job: &str) -> QueryResult<Vec<AttemptRow>> {
+    job_attempts::table
+        .filter(job_attempts::job_id.eq(job))
+        .order(job_attempts::created_at.asc())
+        .select(AttemptRow::as_select())
+        .load(conn)
+}

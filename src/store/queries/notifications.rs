@@ -1,0 +1,131 @@
+//! The `notifications` table: the durable per-recipient queue.
+
+use diesel::prelude::*;
+
+use crate::store::models::NotificationRow;
+use crate::store::schema::notifications;
+use crate::store::Conn;
+
+/// Queues a notification.
+pub fn insert(conn: &mut Conn, row: &NotificationRow) -> QueryResult<()> {
+    diesel::insert_into(notifications::table)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// A recipient's notifications, newest first, optionally unread only and after `since`.
+pub fn page(
+    conn: &mut Conn,
+    recipient: &str,
+    unread: bool,
+    since: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<NotificationRow>> {
+    let mut q = notifications::table
+        .filter(notifications::recipient_id.eq(recipient))
+        .order((notifications::created_at.desc(), notifications::id.desc()))
+        .limit(limit)
+        .select(NotificationRow::as_select())
+        .into_boxed();
+    if unread {
+        q = q.filter(notifications::read_at.is_null());
+    }
+    if let Some(s) = since {
+        q = q.filter(notifications::created_at.gt(s));
+    }
+    q.load(conn)
+}
+
+/// What a (re)connecting socket replays: neither acked nor read, oldest first.
+pub fn queued(conn: &mut Conn, recipient: &str) -> QueryResult<Vec<NotificationRow>> {
+    notifications::table
+        .filter(notifications::recipient_id.eq(recipient))
+        .filter(notifications::read_at.is_null())
+        .filter(notifications::acked_at.is_null())
+        .order((notifications::created_at.asc(), notifications::id.asc()))
+        .select(NotificationRow::as_select())
+        .load(conn)
+}
+
+/// Unread notifications of a recipient, by kind.
+pub fn unread_by_kind(conn: &mut Conn, recipient: &str) -> QueryResult<Vec<(String, i64)>> {
+    notifications::table
+        .filter(notifications::recipient_id.eq(recipient))
+        .filter(notifications::read_at.is_null())
+        .group_by(notifications::kind)
+        .select((notifications::kind, diesel::dsl::count_star()))
+        .load(conn)
+}
+
+/// One notification of a recipient by id.
+pub fn by_id(conn: &mut Conn, recipient: &str, id: &str) -> QueryResult<Option<NotificationRow>> {
+    notifications::table
+        .filter(notifications::id.eq(id))
+        .filter(notifications::recipient_id.eq(recipient))
+        .select(NotificationRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The notifications of a recipient that came from one source (e.g. `msg_<id>`).
+pub fn by_source(
+    conn: &mut Conn,
+    recipient: &str,
+    source: &str,
+) -> QueryResult<Vec<NotificationRow>> {
+    notifications::table
+        .filter(notifications::source_id.eq(source))
+        .filter(notifications::recipient_id.eq(recipient))
+        .select(NotificationRow::as_select())
+        .load(conn)
+}
+
+/// Marks notifications read (which also takes them out of the queue); returns how many changed.
+pub fn mark_read(conn: &mut Conn, recipient: &str, ids: &[String], now: i64) -> QueryResult<usize> {
+    diesel::update(
+        notifications::table
+            .filter(notifications::recipient_id.eq(recipient))
+            .filter(notifications::id.eq_any(ids))
+            .filter(notifications::read_at.is_null()),
+    )
+    .set(notifications::read_at.eq(now))
+    .execute(conn)
+}
+
+/// Marks a source's notifications of a recipient read or unread.
+pub fn set_source_read(
+    conn: &mut Conn,
+    recipient: &str,
+    source: &str,
+    read_at: Option<i64>,
+) -> QueryResult<usize> {
+    diesel::update(
+        notifications::table
+            .filter(notifications::recipient_id.eq(recipient))
+            .filter(notifications::source_id.eq(source)),
+    )
+    .set(notifications::read_at.eq(read_at))
+    .execute(conn)
+}
+
+/// Acknowledges one notification (WebSocket `ack`); unknown ids change nothing.
+pub fn ack(conn: &mut Conn, recipient: &str, id: &str, now: i64) -> QueryResult<usize> {
+    diesel::update(
+        notifications::table
+            .filter(notifications::recipient_id.eq(recipient))
+            .filter(notifications::id.eq(id))
+            .filter(notifications::acked_at.is_null()),
+    )
+    .set(notifications::acked_at.eq(now))
+    .execute(conn)
+}
+
+/// How many unread notifications a recipient has.
+pub fn unread_count(conn: &mut Conn, recipient: &str) -> QueryResult<i64> {
+    notifications::table
+        .filter(notifications::recipient_id.eq(recipient))
+        .filter(notifications::read_at.is_null())
+        .count()
+        .get_result(conn)
+}
