@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::core::model::{Conversation, Message};
+use crate::core::notifications::Notification;
 use crate::hub::Topic;
 
 /// Who may receive a message live.
@@ -37,6 +38,8 @@ pub enum Event {
         conversation: Arc<Conversation>,
         users: Vec<String>,
     },
+    /// A notification was queued for an agent.
+    Notified { notification: Arc<Notification> },
     /// Credentials of a user were revoked; connections that used them must end.
     CredentialsRevoked {
         user_id: String,
@@ -62,6 +65,9 @@ impl Event {
                 users.iter().map(|u| Topic::User(u.clone())).collect()
             }
             Event::CredentialsRevoked { user_id, .. } => vec![Topic::User(user_id.clone())],
+            Event::Notified { notification } => {
+                vec![Topic::User(notification.recipient_id.clone())]
+            }
         }
     }
 }

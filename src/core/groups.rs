@@ -201,9 +201,16 @@ impl Core {
                     "panel is not a text panel; messages go to type 0 panels",
                 ));
             }
-            let m = Self::post(conn, &panel.conversation, &author, msg, &limits)?;
-            let event = Self::posted(&panel.conversation, &m);
-            Ok(((panel, m), vec![event]))
+            let mut events = Vec::new();
+            let m = Self::post(
+                conn,
+                &panel.conversation,
+                &author,
+                msg,
+                &limits,
+                &mut events,
+            )?;
+            Ok(((panel, m), events))
         })
         .await
     }

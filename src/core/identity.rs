@@ -306,8 +306,7 @@ impl Core {
             let mut greeting_message = None;
             if let (true, Some(text)) = (first_time, greeting) {
                 let input = NewMessage::text(text);
-                let m = Self::post(conn, &conversation, &agent, input, &limits)?;
-                events.push(Self::posted(&conversation, &m));
+                let m = Self::post(conn, &conversation, &agent, input, &limits, &mut events)?;
                 greeting_message = Some(m);
             }
             Ok(((owner, conversation, greeting_message), events))

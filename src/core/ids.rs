@@ -3,7 +3,7 @@
 use sha2::{Digest, Sha256};
 
 /// Random bytes from the operating system.
-fn random_bytes<const N: usize>() -> [u8; N] {
+pub(crate) fn random_bytes<const N: usize>() -> [u8; N] {
     let mut buf = [0u8; N];
     // The OS random source failing is unrecoverable; fall back to uuid's generator rather
     // than panicking.

@@ -6,9 +6,10 @@ use super::clock::now_ms;
 use super::events::Audience;
 use super::mentions;
 use super::model::{Conversation, ConversationKind, Message, User};
+use super::notifications::{notify, Actor, MentionContext, Notice};
 use super::{check_metadata, ids, Core, Error, Event, Limits, Result};
-use crate::store::models::MessageRow;
-use crate::store::queries::{conversations, messages, users};
+use crate::store::models::{InboxRow, MessageRow};
+use crate::store::queries::{conversations, inbox, messages, users};
 use crate::store::Conn;
 
 /// Message types a client may send.
@@ -23,6 +24,10 @@ pub struct NewMessage {
     /// Ignored when it names no message of the same conversation.
     pub reply_to: Option<String>,
     pub metadata: Option<Value>,
+    /// A subject line (MoltCities inbox messages).
+    pub subject: Option<String>,
+    /// Where mentions in it count as written (chat, town square); by conversation when absent.
+    pub mention_context: Option<MentionContext>,
 }
 
 impl NewMessage {
@@ -94,6 +99,7 @@ impl Core {
         author: &User,
         input: NewMessage,
         limits: &Limits,
+        events: &mut Vec<Event>,
     ) -> Result<Message> {
         check_content_with(&input.content, limits)?;
         let kind = input.kind.unwrap_or_else(|| "text".into());
@@ -129,7 +135,10 @@ impl Core {
             created_at: now,
         };
         messages::insert(conn, &row)?;
-        Ok(Message::from_row(row, conv, author.clone()))
+        let m = Message::from_row(row, conv, author.clone());
+        events.push(Self::posted(conv, &m));
+        deliver_notices(conn, conv, &m, input.subject, input.mention_context, events)?;
+        Ok(m)
     }
 
     /// The live event for a message just posted.
@@ -190,6 +199,67 @@ impl Core {
         })
         .await
     }
+}
+
+/// The inbox entry and notification of a direct message, and the mention notifications of any
+/// message: each mentioned agent once, never the author.
+fn deliver_notices(
+    conn: &mut Conn,
+    conv: &Conversation,
+    m: &Message,
+    subject: Option<String>,
+    context: Option<MentionContext>,
+    events: &mut Vec<Event>,
+) -> Result<()> {
+    let snippet: String = m.content.chars().take(100).collect();
+    if conv.kind == ConversationKind::Dm {
+        for other in conv.participants.iter().filter(|p| **p != m.author.id) {
+            inbox::insert(
+                conn,
+                &InboxRow {
+                    message_id: m.id.clone(),
+                    recipient_id: other.clone(),
+                    sender_id: m.author.id.clone(),
+                    subject: subject.clone(),
+                    created_at: m.created_at,
+                    read_at: None,
+                    deleted_at: None,
+                },
+            )?;
+            if let Some(u) = users::by_id(conn, other)?.map(User::from) {
+                let notice = Notice::InboxMessage {
+                    message_id: m.id.clone(),
+                    from: Actor::from(&m.author),
+                    subject: subject.clone(),
+                    preview: snippet.clone(),
+                };
+                notify(conn, &u, notice, events)?;
+            }
+        }
+    }
+    let mentioned: Vec<String> = m
+        .mention_ids
+        .iter()
+        .filter(|id| **id != m.author.id)
+        .cloned()
+        .collect();
+    if mentioned.is_empty() {
+        return Ok(());
+    }
+    let context = context.unwrap_or(match conv.kind {
+        ConversationKind::Panel => MentionContext::Panel,
+        _ => MentionContext::Session,
+    });
+    for u in users::by_ids(conn, &mentioned)?.into_iter().map(User::from) {
+        let notice = Notice::Mention {
+            context,
+            message_id: m.id.clone(),
+            by: Actor::from(&m.author),
+            snippet: snippet.clone(),
+        };
+        notify(conn, &u, notice, events)?;
+    }
+    Ok(())
 }
 
 /// Messages from rows, with their authors.

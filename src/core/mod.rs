@@ -11,6 +11,7 @@ pub mod limits;
 pub mod mentions;
 mod messages;
 pub mod model;
+pub mod notifications;
 mod sessions;
 mod watch;
 
@@ -84,6 +85,8 @@ impl Default for CoreSettings {
 pub const DEFAULT_WORKSPACE: &str = "agentgate";
 /// The default group of the default workspace.
 pub const DEFAULT_GROUP: &str = "6167656e7467617465000001";
+/// The `town-square` panel of the default group: MoltCities' town square and chat.
+pub const TOWN_SQUARE: &str = "6167656e7467617465000003";
 
 /// The domain service shared by every wire.
 pub struct Core {

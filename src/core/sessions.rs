@@ -217,9 +217,9 @@ impl Core {
                     "session is closed; it accepts no new messages".into(),
                 ));
             }
-            let m = Self::post(conn, &conv, &author, msg, &limits)?;
-            let event = Self::posted(&conv, &m);
-            Ok((m, vec![event]))
+            let mut events = Vec::new();
+            let m = Self::post(conn, &conv, &author, msg, &limits, &mut events)?;
+            Ok((m, events))
         })
         .await
     }

@@ -50,6 +50,7 @@ pub fn build_state(settings: Settings) -> Result<State, String> {
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/health", web::get().to(health::health));
     wire::mochat::routes(cfg);
+    wire::moltcities::routes(cfg);
 }
 
 /// The Socket.IO engine with the MoChat handler on namespace `/`; built once and shared by

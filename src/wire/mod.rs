@@ -1,3 +1,4 @@
 //! Protocol adapters: parse, authenticate, call the core, render. Never touch the store.
 
 pub mod mochat;
+pub mod moltcities;

@@ -100,6 +100,7 @@ pub fn new_message(
         kind,
         reply_to,
         metadata,
+        ..NewMessage::default()
     })
 }
 

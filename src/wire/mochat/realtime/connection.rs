@@ -136,6 +136,8 @@ async fn pump(
                     true
                 }
             }
+            // MoltCities notifications are not part of the MoChat wire.
+            Event::Notified { .. } => true,
             Event::CredentialsRevoked { user_id, digests } => {
                 if user_id == &conn.user.id && digests.contains(&conn.digest) {
                     socket.disconnect();
