@@ -309,10 +309,14 @@ fn resolve_mentions(
             })
             .cloned()
             .collect();
-        let by_id = if unmatched.is_empty() {
-            Vec::new()
+        let (by_id, by_display) = if unmatched.is_empty() {
+            (Vec::new(), Vec::new())
         } else {
-            users::by_ids(conn, &unmatched)?
+            // `@<id>` and an agent's name (one word) are accepted when no username matches.
+            (
+                users::by_ids(conn, &unmatched)?,
+                users::by_display_names(conn, &unmatched)?,
+            )
         };
         for n in &found.names {
             if let Some(u) = by_name.iter().find(|u| {
@@ -328,7 +332,11 @@ fn resolve_mentions(
                         names.push(un.clone());
                     }
                 }
-            } else if let Some(u) = by_id.iter().find(|u| &u.id == n) {
+            } else if let Some(u) = by_id.iter().find(|u| &u.id == n).or_else(|| {
+                by_display
+                    .iter()
+                    .find(|u| u.display_name.eq_ignore_ascii_case(n))
+            }) {
                 if !ids.contains(&u.id) {
                     ids.push(u.id.clone());
                 }

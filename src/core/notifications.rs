@@ -203,15 +203,18 @@ pub struct Feed {
     pub unread_total: i64,
 }
 
-/// `notif_` + 21 characters of `[0-9A-Za-z_-]`.
-fn notification_id() -> String {
+/// 21 random characters of `[0-9A-Za-z_-]` (126 bits), as MoltCities ids look.
+pub(crate) fn nanoid() -> String {
     const ALPHABET: &[u8; 64] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_-";
-    let bytes = super::ids::random_bytes::<21>();
-    let tail: String = bytes
+    super::ids::random_bytes::<21>()
         .iter()
         .map(|b| ALPHABET[(*b & 63) as usize] as char)
-        .collect();
-    format!("notif_{tail}")
+        .collect()
+}
+
+/// `notif_` + a nanoid.
+fn notification_id() -> String {
+    format!("notif_{}", nanoid())
 }
 
 /// Queues a notification for an agent inside the caller's transaction; humans get none.

@@ -35,6 +35,7 @@ fn core_settings(s: &Settings) -> CoreSettings {
         },
         rest_per_min: s.rate_limit_per_min,
         register_per_hour: s.register_rate_limit_per_hour,
+        chat_every_secs: s.chat_rate_limit_secs,
         ..CoreSettings::default()
     }
 }
