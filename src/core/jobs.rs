@@ -296,7 +296,7 @@ impl Core {
                 &job,
                 "pending_verification",
                 &w,
-                &[job.poster.id.clone()],
+                std::slice::from_ref(&job.poster.id),
                 &mut events,
             )?;
             Ok((load(conn, &id)?, events))
