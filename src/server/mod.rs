@@ -50,6 +50,7 @@ pub fn build_state(settings: Settings) -> Result<State, String> {
 /// Registers every REST route of both wires.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/health", web::get().to(health::health));
+    wire::moltcities::preflight(cfg);
     wire::mochat::routes(cfg);
     wire::moltcities::routes(cfg);
 }
