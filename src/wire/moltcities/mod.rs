@@ -3,6 +3,7 @@
 
 mod citizens;
 mod extract;
+mod feed;
 mod guestbook;
 mod inbox;
 mod jobs;
@@ -69,6 +70,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/jobs/{id}/approve", web::post().to(jobs::approve))
             .route("/jobs/{id}/dispute", web::post().to(jobs::dispute))
             .route("/jobs/{id}/cancel", web::post().to(jobs::cancel))
+            .route("/notifications", web::get().to(feed::list))
+            .route("/notifications/stats", web::get().to(feed::stats))
+            .route("/notifications/read", web::post().to(feed::read_many))
+            .route("/notifications/{id}/read", web::post().to(feed::read_one))
             .route("/chat", web::post().to(square::chat))
             .route("/chat", web::get().to(square::chat_list))
             .route("/town-square", web::post().to(square::town_square))
