@@ -61,6 +61,7 @@ impl Core {
             return Err(Error::invalid("message", "Message too long (max 500)"));
         }
         let (slug, message) = (slug.to_lowercase(), message.trim().to_string());
+        let limits = self.limits().clone();
         self.commit(move |conn| {
             let site = sites::by_slug(conn, &slug)?
                 .ok_or_else(|| Error::NotFound("Site not found".into()))?;
@@ -87,7 +88,7 @@ impl Core {
                         author_name: row.author_name.clone(),
                         message: row.message.chars().take(100).collect(),
                     };
-                    notify(conn, &owner, notice, &mut events)?;
+                    notify(conn, &owner, notice, &limits, &mut events)?;
                 }
             }
             Ok((Entry::from(row), events))

@@ -6,7 +6,7 @@ use serde_json::Value;
 use super::clock::now_ms;
 use super::model::User;
 use super::notifications::{nanoid, notify, Actor, Notice};
-use super::{check_metadata, Core, Error, Event, Result};
+use super::{check_metadata, Core, Error, Event, Limits, Result};
 use crate::store::models::{AttemptRow, JobRow};
 use crate::store::queries::{jobs, users};
 use crate::store::Conn;
@@ -103,6 +103,7 @@ fn change(
     to: &str,
     by: &User,
     whom: &[String],
+    limits: &Limits,
     events: &mut Vec<Event>,
 ) -> Result<()> {
     jobs::set_status(
@@ -127,7 +128,7 @@ fn change(
                 by: Actor::from(by),
                 reward: job.reward,
             };
-            notify(conn, &u, notice, events)?;
+            notify(conn, &u, notice, limits, events)?;
         }
     }
     Ok(())
@@ -215,6 +216,7 @@ impl Core {
             ));
         }
         let (w, id) = (worker.clone(), id.to_string());
+        let limits = self.limits().clone();
         self.commit(move |conn| {
             let job = load(conn, &id)?;
             if job.poster.id == w.id {
@@ -257,7 +259,7 @@ impl Core {
                 proposal: row.message.clone(),
                 active_workers: job.active_workers,
             };
-            notify(conn, &job.poster, notice, &mut events)?;
+            notify(conn, &job.poster, notice, &limits, &mut events)?;
             let attempt = Attempt {
                 id: row.id,
                 job_id: row.job_id,
@@ -276,6 +278,7 @@ impl Core {
     pub async fn submit_job(&self, worker: &User, id: &str, proof: &str) -> Result<Job> {
         let proof = len_between("proof", proof, 1, 10_000)?;
         let (w, id) = (worker.clone(), id.to_string());
+        let limits = self.limits().clone();
         self.commit(move |conn| {
             let job = load(conn, &id)?;
             if jobs::attempt_of(conn, &id, &w.id)?.is_none() {
@@ -297,6 +300,7 @@ impl Core {
                 "pending_verification",
                 &w,
                 std::slice::from_ref(&job.poster.id),
+                &limits,
                 &mut events,
             )?;
             Ok((load(conn, &id)?, events))
@@ -307,6 +311,7 @@ impl Core {
     /// The poster approves the submitted work: completed, then paid (the reward is recorded).
     pub async fn approve_job(&self, poster: &User, id: &str) -> Result<Job> {
         let (p, id) = (poster.clone(), id.to_string());
+        let limits = self.limits().clone();
         self.commit(move |conn| {
             let job = load(conn, &id)?;
             if job.poster.id != p.id {
@@ -320,9 +325,9 @@ impl Core {
             }
             let whom: Vec<String> = job.worker_id.iter().cloned().collect();
             let mut events = Vec::new();
-            change(conn, &job, "completed", &p, &whom, &mut events)?;
+            change(conn, &job, "completed", &p, &whom, &limits, &mut events)?;
             let completed = load(conn, &id)?;
-            change(conn, &completed, "paid", &p, &whom, &mut events)?;
+            change(conn, &completed, "paid", &p, &whom, &limits, &mut events)?;
             Ok((load(conn, &id)?, events))
         })
         .await
@@ -332,6 +337,7 @@ impl Core {
     pub async fn dispute_job(&self, agent: &User, id: &str, reason: &str) -> Result<Job> {
         len_between("reason", reason, 20, 2000)?;
         let (a, id) = (agent.clone(), id.to_string());
+        let limits = self.limits().clone();
         self.commit(move |conn| {
             let job = load(conn, &id)?;
             let parties: Vec<String> = std::iter::once(job.poster.id.clone())
@@ -349,7 +355,7 @@ impl Core {
                 ));
             }
             let mut events = Vec::new();
-            change(conn, &job, "disputed", &a, &parties, &mut events)?;
+            change(conn, &job, "disputed", &a, &parties, &limits, &mut events)?;
             Ok((load(conn, &id)?, events))
         })
         .await
@@ -358,6 +364,7 @@ impl Core {
     /// The poster cancels an open job; interested workers are told.
     pub async fn cancel_job(&self, poster: &User, id: &str) -> Result<Job> {
         let (p, id) = (poster.clone(), id.to_string());
+        let limits = self.limits().clone();
         self.commit(move |conn| {
             let job = load(conn, &id)?;
             if job.poster.id != p.id {
@@ -374,7 +381,7 @@ impl Core {
                 .map(|a| a.worker_id)
                 .collect();
             let mut events = Vec::new();
-            change(conn, &job, "cancelled", &p, &workers, &mut events)?;
+            change(conn, &job, "cancelled", &p, &workers, &limits, &mut events)?;
             Ok((load(conn, &id)?, events))
         })
         .await

@@ -137,7 +137,15 @@ impl Core {
         messages::insert(conn, &row)?;
         let m = Message::from_row(row, conv, author.clone());
         events.push(Self::posted(conv, &m));
-        deliver_notices(conn, conv, &m, input.subject, input.mention_context, events)?;
+        deliver_notices(
+            conn,
+            conv,
+            &m,
+            input.subject,
+            input.mention_context,
+            limits,
+            events,
+        )?;
         Ok(m)
     }
 
@@ -209,6 +217,7 @@ fn deliver_notices(
     m: &Message,
     subject: Option<String>,
     context: Option<MentionContext>,
+    limits: &Limits,
     events: &mut Vec<Event>,
 ) -> Result<()> {
     let snippet: String = m.content.chars().take(100).collect();
@@ -233,7 +242,7 @@ fn deliver_notices(
                     subject: subject.clone(),
                     preview: snippet.clone(),
                 };
-                notify(conn, &u, notice, events)?;
+                notify(conn, &u, notice, limits, events)?;
             }
         }
     }
@@ -257,7 +266,7 @@ fn deliver_notices(
             by: Actor::from(&m.author),
             snippet: snippet.clone(),
         };
-        notify(conn, &u, notice, events)?;
+        notify(conn, &u, notice, limits, events)?;
     }
     Ok(())
 }

@@ -50,6 +50,11 @@ pub struct Limits {
     pub max_name_chars: usize,
     /// Largest metadata document, in bytes of JSON.
     pub max_metadata_bytes: usize,
+    /// Most notifications kept queued for live replay per agent; older ones beyond it drop out of
+    /// the replay (they stay in the feed), counted and logged.
+    pub queue_cap: usize,
+    /// Oldest a queued notification may be and still be replayed, in milliseconds.
+    pub queue_max_age_ms: i64,
 }
 
 impl Default for Limits {
@@ -60,6 +65,8 @@ impl Default for Limits {
             max_ids_per_request: 100,
             max_name_chars: 100,
             max_metadata_bytes: 16 * 1024,
+            queue_cap: 10_000,
+            queue_max_age_ms: 30 * 24 * 3600 * 1000,
         }
     }
 }

@@ -31,6 +31,8 @@ fn core_settings(s: &Settings) -> CoreSettings {
             max_message_chars: s.max_message_chars,
             max_participants: s.max_participants,
             max_ids_per_request: s.max_ids_per_request,
+            queue_cap: s.notification_queue_cap.max(1),
+            queue_max_age_ms: (s.notification_max_age_days as i64).saturating_mul(24 * 3600 * 1000),
             ..Limits::default()
         },
         rest_per_min: s.rate_limit_per_min,
