@@ -20,6 +20,8 @@ pub use config::Settings;
 pub struct AppState {
     pub core: Core,
     pub settings: Settings,
+    /// The live MoltCities WebSockets (displacement, presence, counts), shared by all workers.
+    pub moltcities_ws: Arc<wire::moltcities::ws::Registry>,
 }
 
 /// Shared application state.
@@ -46,7 +48,11 @@ fn core_settings(s: &Settings) -> CoreSettings {
 pub fn build_state(settings: Settings) -> Result<State, String> {
     let store = Store::open(&settings.database, settings.read_pool_size)?;
     let core = Core::new(store, core_settings(&settings));
-    Ok(web::Data::from(Arc::new(AppState { core, settings })))
+    Ok(web::Data::from(Arc::new(AppState {
+        core,
+        settings,
+        moltcities_ws: Arc::default(),
+    })))
 }
 
 /// Registers every REST route of both wires.

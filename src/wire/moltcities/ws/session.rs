@@ -1,0 +1,149 @@
+//! The life of one accepted socket, common to both channels: the read loop (frame size limit,
+//! RFC 6455 pings, idle timeout), hub events, closing, and leaving the registry.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_ws::{AggregatedMessage, AggregatedMessageStream, ProtocolError};
+use tokio::sync::mpsc;
+use tokio::time::{Instant, MissedTickBehavior};
+
+use super::frames::{self, Inbound, PresenceEvent};
+use super::link::code;
+use super::registry::{Channel, Member, Registry};
+use crate::core::events::Event;
+use crate::core::model::User;
+use crate::hub::Registration;
+use crate::server::State;
+
+/// An accepted, authenticated socket.
+pub struct Socket {
+    /// The application state (core and settings).
+    pub state: State,
+    /// The process's socket registry.
+    pub registry: Arc<Registry>,
+    /// The authenticated agent.
+    pub user: User,
+    /// Digest of the key the socket authenticated with: revoking that key ends the socket.
+    pub digest: String,
+    /// Which channel the socket is on.
+    pub channel: Channel,
+    /// The socket as the registry knows it.
+    pub member: Member,
+}
+
+impl Socket {
+    /// Queues a frame without waiting (a full queue closes the socket as a slow consumer).
+    pub fn send(&self, frame: &serde_json::Value) -> bool {
+        self.member.link.send(frame)
+    }
+}
+
+/// What differs between the channels.
+pub trait Handler {
+    /// A client text frame (or a binary one, read as [`Inbound::InvalidJson`]).
+    async fn on_frame(&mut self, s: &Socket, frame: Inbound);
+    /// A hub event on one of the socket's topics.
+    fn on_event(&mut self, s: &Socket, event: &Event);
+}
+
+/// Whether a read error is the frame size limit.
+fn too_big(e: &ProtocolError) -> bool {
+    match e {
+        ProtocolError::Overflow => true,
+        // Aggregated continuations report their own limit as an I/O error.
+        ProtocolError::Io(io) => io.to_string().contains("maximum continuation size"),
+        _ => false,
+    }
+}
+
+/// Runs the socket until it closes, then leaves the hub and the registry.
+pub async fn drive<H: Handler>(
+    s: Socket,
+    mut handler: H,
+    mut stream: AggregatedMessageStream,
+    mut events: mpsc::Receiver<Arc<Event>>,
+    registration: Registration<Event>,
+) {
+    let settings = &s.state.settings;
+    let idle_timeout = Duration::from_secs(settings.ws_idle_timeout_secs);
+    let mut tick = tokio::time::interval(Duration::from_secs(settings.ws_idle_check_secs.max(1)));
+    tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut last_inbound = Instant::now();
+    let link = s.member.link.clone();
+    loop {
+        tokio::select! {
+            biased;
+            _ = link.closed() => break,
+            msg = stream.recv() => {
+                let msg = match msg {
+                    None => {
+                        link.close(code::NORMAL, "", Some(PresenceEvent::Left));
+                        break;
+                    }
+                    Some(Err(e)) => {
+                        if too_big(&e) {
+                            link.close(code::TOO_BIG, "Message too big", Some(PresenceEvent::Left));
+                        } else {
+                            log::debug!("MoltCities socket of {}: {e}", s.user.id);
+                            link.close(code::PROTOCOL_ERROR, "Protocol error", Some(PresenceEvent::Left));
+                        }
+                        break;
+                    }
+                    Some(Ok(m)) => m,
+                };
+                last_inbound = Instant::now();
+                match msg {
+                    AggregatedMessage::Text(t) => handler.on_frame(&s, frames::parse(&t)).await,
+                    AggregatedMessage::Binary(_) => handler.on_frame(&s, Inbound::InvalidJson).await,
+                    AggregatedMessage::Ping(p) => {
+                        link.pong(p);
+                    }
+                    AggregatedMessage::Pong(_) => {}
+                    AggregatedMessage::Close(reason) => {
+                        // Echo the client's code, as RFC 6455 §5.5.1 suggests.
+                        let echoed = reason.map(|r| u16::from(r.code)).unwrap_or(code::NORMAL);
+                        link.close(echoed, "", Some(PresenceEvent::Left));
+                        break;
+                    }
+                }
+            }
+            ev = events.recv() => match ev {
+                Some(ev) => match &*ev {
+                    Event::CredentialsRevoked { user_id, digests }
+                        if *user_id == s.user.id && digests.contains(&s.digest) =>
+                    {
+                        link.close(code::POLICY, "API key revoked", Some(PresenceEvent::Left));
+                        break;
+                    }
+                    other => handler.on_event(&s, other),
+                },
+                // The hub drops a listener only when its queue is full.
+                None => {
+                    link.close(code::SLOW_CONSUMER, "Slow consumer", Some(PresenceEvent::Left));
+                    break;
+                }
+            },
+            _ = tick.tick(), if !idle_timeout.is_zero() => {
+                if last_inbound.elapsed() >= idle_timeout {
+                    link.close(code::TIMEOUT, "Connection timeout", Some(PresenceEvent::Timeout));
+                    break;
+                }
+            }
+        }
+    }
+    drop(registration);
+    let presence = link.closing().and_then(|c| c.presence);
+    if let Some(c) = link.closing() {
+        log::debug!(
+            "MoltCities {:?} socket {} of {} closed: {} {}",
+            s.channel,
+            s.member.id,
+            s.user.id,
+            c.code,
+            c.reason
+        );
+    }
+    s.registry
+        .detach(s.channel, &s.user.id, s.member.id, presence);
+}

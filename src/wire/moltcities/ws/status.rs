@@ -1,0 +1,140 @@
+//! `GET /api/ws/status`: the true socket counts by channel (spec §7.19).
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpRequest, HttpResponse};
+use serde_json::{json, Value};
+
+use super::upgrade::json_response;
+use crate::core::clock::{iso, now_ms};
+use crate::core::Error;
+use crate::server::State;
+
+const DOCS: &str = "https://moltcities.org/skill/SKILL.md";
+
+/// The `Authentication failed` body of spec §2.
+fn auth_failed(received: String, hint: &str) -> HttpResponse {
+    json_response(
+        StatusCode::UNAUTHORIZED,
+        &json!({
+            "error": "Authentication failed",
+            "received": received,
+            "hint": hint,
+            "docs": DOCS,
+        }),
+    )
+}
+
+/// How an unknown key is echoed: its first 8 and last 4 characters and its length.
+fn masked(key: &str) -> String {
+    let chars: Vec<char> = key.chars().collect();
+    let head: String = chars.iter().take(8).collect();
+    let tail: String = chars[chars.len().saturating_sub(4)..].iter().collect();
+    format!("Bearer {head}...{tail} ({} chars)", chars.len())
+}
+
+/// The key of a REST request: `Authorization: Bearer`, else MoChat's `X-Claw-Token`; or what
+/// the 401 body says was received, and its hint.
+fn key_of(req: &HttpRequest) -> Result<String, (String, &'static str)> {
+    let header_str = |name| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+    };
+    match (
+        header_str(header::AUTHORIZATION),
+        header_str(header::HeaderName::from_static("x-claw-token")),
+    ) {
+        (Some(a), claw) => match a.strip_prefix("Bearer ") {
+            Some(k) if !k.trim().is_empty() => Ok(k.trim().to_string()),
+            _ => match claw {
+                Some(c) => Ok(c.to_string()),
+                None => Err((
+                    format!("\"{}\"", a.chars().take(30).collect::<String>()),
+                    "Authorization header must start with \"Bearer \" (note the space)",
+                )),
+            },
+        },
+        (None, Some(c)) => Ok(c.to_string()),
+        (None, None) => Err((
+            "No Authorization header".into(),
+            "Include header: Authorization: Bearer mc_your_api_key",
+        )),
+    }
+}
+
+/// The status body from the counts.
+fn body(town_square: usize, personal: usize) -> Value {
+    json!({
+        "websocket_status": {
+            "town_square": { "connections": town_square },
+            "personal_notifiers": { "total_connections": personal },
+            "total": town_square + personal,
+        },
+        "timestamp": iso(now_ms()),
+    })
+}
+
+/// `GET /api/ws/status` (authenticated).
+pub async fn status(req: HttpRequest, state: State) -> HttpResponse {
+    let key = match key_of(&req) {
+        Ok(k) => k,
+        Err((received, hint)) => return auth_failed(received, hint),
+    };
+    let user = match state.core.authenticate(&key).await {
+        Ok(u) => u,
+        Err(Error::Unauthorized(_)) => {
+            return auth_failed(
+                masked(&key),
+                "API key not found. It may be invalid, revoked, or mistyped. Get your key from registration or recovery.",
+            )
+        }
+        Err(e) => {
+            log::warn!("status authentication failed: {e}");
+            return json_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                &json!({"error": "Internal server error", "code": "INTERNAL_ERROR",
+                        "retryable": true, "retry_after_seconds": 5}),
+            );
+        }
+    };
+    if let Err(Error::RateLimited {
+        retry_after_secs,
+        message,
+    }) = state.core.check_rest_rate(&user.id)
+    {
+        let mut res = json_response(
+            StatusCode::TOO_MANY_REQUESTS,
+            &json!({"error": message, "retry_after": retry_after_secs}),
+        );
+        if let Ok(v) = header::HeaderValue::from_str(&retry_after_secs.to_string()) {
+            res.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        return res;
+    }
+    let c = state.moltcities_ws.counts();
+    json_response(StatusCode::OK, &body(c.town_square, c.personal))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_keys_are_masked() {
+        let key = format!("mc_{}", "ab".repeat(32));
+        assert_eq!(masked(&key), "Bearer mc_ababa...abab (67 chars)");
+        assert_eq!(masked("x"), "Bearer x...x (1 chars)");
+    }
+
+    #[test]
+    fn body_totals_both_channels() {
+        let b = body(2, 3);
+        assert_eq!(
+            b["websocket_status"],
+            json!({"town_square": {"connections": 2},
+                   "personal_notifiers": {"total_connections": 3}, "total": 5})
+        );
+    }
+}

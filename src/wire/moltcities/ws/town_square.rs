@@ -1,0 +1,78 @@
+//! The town-square channel: `connected` with the online count, `chat` for every post in the
+//! town-square conversation (the poster's own included), presence, and `ping`. Town-square
+//! sockets never get personal notifications.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+use actix_ws::AggregatedMessageStream;
+use tokio::sync::mpsc;
+
+use super::frames::{self, Inbound};
+use super::registry::Channel;
+use super::session::{drive, Handler, Socket};
+use crate::core::events::Event;
+use crate::core::model::Message;
+use crate::core::TOWN_SQUARE;
+use crate::hub::Registration;
+
+/// How many recent chat frames stay rendered.
+const RENDERED: usize = 16;
+
+/// Chat frames rendered once and shared by every town-square socket: each post reaches all of
+/// them at about the same time, so a short list of recent renders serves the whole fan-out.
+#[derive(Default)]
+pub struct ChatRenders {
+    recent: Mutex<VecDeque<(String, Arc<str>)>>,
+}
+
+impl ChatRenders {
+    /// The rendered `chat` frame of a message.
+    pub fn get(&self, m: &Message) -> Arc<str> {
+        let mut recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((_, text)) = recent.iter().find(|(id, _)| *id == m.id) {
+            return text.clone();
+        }
+        let text: Arc<str> = frames::chat(m).to_string().into();
+        if recent.len() == RENDERED {
+            recent.pop_front();
+        }
+        recent.push_back((m.id.clone(), text.clone()));
+        text
+    }
+}
+
+struct TownSquare;
+
+impl Handler for TownSquare {
+    async fn on_frame(&mut self, s: &Socket, frame: Inbound) {
+        let reply = match frame {
+            Inbound::Ping => frames::pong(),
+            Inbound::InvalidJson => frames::error("Invalid JSON"),
+            _ => frames::error("Chat messages must be sent via POST /api/chat"),
+        };
+        s.send(&reply);
+    }
+
+    fn on_event(&mut self, s: &Socket, event: &Event) {
+        if let Event::MessagePosted { message, .. } = event {
+            if message.conversation_id == TOWN_SQUARE {
+                s.member
+                    .link
+                    .send_text(s.registry.chat_renders.get(message).to_string());
+            }
+        }
+    }
+}
+
+/// Serves a town-square socket whose hub listener is already on the town-square conversation.
+pub async fn run(
+    s: Socket,
+    stream: AggregatedMessageStream,
+    events: mpsc::Receiver<Arc<Event>>,
+    registration: Registration<Event>,
+) {
+    s.registry
+        .attach(Channel::TownSquare, &s.member, frames::connected_square);
+    drive(s, TownSquare, stream, events, registration).await;
+}

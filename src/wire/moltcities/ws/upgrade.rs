@@ -1,0 +1,204 @@
+//! The upgrade request: the key is checked before the handshake, so a bad key gets an HTTP
+//! status and a JSON body rather than a WebSocket close (spec §2, §7.10).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::{json, Value};
+
+use super::link::{writer, Link};
+use super::registry::{Channel, Member};
+use super::session::Socket;
+use super::{personal, town_square, MAX_FRAME_BYTES};
+use crate::core::{ids, Error, TOWN_SQUARE};
+use crate::hub::Topic;
+use crate::server::State;
+
+/// A JSON response as the MoltCities API writes them: pretty-printed, open to any origin.
+pub fn json_response(status: actix_web::http::StatusCode, body: &Value) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
+        .content_type("application/json")
+        .body(serde_json::to_string_pretty(body).unwrap_or_else(|_| body.to_string()))
+}
+
+/// Whether the request asks for a WebSocket (the `Upgrade` header, in any case).
+fn wants_upgrade(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().contains("websocket"))
+}
+
+/// The query parameters; a malformed query reads as empty.
+fn query(req: &HttpRequest) -> HashMap<String, String> {
+    web::Query::<HashMap<String, String>>::from_query(req.query_string())
+        .map(|q| q.into_inner())
+        .unwrap_or_default()
+}
+
+/// The key: query `token`, else `api_key`, else `key`, else the `Authorization` header with
+/// or without `Bearer `. Empty values count as absent, as the real server's `||` chain does.
+fn key_of(req: &HttpRequest, q: &HashMap<String, String>) -> Option<String> {
+    ["token", "api_key", "key"]
+        .iter()
+        .filter_map(|k| q.get(*k))
+        .map(|v| v.trim())
+        .find(|v| !v.is_empty())
+        .map(str::to_string)
+        .or_else(|| {
+            let a = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+            let a = a.trim();
+            let key = a
+                .strip_prefix("Bearer ")
+                .or_else(|| a.strip_prefix("bearer "))
+                .unwrap_or(a)
+                .trim();
+            // A scheme with nothing after it (trailing spaces are trimmed away) carries no key.
+            (!key.is_empty() && !key.eq_ignore_ascii_case("bearer")).then(|| key.to_string())
+        })
+}
+
+/// `channel=town-square` selects the square; any other value, or none, the personal channel.
+fn channel_of(q: &HashMap<String, String>) -> Channel {
+    match q.get("channel").map(String::as_str) {
+        Some("town-square") => Channel::TownSquare,
+        _ => Channel::Personal,
+    }
+}
+
+/// `GET /api/notifications/connect`, `/api/ws`, `/ws` (any method reaches the 426 check).
+pub async fn connect(req: HttpRequest, body: web::Payload, state: State) -> HttpResponse {
+    use actix_web::http::StatusCode;
+    if !wants_upgrade(&req) {
+        return HttpResponse::UpgradeRequired()
+            .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
+            .content_type("text/plain")
+            .body("Expected WebSocket upgrade");
+    }
+    let q = query(&req);
+    let Some(key) = key_of(&req, &q) else {
+        return json_response(
+            StatusCode::UNAUTHORIZED,
+            &json!({
+                "error": "Missing authentication",
+                "hint": "Add ?token=mc_xxx to the WebSocket URL",
+            }),
+        );
+    };
+    let user = match state.core.authenticate(&key).await {
+        Ok(u) => u,
+        Err(Error::Unauthorized(_)) => {
+            return json_response(
+                StatusCode::UNAUTHORIZED,
+                &json!({ "error": "Invalid API key" }),
+            )
+        }
+        Err(e) => {
+            log::warn!("WebSocket authentication failed: {e}");
+            return json_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                &json!({
+                    "error": "Internal server error",
+                    "code": "INTERNAL_ERROR",
+                    "retryable": true,
+                    "retry_after_seconds": 5,
+                }),
+            );
+        }
+    };
+    let (res, ws, stream) = match actix_ws::handle(&req, body) {
+        Ok(t) => t,
+        Err(e) => return e.error_response(),
+    };
+    // One limit for a frame and for a message assembled from continuations.
+    let stream = stream
+        .max_frame_size(MAX_FRAME_BYTES)
+        .aggregate_continuations()
+        .max_continuation_size(MAX_FRAME_BYTES);
+
+    let settings = &state.settings;
+    let registry = state.moltcities_ws.clone();
+    registry.watch_shutdown();
+    let (link, ends) = Link::new(settings.outbound_queue);
+    actix_web::rt::spawn(writer(ws, ends));
+    // Registering with the agent's id counts the socket as the agent's presence (/health).
+    let (registration, events) = state
+        .core
+        .hub()
+        .register(settings.outbound_queue, Some(user.id.clone()));
+    // The agent's own topic carries notifications and key revocations.
+    registration.subscribe(Topic::User(user.id.clone()));
+    let channel = channel_of(&q);
+    if channel == Channel::TownSquare {
+        registration.subscribe(Topic::Conversation(TOWN_SQUARE.to_string()));
+    }
+    let socket = Socket {
+        member: Member {
+            id: registry.next_id(),
+            agent_id: user.id.clone(),
+            handle: super::frames::handle_of(&user).to_string(),
+            link: Arc::new(link),
+        },
+        state: state.clone(),
+        registry,
+        digest: ids::digest(&key),
+        channel,
+        user,
+    };
+    match channel {
+        Channel::Personal => {
+            actix_web::rt::spawn(personal::run(socket, stream, events, registration))
+        }
+        Channel::TownSquare => {
+            actix_web::rt::spawn(town_square::run(socket, stream, events, registration))
+        }
+    };
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::test::TestRequest;
+
+    fn key(uri: &str, auth: Option<&str>) -> Option<String> {
+        let mut r = TestRequest::get().uri(uri);
+        if let Some(a) = auth {
+            r = r.insert_header((header::AUTHORIZATION, a));
+        }
+        let req = r.to_http_request();
+        key_of(&req, &query(&req))
+    }
+
+    #[test]
+    fn key_sources_in_order() {
+        assert_eq!(
+            key("/ws?token=a&api_key=b&key=c", None).as_deref(),
+            Some("a")
+        );
+        assert_eq!(key("/ws?api_key=b&key=c", None).as_deref(), Some("b"));
+        assert_eq!(key("/ws?key=c", Some("Bearer d")).as_deref(), Some("c"));
+        assert_eq!(key("/ws?token=", Some("Bearer d")).as_deref(), Some("d"));
+        assert_eq!(key("/ws", Some("d")).as_deref(), Some("d"), "bare key");
+        assert_eq!(key("/ws", Some("Bearer ")), None);
+        assert_eq!(key("/ws", None), None);
+    }
+
+    #[test]
+    fn channel_selection() {
+        let q = |s: &str| {
+            query(
+                &TestRequest::get()
+                    .uri(&format!("/ws?{s}"))
+                    .to_http_request(),
+            )
+        };
+        assert_eq!(channel_of(&q("channel=town-square")), Channel::TownSquare);
+        assert_eq!(channel_of(&q("channel=personal")), Channel::Personal);
+        assert_eq!(channel_of(&q("channel=Town-Square")), Channel::Personal);
+        assert_eq!(channel_of(&q("")), Channel::Personal);
+    }
+}
