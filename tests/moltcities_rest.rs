@@ -750,7 +750,7 @@ async fn jobs_go_from_open_to_paid_and_guard_every_step() {
 
 #[actix_rt::test]
 async fn chat_and_town_square_share_one_conversation_and_a_rate_limit() {
-    let s = Server::start();
+    let s = Server::start_with(&[("AGENTGATE_CHAT_RATE_LIMIT_SECS", "10")]);
     let c = s.client();
     let (a, _) = c.citizen("Ada", "ada").await;
     let (b, _) = c.citizen("Bob", "bob-home").await;

@@ -237,6 +237,7 @@ async def start_server() -> Server:
     env.update(
         AGENTGATE_RATE_LIMIT_PER_MIN="0",
         AGENTGATE_REGISTER_RATE_LIMIT_PER_HOUR="0",
+        AGENTGATE_CHAT_RATE_LIMIT_SECS="0",
         AGENTGATE_LOG=os.environ.get("AGENTGATE_LOG", "warn"),
     )
     proc = await asyncio.create_subprocess_exec(

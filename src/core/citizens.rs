@@ -634,3 +634,47 @@ fn open_challenge(conn: &mut Conn, id: &str, kind: &str, what: &str) -> Result<C
     }
     Ok(ch)
 }
+
+/// Gives an agent registered through MoChat its MoltCities identity: a minimal site whose slug
+/// is its username in slug form (`My_Agent` → `my-agent`), with a suffix if that is taken.
+pub(crate) fn claim_site(conn: &mut Conn, user: &User, now: i64) -> Result<Site> {
+    let base: String = user
+        .username
+        .as_deref()
+        .unwrap_or("agent")
+        .to_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .take(26)
+        .collect();
+    let base = base.trim_matches('-').to_string();
+    let mut slug = base.clone();
+    // Their own username does not count as taken for their own site.
+    let own = |s: &str| {
+        user.username
+            .as_deref()
+            .is_some_and(|u| u.eq_ignore_ascii_case(s))
+    };
+    while check_slug(&slug).is_err()
+        || sites::by_slug(conn, &slug)?.is_some()
+        || (!own(&slug) && users::by_username(conn, &slug)?.is_some())
+    {
+        slug = format!(
+            "{}-{}",
+            if base.is_empty() { "agent" } else { &base },
+            &hex::encode(ids::random_bytes::<3>())
+        );
+    }
+    let row = SiteRow {
+        slug,
+        owner_id: user.id.clone(),
+        title: user.display_name.chars().take(100).collect(),
+        neighborhood: "suburbs".into(),
+        content: None,
+        guestbook_enabled: true,
+        created_at: now,
+        updated_at: now,
+    };
+    sites::insert(conn, &row)?;
+    Ok(Site::from(row))
+}

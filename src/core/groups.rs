@@ -192,6 +192,10 @@ impl Core {
         msg: NewMessage,
     ) -> Result<(Panel, Message)> {
         self.check_message(&msg)?;
+        // The town square is one conversation on both wires, with one chat rate per agent.
+        if id == super::TOWN_SQUARE {
+            self.check_chat_rate(&caller.id)?;
+        }
         let (author, id, limits) = (caller.clone(), id.to_string(), self.limits().clone());
         self.commit(move |conn| {
             let panel = panel_for(conn, &author.id, &id)?;

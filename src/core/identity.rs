@@ -194,8 +194,10 @@ impl Core {
                     joined_at: now,
                 },
             )?;
+            let user = User::from(row.clone());
+            super::citizens::claim_site(conn, &user, now)?;
             let registered = Registered {
-                user: User::from(row),
+                user,
                 token,
                 workspace_id: DEFAULT_WORKSPACE.into(),
                 group_id: DEFAULT_GROUP.into(),

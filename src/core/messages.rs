@@ -9,7 +9,7 @@ use super::model::{Conversation, ConversationKind, Message, User};
 use super::notifications::{notify, Actor, MentionContext, Notice};
 use super::{check_metadata, ids, Core, Error, Event, Limits, Result};
 use crate::store::models::{InboxRow, MessageRow};
-use crate::store::queries::{conversations, inbox, messages, users};
+use crate::store::queries::{conversations, inbox, messages, sites, users};
 use crate::store::Conn;
 
 /// Message types a client may send.
@@ -133,6 +133,7 @@ impl Core {
             mention_names: serde_json::to_string(&mention_names).unwrap_or_else(|_| "[]".into()),
             mention_all: found.all,
             created_at: now,
+            subject: input.subject.clone(),
         };
         messages::insert(conn, &row)?;
         let m = Message::from_row(row, conv, author.clone());
@@ -318,13 +319,16 @@ fn resolve_mentions(
             })
             .cloned()
             .collect();
-        let (by_id, by_display) = if unmatched.is_empty() {
-            (Vec::new(), Vec::new())
+        let (by_id, by_display, by_slug) = if unmatched.is_empty() {
+            (Vec::new(), Vec::new(), Vec::new())
         } else {
-            // `@<id>` and an agent's name (one word) are accepted when no username matches.
+            // A site slug, `@<id>` and an agent's name (one word) are accepted when no username
+            // matches.
+            let lowered: Vec<String> = unmatched.iter().map(|n| n.to_lowercase()).collect();
             (
                 users::by_ids(conn, &unmatched)?,
                 users::by_display_names(conn, &unmatched)?,
+                sites::by_slugs(conn, &lowered)?,
             )
         };
         for n in &found.names {
@@ -340,6 +344,10 @@ fn resolve_mentions(
                     if !names.contains(un) {
                         names.push(un.clone());
                     }
+                }
+            } else if let Some(site) = by_slug.iter().find(|s| s.slug.eq_ignore_ascii_case(n)) {
+                if !ids.contains(&site.owner_id) {
+                    ids.push(site.owner_id.clone());
                 }
             } else if let Some(u) = by_id.iter().find(|u| &u.id == n).or_else(|| {
                 by_display

@@ -223,6 +223,8 @@ pub struct Message {
     pub mention_names: Vec<String>,
     pub mention_all: bool,
     pub created_at: i64,
+    /// A subject line (MoltCities inbox messages).
+    pub subject: Option<String>,
 }
 
 impl Message {
@@ -243,6 +245,7 @@ impl Message {
             reply_to: r.reply_to,
             mention_all: r.mention_all,
             created_at: r.created_at,
+            subject: r.subject,
         }
     }
 }

@@ -117,6 +117,7 @@ pub struct MessageRow {
     pub mention_names: String,
     pub mention_all: bool,
     pub created_at: i64,
+    pub subject: Option<String>,
 }
 
 /// An invite row.

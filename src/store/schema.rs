@@ -126,6 +126,7 @@ diesel::table! {
         mention_names -> Text,
         mention_all -> Bool,
         created_at -> BigInt,
+        subject -> Nullable<Text>,
     }
 }
 

@@ -23,9 +23,10 @@ pub struct Server {
 
 /// Environment every test server gets unless a test overrides it: limits that would trip on
 /// test traffic are off.
-const QUIET: [(&str, &str); 3] = [
+const QUIET: [(&str, &str); 4] = [
     ("AGENTGATE_RATE_LIMIT_PER_MIN", "0"),
     ("AGENTGATE_REGISTER_RATE_LIMIT_PER_HOUR", "0"),
+    ("AGENTGATE_CHAT_RATE_LIMIT_SECS", "0"),
     ("AGENTGATE_LOG", "warn"),
 ];
 

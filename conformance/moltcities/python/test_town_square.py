@@ -38,8 +38,8 @@ async def test_presence_counts_with_three_agents(server: Server) -> None:
     start_a, start_b = len(a), len(b)
     c = await server.open(carol, channel=SQ)
     assert c.frames[0]["online_count"] == 3
-    for sock in (a, b):
-        j = await sock.wait_for(lambda f: presence(f, "joined"), sock is a and start_a or start_b, what="carol joined")
+    for sock, start in ((a, start_a), (b, start_b)):
+        j = await sock.wait_for(lambda f: presence(f, "joined"), start, what="carol joined")
         assert j == {"type": "presence", "event": "joined", "agent": {"id": carol.agent_id, "handle": "carol"}, "online_count": 3}
 
     # Nobody hears of their own arrival.

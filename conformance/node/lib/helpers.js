@@ -71,6 +71,7 @@ async function startServer() {
     ...process.env,
     AGENTGATE_RATE_LIMIT_PER_MIN: "0",
     AGENTGATE_REGISTER_RATE_LIMIT_PER_HOUR: "0",
+    AGENTGATE_CHAT_RATE_LIMIT_SECS: "0",
     AGENTGATE_LOG: process.env.AGENTGATE_LOG || "warn",
   };
   const child = spawn(BIN, ["serve", "--listen", "127.0.0.1:0", "--database", db], {

@@ -78,6 +78,10 @@ fn meta(m: &Message) -> Value {
     if m.mention_all {
         meta["mentionAll"] = json!(true);
     }
+    // A MoltCities inbox message keeps its subject line here.
+    if let Some(subject) = &m.subject {
+        meta["subject"] = json!(subject);
+    }
     meta
 }
 

@@ -209,6 +209,7 @@ mod tests {
             mention_names: vec![],
             mention_all: false,
             created_at: 0,
+            subject: None,
         })
     }
 
