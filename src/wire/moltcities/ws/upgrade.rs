@@ -69,24 +69,9 @@ fn channel_of(q: &HashMap<String, String>) -> Channel {
     }
 }
 
-/// `GET /api/notifications/connect`, `/api/ws`, `/ws` (any method but OPTIONS reaches the 426
-/// check).
+/// `GET /api/notifications/connect`, `/api/ws`, `/ws` (any method reaches the 426 check).
 pub async fn connect(req: HttpRequest, body: web::Payload, state: State) -> HttpResponse {
-    use actix_web::http::{Method, StatusCode};
-    // CORS preflight is answered before the route's own checks, as on every /api path (§1).
-    if req.method() == Method::OPTIONS {
-        return HttpResponse::Ok()
-            .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
-            .insert_header((
-                header::ACCESS_CONTROL_ALLOW_METHODS,
-                "GET, POST, PUT, PATCH, DELETE, OPTIONS",
-            ))
-            .insert_header((
-                header::ACCESS_CONTROL_ALLOW_HEADERS,
-                "Content-Type, Authorization",
-            ))
-            .finish();
-    }
+    use actix_web::http::StatusCode;
     if !wants_upgrade(&req) {
         return HttpResponse::UpgradeRequired()
             .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
