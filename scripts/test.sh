@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Every check and test of the project: formatting, lints, the schema check, and the Rust unit
-# and integration tests (which start the real server on port 0 with temporary SQLite files).
+# Every check and test of the project: formatting, lints, the schema check, the Rust unit and
+# integration tests (the real server on port 0 with temporary SQLite files), then the
+# third-party client conformance tests (socket.io-client and python-socketio).
 # Ends with one summary line: "tests: N passed, M failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,8 +14,12 @@ cargo clippy --locked --all-targets -- -D warnings
 bash scripts/check-schema.sh
 status=0
 cargo test --locked --all-targets 2>&1 | tee "$log" || status=$?
+# The conformance clients run against the binary the tests just built.
+bash conformance/run.sh 2>&1 | tee -a "$log" || status=$?
 
-passed=$(grep -E '^test result:' "$log" | grep -Eo '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
-failed=$(grep -E '^test result:' "$log" | grep -Eo '[0-9]+ failed' | awk '{s+=$1} END {print s+0}')
-echo "tests: ${passed} passed, ${failed} failed"
+rust_passed=$(grep -E '^test result:' "$log" | grep -Eo '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
+rust_failed=$(grep -E '^test result:' "$log" | grep -Eo '[0-9]+ failed' | awk '{s+=$1} END {print s+0}')
+conf_passed=$(grep -E '^conformance: [0-9]+ passed' "$log" | grep -Eo '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
+conf_failed=$(grep -E '^conformance: [0-9]+ passed' "$log" | grep -Eo '[0-9]+ failed' | awk '{s+=$1} END {print s+0}')
+echo "tests: $((rust_passed + conf_passed)) passed, $((rust_failed + conf_failed)) failed"
 exit "$status"

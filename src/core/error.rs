@@ -15,6 +15,8 @@ pub enum Error {
     Invalid { field: String, message: String },
     /// The request conflicts with existing state.
     Conflict(String),
+    /// The thing named existed but has expired.
+    Gone(String),
     /// Too many requests; try again after this many seconds.
     RateLimited {
         retry_after_secs: u64,
@@ -44,6 +46,7 @@ impl Error {
             | Error::Forbidden(m)
             | Error::NotFound(m)
             | Error::Conflict(m)
+            | Error::Gone(m)
             | Error::TooLarge(m)
             | Error::Unavailable(m)
             | Error::Internal(m) => m,

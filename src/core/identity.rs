@@ -76,8 +76,10 @@ fn slug(name: &str) -> String {
 }
 
 fn taken(conn: &mut Conn, username: &str) -> Result<bool> {
+    // Usernames and site slugs are one namespace.
     Ok(RESERVED.contains(&username.to_ascii_lowercase().as_str())
-        || users::by_username(conn, username)?.is_some())
+        || users::by_username(conn, username)?.is_some()
+        || crate::store::queries::sites::by_slug(conn, username)?.is_some())
 }
 
 impl Core {
@@ -128,15 +130,7 @@ impl Core {
                 ));
             }
         }
-        self.register_limiter
-            .check(client)
-            .map_err(|wait| Error::RateLimited {
-                retry_after_secs: wait,
-                message: format!(
-                "registration limit exceeded: {} per hour per client address; retry in {wait} s",
-                self.settings.register_per_hour
-            ),
-            })?;
+        self.check_register_rate(client)?;
 
         let token = ids::claw_token();
         let digest = ids::digest(&token);

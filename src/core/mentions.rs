@@ -15,7 +15,7 @@ pub struct Mentions {
 const MENTION_ALL: [&str; 4] = ["all", "everyone", "channel", "here"];
 
 fn is_word(c: char) -> bool {
-    c.is_ascii_alphanumeric() || c == '_'
+    c.is_ascii_alphanumeric() || c == '_' || c == '-'
 }
 
 fn is_id(c: char) -> bool {
@@ -67,7 +67,8 @@ pub fn parse(text: &str) -> Mentions {
                     continue;
                 }
             }
-            let word = take_while(after, is_word);
+            // A trailing hyphen is punctuation ("@bob- see"), not part of the name.
+            let word = take_while(after, is_word).trim_end_matches('-');
             if !word.is_empty() {
                 if MENTION_ALL.contains(&word.to_ascii_lowercase().as_str()) {
                     out.all = true;
@@ -104,6 +105,12 @@ mod tests {
             assert!(m.all, "{w}");
             assert!(m.names.is_empty(), "{w}");
         }
+    }
+
+    #[test]
+    fn hyphenated_handles_are_one_name() {
+        let m = parse("hi @nole-site and @bob- ok");
+        assert_eq!(m.names, vec!["nole-site", "bob"]);
     }
 
     #[test]

@@ -137,7 +137,15 @@ impl Core {
         messages::insert(conn, &row)?;
         let m = Message::from_row(row, conv, author.clone());
         events.push(Self::posted(conv, &m));
-        deliver_notices(conn, conv, &m, input.subject, input.mention_context, events)?;
+        deliver_notices(
+            conn,
+            conv,
+            &m,
+            input.subject,
+            input.mention_context,
+            limits,
+            events,
+        )?;
         Ok(m)
     }
 
@@ -209,6 +217,7 @@ fn deliver_notices(
     m: &Message,
     subject: Option<String>,
     context: Option<MentionContext>,
+    limits: &Limits,
     events: &mut Vec<Event>,
 ) -> Result<()> {
     let snippet: String = m.content.chars().take(100).collect();
@@ -233,7 +242,7 @@ fn deliver_notices(
                     subject: subject.clone(),
                     preview: snippet.clone(),
                 };
-                notify(conn, &u, notice, events)?;
+                notify(conn, &u, notice, limits, events)?;
             }
         }
     }
@@ -257,7 +266,7 @@ fn deliver_notices(
             by: Actor::from(&m.author),
             snippet: snippet.clone(),
         };
-        notify(conn, &u, notice, events)?;
+        notify(conn, &u, notice, limits, events)?;
     }
     Ok(())
 }
@@ -309,10 +318,14 @@ fn resolve_mentions(
             })
             .cloned()
             .collect();
-        let by_id = if unmatched.is_empty() {
-            Vec::new()
+        let (by_id, by_display) = if unmatched.is_empty() {
+            (Vec::new(), Vec::new())
         } else {
-            users::by_ids(conn, &unmatched)?
+            // `@<id>` and an agent's name (one word) are accepted when no username matches.
+            (
+                users::by_ids(conn, &unmatched)?,
+                users::by_display_names(conn, &unmatched)?,
+            )
         };
         for n in &found.names {
             if let Some(u) = by_name.iter().find(|u| {
@@ -328,7 +341,11 @@ fn resolve_mentions(
                         names.push(un.clone());
                     }
                 }
-            } else if let Some(u) = by_id.iter().find(|u| &u.id == n) {
+            } else if let Some(u) = by_id.iter().find(|u| &u.id == n).or_else(|| {
+                by_display
+                    .iter()
+                    .find(|u| u.display_name.eq_ignore_ascii_case(n))
+            }) {
                 if !ids.contains(&u.id) {
                     ids.push(u.id.clone());
                 }

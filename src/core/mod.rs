@@ -1,18 +1,24 @@
 //! The shared domain: identity and tokens, conversations (sessions, groups, panels), messages
 //! and mentions, live events. Returns domain types; knows no wire's field names.
 
+pub mod citizens;
 pub mod clock;
 mod error;
 pub mod events;
 mod groups;
+pub mod guestbook;
 mod identity;
 pub mod ids;
+pub mod inbox;
+pub mod jobs;
+pub mod keys;
 pub mod limits;
 pub mod mentions;
 mod messages;
 pub mod model;
 pub mod notifications;
 mod sessions;
+pub mod square;
 mod watch;
 
 use std::sync::Arc;
@@ -44,6 +50,11 @@ pub struct Limits {
     pub max_name_chars: usize,
     /// Largest metadata document, in bytes of JSON.
     pub max_metadata_bytes: usize,
+    /// Most notifications kept queued for live replay per agent; older ones beyond it drop out of
+    /// the replay (they stay in the feed), counted and logged.
+    pub queue_cap: usize,
+    /// Oldest a queued notification may be and still be replayed, in milliseconds.
+    pub queue_max_age_ms: i64,
 }
 
 impl Default for Limits {
@@ -54,6 +65,8 @@ impl Default for Limits {
             max_ids_per_request: 100,
             max_name_chars: 100,
             max_metadata_bytes: 16 * 1024,
+            queue_cap: 10_000,
+            queue_max_age_ms: 30 * 24 * 3600 * 1000,
         }
     }
 }
@@ -68,6 +81,8 @@ pub struct CoreSettings {
     pub register_per_hour: u32,
     /// The longest a long-poll waits.
     pub max_watch: Duration,
+    /// Seconds between two town-square posts of one agent (0 = off).
+    pub chat_every_secs: u64,
 }
 
 impl Default for CoreSettings {
@@ -77,6 +92,7 @@ impl Default for CoreSettings {
             rest_per_min: 120,
             register_per_hour: 30,
             max_watch: Duration::from_secs(25),
+            chat_every_secs: 10,
         }
     }
 }
@@ -95,6 +111,7 @@ pub struct Core {
     settings: CoreSettings,
     rest_limiter: RateLimiter,
     register_limiter: RateLimiter,
+    chat_limiter: RateLimiter,
 }
 
 impl Core {
@@ -105,6 +122,10 @@ impl Core {
             register_limiter: RateLimiter::new(
                 settings.register_per_hour,
                 Duration::from_secs(3600),
+            ),
+            chat_limiter: RateLimiter::new(
+                u32::from(settings.chat_every_secs > 0),
+                Duration::from_secs(settings.chat_every_secs),
             ),
             store,
             hub: Arc::new(Hub::default()),
@@ -132,6 +153,32 @@ impl Core {
                     "rate limit exceeded: {} requests per minute per agent; retry in {wait} s",
                     self.settings.rest_per_min
                 ),
+            })
+    }
+
+    /// Counts one town-square post of an agent against the chat limit.
+    pub(crate) fn check_chat_rate(&self, user_id: &str) -> Result<()> {
+        self.chat_limiter
+            .check(user_id)
+            .map_err(|wait| Error::RateLimited {
+                retry_after_secs: wait,
+                message: format!(
+                    "Rate limit exceeded. 1 message per {} seconds.",
+                    self.settings.chat_every_secs
+                ),
+            })
+    }
+
+    /// Counts one registration of a client address against its limit.
+    pub(crate) fn check_register_rate(&self, client: &str) -> Result<()> {
+        self.register_limiter
+            .check(client)
+            .map_err(|wait| Error::RateLimited {
+                retry_after_secs: wait,
+                message: format!(
+                "registration limit exceeded: {} per hour per client address; retry in {wait} s",
+                self.settings.register_per_hour
+            ),
             })
     }
 

@@ -2,13 +2,14 @@
 //! transaction as what caused it, published live after the commit, and stays queued until the
 //! recipient acknowledges it (WebSocket) or reads it (REST).
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 use super::clock::now_ms;
 use super::model::User;
-use super::{Core, Error, Event, Result};
+use super::{Core, Error, Event, Limits, Result};
 use crate::store::models::NotificationRow;
 use crate::store::queries::{inbox, notifications};
 use crate::store::Conn;
@@ -203,22 +204,42 @@ pub struct Feed {
     pub unread_total: i64,
 }
 
-/// `notif_` + 21 characters of `[0-9A-Za-z_-]`.
-fn notification_id() -> String {
+/// 21 random characters of `[0-9A-Za-z_-]` (126 bits), as MoltCities ids look.
+pub(crate) fn nanoid() -> String {
     const ALPHABET: &[u8; 64] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_-";
-    let bytes = super::ids::random_bytes::<21>();
-    let tail: String = bytes
+    super::ids::random_bytes::<21>()
         .iter()
         .map(|b| ALPHABET[(*b & 63) as usize] as char)
-        .collect();
-    format!("notif_{tail}")
+        .collect()
+}
+
+/// `notif_` + a nanoid.
+fn notification_id() -> String {
+    format!("notif_{}", nanoid())
+}
+
+/// Notifications that fell out of a replay queue (over the cap or too old) since start-up.
+static DROPPED: AtomicU64 = AtomicU64::new(0);
+
+/// How many queued notifications were dropped from replay since start-up.
+pub fn dropped_total() -> u64 {
+    DROPPED.load(Ordering::Relaxed)
+}
+
+fn count_dropped(recipient: &str, n: usize, why: &str) {
+    if n > 0 {
+        DROPPED.fetch_add(n as u64, Ordering::Relaxed);
+        log::warn!("dropped {n} queued notification(s) of {recipient} from replay: {why}");
+    }
 }
 
 /// Queues a notification for an agent inside the caller's transaction; humans get none.
+/// Beyond the queue cap the oldest queued ones leave the replay queue (they stay in the feed).
 pub(crate) fn notify(
     conn: &mut Conn,
     recipient: &User,
     notice: Notice,
+    limits: &Limits,
     events: &mut Vec<Event>,
 ) -> Result<()> {
     if !recipient.is_agent() {
@@ -236,6 +257,15 @@ pub(crate) fn notify(
         acked_at: None,
     };
     notifications::insert(conn, &row)?;
+    let over = notifications::queued_count(conn, &recipient.id)? - limits.queue_cap as i64;
+    if over > 0 {
+        let n = notifications::drop_oldest_queued(conn, &recipient.id, over, row.created_at)?;
+        count_dropped(
+            &recipient.id,
+            n,
+            &format!("over the cap of {}", limits.queue_cap),
+        );
+    }
     events.push(Event::Notified {
         notification: Arc::new(Notification::from_row(row)?),
     });
@@ -280,16 +310,33 @@ impl Core {
         .await
     }
 
-    /// What a connecting socket replays: every notification neither acked nor read, oldest first.
+    /// What a connecting socket replays: every notification neither acked nor read, oldest
+    /// first. Ones older than the age limit leave the queue first (counted and logged).
     pub async fn queued_notifications(&self, agent: &User) -> Result<Vec<Notification>> {
         let id = agent.id.clone();
-        self.read(move |conn| {
-            notifications::queued(conn, &id)?
-                .into_iter()
-                .map(Notification::from_row)
-                .collect()
-        })
-        .await
+        let cutoff = now_ms() - self.limits().queue_max_age_ms;
+        let rows = {
+            let id = id.clone();
+            self.read(move |conn| Ok(notifications::queued(conn, &id)?))
+                .await?
+        };
+        let (old, keep): (Vec<NotificationRow>, Vec<NotificationRow>) =
+            rows.into_iter().partition(|r| r.created_at < cutoff);
+        if !old.is_empty() {
+            let dropped = self
+                .commit({
+                    let id = id.clone();
+                    move |conn| {
+                        Ok((
+                            notifications::drop_queued_before(conn, &id, cutoff, now_ms())?,
+                            vec![],
+                        ))
+                    }
+                })
+                .await?;
+            count_dropped(&id, dropped, "older than the age limit");
+        }
+        keep.into_iter().map(Notification::from_row).collect()
     }
 
     /// Acknowledges a delivered notification; an unknown or repeated id changes nothing.

@@ -46,6 +46,10 @@ pub struct Settings {
     /// Outbound queue of one live connection, in messages; a client that falls this far
     /// behind is disconnected as a slow consumer.
     pub outbound_queue: usize,
+    /// Most notifications queued for replay per agent (older ones leave the replay, not the feed).
+    pub notification_queue_cap: usize,
+    /// Oldest a queued notification may be and still be replayed, in days.
+    pub notification_max_age_days: u64,
 }
 
 impl Default for Settings {
@@ -69,6 +73,8 @@ impl Default for Settings {
             workers: 0,
             mochat_tailchat_fallbacks: false,
             outbound_queue: 1024,
+            notification_queue_cap: 10_000,
+            notification_max_age_days: 30,
         }
     }
 }

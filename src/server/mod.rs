@@ -33,10 +33,13 @@ fn core_settings(s: &Settings) -> CoreSettings {
             max_message_chars: s.max_message_chars,
             max_participants: s.max_participants,
             max_ids_per_request: s.max_ids_per_request,
+            queue_cap: s.notification_queue_cap.max(1),
+            queue_max_age_ms: (s.notification_max_age_days as i64).saturating_mul(24 * 3600 * 1000),
             ..Limits::default()
         },
         rest_per_min: s.rate_limit_per_min,
         register_per_hour: s.register_rate_limit_per_hour,
+        chat_every_secs: s.chat_rate_limit_secs,
         ..CoreSettings::default()
     }
 }
@@ -55,6 +58,7 @@ pub fn build_state(settings: Settings) -> Result<State, String> {
 /// Registers every REST route of both wires.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/health", web::get().to(health::health));
+    wire::moltcities::preflight(cfg);
     wire::mochat::routes(cfg);
     wire::moltcities::routes(cfg);
 }

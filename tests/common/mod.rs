@@ -2,6 +2,7 @@
 //! talks to it over HTTP like any client.
 #![allow(dead_code)]
 
+pub mod mc;
 pub mod sio;
 
 use std::io::{BufRead, BufReader};
@@ -195,6 +196,11 @@ impl Client {
         self.post_raw(path, token, Vec::new()).await
     }
 
+    /// The full URL of a path.
+    pub fn url_of(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
     /// A GET.
     pub async fn get(&self, path: &str) -> Resp {
         let mut res = self
@@ -204,6 +210,15 @@ impl Client {
             .await
             .expect("request failed");
         Self::finish(&mut res).await
+    }
+
+    /// Reads a response into a `Resp`.
+    pub async fn finish_pub<S>(res: &mut awc::ClientResponse<S>) -> Resp
+    where
+        S: futures_util::Stream<Item = Result<actix_web::web::Bytes, awc::error::PayloadError>>
+            + Unpin,
+    {
+        Self::finish(res).await
     }
 
     async fn finish<S>(res: &mut awc::ClientResponse<S>) -> Resp

@@ -45,23 +45,27 @@ pub fn list(
 }
 
 /// Changes a job's state.
-pub fn update_state(
+pub fn set_status(
     conn: &mut Conn,
     id: &str,
     status: &str,
-    worker: Option<&str>,
-    proof: Option<&str>,
     now: i64,
     completed: bool,
 ) -> QueryResult<()> {
     diesel::update(jobs::table.find(id))
         .set((
             jobs::status.eq(status),
-            jobs::worker_id.eq(worker),
-            jobs::proof.eq(proof),
             jobs::updated_at.eq(now),
             jobs::completed_at.eq(if completed { Some(now) } else { None }),
         ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Records who submitted the work and the proof.
+pub fn assign(conn: &mut Conn, id: &str, worker: &str, proof: &str) -> QueryResult<()> {
+    diesel::update(jobs::table.find(id))
+        .set((jobs::worker_id.eq(worker), jobs::proof.eq(proof)))
         .execute(conn)
         .map(|_| ())
 }

@@ -57,3 +57,35 @@ pub fn after_seq(
         .select(MessageRow::as_select())
         .load(conn)
 }
+
+/// Up to `limit` messages of a conversation created after `after` (ms), oldest first.
+pub fn created_after(
+    conn: &mut Conn,
+    conversation: &str,
+    after: i64,
+    limit: i64,
+) -> QueryResult<Vec<MessageRow>> {
+    messages::table
+        .filter(messages::conversation_id.eq(conversation))
+        .filter(messages::created_at.gt(after))
+        .order(messages::seq.asc())
+        .limit(limit)
+        .select(MessageRow::as_select())
+        .load(conn)
+}
+
+/// Up to `limit` messages of a conversation created before `before` (ms), newest first.
+pub fn created_before(
+    conn: &mut Conn,
+    conversation: &str,
+    before: i64,
+    limit: i64,
+) -> QueryResult<Vec<MessageRow>> {
+    messages::table
+        .filter(messages::conversation_id.eq(conversation))
+        .filter(messages::created_at.lt(before))
+        .order(messages::seq.desc())
+        .limit(limit)
+        .select(MessageRow::as_select())
+        .load(conn)
+}

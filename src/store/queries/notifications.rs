@@ -129,3 +129,51 @@ pub fn unread_count(conn: &mut Conn, recipient: &str) -> QueryResult<i64> {
         .count()
         .get_result(conn)
 }
+
+/// How many notifications of a recipient are queued (neither acked nor read).
+pub fn queued_count(conn: &mut Conn, recipient: &str) -> QueryResult<i64> {
+    notifications::table
+        .filter(notifications::recipient_id.eq(recipient))
+        .filter(notifications::read_at.is_null())
+        .filter(notifications::acked_at.is_null())
+        .count()
+        .get_result(conn)
+}
+
+/// Takes the `n` oldest queued notifications of a recipient out of the replay queue.
+pub fn drop_oldest_queued(
+    conn: &mut Conn,
+    recipient: &str,
+    n: i64,
+    now: i64,
+) -> QueryResult<usize> {
+    let ids: Vec<String> = notifications::table
+        .filter(notifications::recipient_id.eq(recipient))
+        .filter(notifications::read_at.is_null())
+        .filter(notifications::acked_at.is_null())
+        .order((notifications::created_at.asc(), notifications::id.asc()))
+        .limit(n)
+        .select(notifications::id)
+        .load(conn)?;
+    diesel::update(notifications::table.filter(notifications::id.eq_any(&ids)))
+        .set(notifications::acked_at.eq(now))
+        .execute(conn)
+}
+
+/// Takes the queued notifications of a recipient created before `cutoff` out of the queue.
+pub fn drop_queued_before(
+    conn: &mut Conn,
+    recipient: &str,
+    cutoff: i64,
+    now: i64,
+) -> QueryResult<usize> {
+    diesel::update(
+        notifications::table
+            .filter(notifications::recipient_id.eq(recipient))
+            .filter(notifications::read_at.is_null())
+            .filter(notifications::acked_at.is_null())
+            .filter(notifications::created_at.lt(cutoff)),
+    )
+    .set(notifications::acked_at.eq(now))
+    .execute(conn)
+}

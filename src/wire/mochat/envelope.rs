@@ -39,6 +39,7 @@ impl ApiError {
             Error::NotFound(_) => (StatusCode::NOT_FOUND, "NOT_FOUND"),
             Error::Invalid { .. } => (StatusCode::BAD_REQUEST, "VALIDATION_ERROR"),
             Error::Conflict(_) => (StatusCode::CONFLICT, "CONFLICT"),
+            Error::Gone(_) => (StatusCode::GONE, "GONE"),
             Error::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED"),
             Error::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE"),
             Error::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE"),

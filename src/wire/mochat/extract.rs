@@ -6,14 +6,13 @@ use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
-use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
-use serde_json::Value;
 
 use super::envelope::ApiError;
 use crate::core::model::User;
 use crate::core::Error;
 use crate::server::State;
+use crate::wire::body;
 
 /// The agent making the request, from `X-Claw-Token` (or `Authorization: Bearer`).
 pub struct Caller(pub User);
@@ -40,9 +39,7 @@ pub fn token_of(req: &HttpRequest) -> Option<String> {
 }
 
 fn state_of(req: &HttpRequest) -> Result<State, ApiError> {
-    req.app_data::<State>()
-        .cloned()
-        .ok_or_else(|| ApiError(Error::Internal("application state missing".into())))
+    Ok(body::state_of(req)?)
 }
 
 impl FromRequest for Caller {
@@ -70,74 +67,18 @@ pub struct Body<T> {
     pub empty: bool,
 }
 
-/// Reads the body up to the configured limit and decodes it.
-async fn read_body(
-    state: State,
-    mut payload: Payload,
-    declared: Option<usize>,
-) -> Result<Vec<u8>, ApiError> {
-    let limit = state.settings.max_body_bytes;
-    let too_large = || {
-        ApiError(Error::TooLarge(format!(
-            "request body exceeds the {limit}-byte limit"
-        )))
-    };
-    if declared.is_some_and(|n| n > limit) {
-        return Err(too_large());
-    }
-    let mut buf = Vec::with_capacity(declared.unwrap_or(0).min(limit));
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| {
-            ApiError(Error::invalid(
-                "body",
-                format!("could not read the request body: {e}"),
-            ))
-        })?;
-        if buf.len() + chunk.len() > limit {
-            return Err(too_large());
-        }
-        buf.extend_from_slice(&chunk);
-    }
-    Ok(buf)
-}
-
-/// Decodes a JSON object; the error names the field and the parser's reason.
-pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<(T, bool), ApiError> {
-    let empty = bytes.iter().all(|b| b.is_ascii_whitespace());
-    let value: Value = if empty {
-        Value::Object(Default::default())
-    } else {
-        serde_json::from_slice(bytes)
-            .map_err(|e| ApiError(Error::invalid("body", format!("malformed JSON: {e}"))))?
-    };
-    if !value.is_object() {
-        return Err(ApiError(Error::invalid(
-            "body",
-            "the request body must be a JSON object",
-        )));
-    }
-    let decoded = serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = e.path().to_string();
-        ApiError(Error::invalid(&path, format!("{path}: {}", e.inner())))
-    })?;
-    Ok((decoded, empty))
-}
-
 impl<T: DeserializeOwned + 'static> FromRequest for Body<T> {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let state = state_of(req);
-        let declared = req
-            .headers()
-            .get("content-length")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
+        let declared = body::declared_length(req);
         let payload = payload.take();
         Box::pin(async move {
-            let bytes = read_body(state?, payload, declared).await?;
-            let (value, empty) = decode(&bytes)?;
+            let limit = state?.settings.max_body_bytes;
+            let bytes = body::read(limit, payload, declared).await?;
+            let (value, empty) = body::decode(&bytes)?;
             Ok(Body { value, empty })
         })
     }

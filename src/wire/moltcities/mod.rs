@@ -1,12 +1,88 @@
 //! The MoltCities adapter: REST under `/api/*` with `Authorization: Bearer`, the raw WebSocket
 //! channels (personal notifications and the town square) and the notification feed.
 
+mod citizens;
+mod extract;
+mod feed;
+mod guestbook;
+mod inbox;
+mod jobs;
 pub mod notice;
+mod render;
+mod reply;
+mod square;
 pub mod ws;
 
-use actix_web::web;
+use actix_web::{web, HttpResponse};
+use serde_json::json;
+
+/// Answers every CORS preflight under `/api` (registered ahead of both wires' routes).
+pub fn preflight(cfg: &mut web::ServiceConfig) {
+    cfg.route(
+        "/api/{tail:.*}",
+        web::method(actix_web::http::Method::OPTIONS).to(|| async {
+            HttpResponse::Ok()
+                .insert_header(("Access-Control-Allow-Origin", "*"))
+                .insert_header((
+                    "Access-Control-Allow-Methods",
+                    "GET, POST, PUT, PATCH, DELETE, OPTIONS",
+                ))
+                .insert_header((
+                    "Access-Control-Allow-Headers",
+                    "Content-Type, Authorization",
+                ))
+                .finish()
+        }),
+    );
+}
 
 /// Registers every MoltCities route.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     ws::routes(cfg);
+    cfg.service(
+        web::scope("/api")
+            .route("/register", web::post().to(citizens::register))
+            .route("/register/verify", web::post().to(citizens::verify))
+            .route("/recover", web::post().to(citizens::recover))
+            .route("/recover/verify", web::post().to(citizens::recover_verify))
+            .route("/check", web::get().to(citizens::check))
+            .route("/check-registration", web::post().to(citizens::check_registration))
+            .route("/me", web::get().to(citizens::me))
+            .route("/me", web::patch().to(citizens::patch_me))
+            .route("/sites", web::post().to(citizens::create_site))
+            .route("/sites/{slug}", web::get().to(citizens::get_site))
+            .route("/sites/{slug}/follow", web::post().to(citizens::follow))
+            .route("/sites/{slug}/guestbook", web::post().to(guestbook::sign))
+            .route("/sites/{slug}/guestbook", web::get().to(guestbook::list))
+            .route("/agents/{to}/message", web::post().to(inbox::send))
+            .route("/inbox", web::get().to(inbox::list))
+            .route("/inbox/stats", web::get().to(inbox::stats))
+            .route("/inbox/sent", web::get().to(inbox::sent))
+            .route("/inbox/{id}", web::patch().to(inbox::patch))
+            .route("/inbox/{id}", web::delete().to(inbox::delete))
+            .route("/inbox/{id}/read", web::post().to(inbox::mark_read))
+            .route("/inbox/{id}/read", web::patch().to(inbox::mark_read))
+            .route("/jobs", web::post().to(jobs::post))
+            .route("/jobs", web::get().to(jobs::list))
+            .route("/jobs/{id}", web::get().to(jobs::get))
+            .route("/jobs/{id}/attempt", web::post().to(jobs::attempt))
+            .route("/jobs/{id}/submit", web::post().to(jobs::submit))
+            .route("/jobs/{id}/approve", web::post().to(jobs::approve))
+            .route("/jobs/{id}/dispute", web::post().to(jobs::dispute))
+            .route("/jobs/{id}/cancel", web::post().to(jobs::cancel))
+            .route("/notifications", web::get().to(feed::list))
+            .route("/notifications/stats", web::get().to(feed::stats))
+            .route("/notifications/read", web::post().to(feed::read_many))
+            .route("/notifications/{id}/read", web::post().to(feed::read_one))
+            .route("/chat", web::post().to(square::chat))
+            .route("/chat", web::get().to(square::chat_list))
+            .route("/town-square", web::post().to(square::town_square))
+            .route("/town-square", web::get().to(square::town_square_list))
+            .default_service(web::to(|req: actix_web::HttpRequest| async move {
+                reply::json(
+                    actix_web::http::StatusCode::NOT_FOUND,
+                    json!({ "error": "API endpoint not found", "method": req.method().as_str(), "path": req.path() }),
+                )
+            })),
+    );
 }

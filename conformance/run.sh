@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Third-party client conformance tests: socket.io-client (Node) and python-socketio against
+# agentgate's REST + Socket.IO. Installs its own dependencies (npm ci, a Python venv), uses
+# target/debug/agentgate (or $AGENTGATE_BIN; builds the former with cargo when it is missing),
+# runs the Node tests, then pytest, and exits non-zero if either fails.
+# Ends with one line: "conformance: N passed, M failed".
+set -uo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/.." && pwd)"
+DEFAULT_BIN="$ROOT/target/debug/agentgate"
+export AGENTGATE_BIN="${AGENTGATE_BIN:-$DEFAULT_BIN}"
+
+# --- the server under test --------------------------------------------------------------
+if [ ! -x "$AGENTGATE_BIN" ]; then
+  if [ "$AGENTGATE_BIN" = "$DEFAULT_BIN" ]; then
+    echo "conformance: $AGENTGATE_BIN missing, running cargo build"
+    (cd "$ROOT" && PATH="$HOME/.cargo/bin:$PATH" cargo build) || exit 1
+  else
+    echo "conformance: AGENTGATE_BIN=$AGENTGATE_BIN is not an executable file" >&2
+    exit 1
+  fi
+fi
+echo "conformance: server under test $AGENTGATE_BIN"
+
+# --- tools ------------------------------------------------------------------------------
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1; then
+    echo "conformance: installing nodejs and npm"
+    apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null || exit 1
+  else
+    echo "conformance: node and npm are required" >&2
+    exit 1
+  fi
+fi
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+if [ "$node_major" -lt 20 ]; then
+  echo "conformance: Node >= 20 is required (found $(node --version))" >&2
+  exit 1
+fi
+PYTHON="${PYTHON:-python3}"
+if ! command -v "$PYTHON" >/dev/null 2>&1; then
+  echo "conformance: python3 is required" >&2
+  exit 1
+fi
+
+# --- dependencies -----------------------------------------------------------------------
+echo "conformance: npm ci (node/)"
+(cd "$HERE/node" && npm ci --no-audit --no-fund --loglevel=error) || exit 1
+
+VENV="$HERE/python/.venv"
+if [ ! -x "$VENV/bin/python" ]; then
+  echo "conformance: creating $VENV"
+  "$PYTHON" -m venv "$VENV" || exit 1
+fi
+echo "conformance: pip install -r python/requirements.txt"
+"$VENV/bin/python" -m pip install --disable-pip-version-check -q -r "$HERE/python/requirements.txt" || exit 1
+
+# --- run --------------------------------------------------------------------------------
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
+
+echo
+echo "=== node --test (socket.io-client $(node -p 'require("'"$HERE"'/node/node_modules/socket.io-client/package.json").version'), node $(node --version)) ==="
+(cd "$HERE/node" && timeout 900 node --test --test-concurrency=1 --test-reporter=spec test/) 2>&1 | tee "$log"
+node_status=${PIPESTATUS[0]}
+node_pass=$(grep -E '^(ℹ|#) pass [0-9]+' "$log" | tail -1 | grep -Eo '[0-9]+$')
+node_fail=$(grep -E '^(ℹ|#) fail [0-9]+' "$log" | tail -1 | grep -Eo '[0-9]+$')
+node_cancel=$(grep -E '^(ℹ|#) cancelled [0-9]+' "$log" | tail -1 | grep -Eo '[0-9]+$')
+[ "$node_status" -ne 0 ] && status=1
+
+echo
+echo "=== pytest (python-socketio $("$VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("python-socketio"))')) ==="
+(cd "$HERE/python" && timeout 900 "$VENV/bin/python" -m pytest -v --tb=short -p no:cacheprovider) 2>&1 | tee "$log"
+py_status=${PIPESTATUS[0]}
+py_summary=$(grep -E '^=+ .* in [0-9.]+s' "$log" | tail -1)
+py_pass=$(echo "$py_summary" | grep -Eo '[0-9]+ passed' | grep -Eo '[0-9]+')
+py_fail=$(echo "$py_summary" | grep -Eo '[0-9]+ (failed|error|errors)' | grep -Eo '[0-9]+' | awk '{s+=$1} END {print s+0}')
+[ "$py_status" -ne 0 ] && status=1
+
+passed=$(( ${node_pass:-0} + ${py_pass:-0} ))
+failed=$(( ${node_fail:-0} + ${node_cancel:-0} + ${py_fail:-0} ))
+# A runner that died without its summary still counts as a failure.
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+echo
+echo "conformance: ${passed} passed, ${failed} failed"
+exit "$status"

@@ -1,0 +1,389 @@
+//! Jobs: an agent posts work with a reward (a recorded number; no money moves), workers signal
+//! interest, one submits, the poster approves (completed, then paid), disputes or cancels.
+
+use serde_json::Value;
+
+use super::clock::now_ms;
+use super::model::User;
+use super::notifications::{nanoid, notify, Actor, Notice};
+use super::{check_metadata, Core, Error, Event, Limits, Result};
+use crate::store::models::{AttemptRow, JobRow};
+use crate::store::queries::{jobs, users};
+use crate::store::Conn;
+
+/// A job.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub id: String,
+    pub poster: User,
+    pub title: String,
+    pub description: String,
+    pub reward: i64,
+    pub verification_template: Option<String>,
+    pub verification_params: Option<Value>,
+    pub status: String,
+    pub worker_id: Option<String>,
+    pub proof: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub expires_at: Option<i64>,
+    pub completed_at: Option<i64>,
+    /// How many workers signalled interest.
+    pub active_workers: i64,
+}
+
+/// A job as posted.
+#[derive(Debug, Clone, Default)]
+pub struct NewJob {
+    pub title: String,
+    pub description: String,
+    pub reward: i64,
+    pub verification_template: Option<String>,
+    pub verification_params: Option<Value>,
+    pub expires_in_hours: Option<i64>,
+}
+
+/// A worker's interest in a job.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    pub id: String,
+    pub job_id: String,
+    pub worker_id: String,
+    pub message: Option<String>,
+    pub status: String,
+    pub created_at: i64,
+    /// False when the worker had already signalled interest.
+    pub new: bool,
+}
+
+fn load(conn: &mut Conn, id: &str) -> Result<Job> {
+    let row = jobs::by_id(conn, id)?.ok_or_else(|| Error::NotFound("Job not found".into()))?;
+    let poster = users::by_id(conn, &row.poster_id)?
+        .map(User::from)
+        .ok_or_else(|| Error::NotFound("Job not found".into()))?;
+    let active_workers = jobs::attempts(conn, id)?.len() as i64;
+    Ok(Job {
+        verification_params: row
+            .verification_params
+            .as_deref()
+            .and_then(|p| serde_json::from_str(p).ok()),
+        id: row.id,
+        poster,
+        title: row.title,
+        description: row.description,
+        reward: row.reward,
+        verification_template: row.verification_template,
+        status: row.status,
+        worker_id: row.worker_id,
+        proof: row.proof,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+        expires_at: row.expires_at,
+        completed_at: row.completed_at,
+        active_workers,
+    })
+}
+
+fn len_between(field: &str, v: &str, min: usize, max: usize) -> Result<String> {
+    let t = v.trim();
+    let n = t.chars().count();
+    if n < min || n > max {
+        return Err(Error::invalid(
+            field,
+            format!("{field} must be {min}-{max} characters (got {n})"),
+        ));
+    }
+    Ok(t.to_string())
+}
+
+/// Moves a job to `to` and tells `whom` (each once, never the actor).
+fn change(
+    conn: &mut Conn,
+    job: &Job,
+    to: &str,
+    by: &User,
+    whom: &[String],
+    limits: &Limits,
+    events: &mut Vec<Event>,
+) -> Result<()> {
+    jobs::set_status(
+        conn,
+        &job.id,
+        to,
+        now_ms(),
+        matches!(to, "completed" | "paid"),
+    )?;
+    let mut told: Vec<&String> = Vec::new();
+    for id in whom {
+        if id == &by.id || told.contains(&id) {
+            continue;
+        }
+        told.push(id);
+        if let Some(u) = users::by_id(conn, id)?.map(User::from) {
+            let notice = Notice::JobStatus {
+                job_id: job.id.clone(),
+                job_title: job.title.clone(),
+                old_status: job.status.clone(),
+                new_status: to.to_string(),
+                by: Actor::from(by),
+                reward: job.reward,
+            };
+            notify(conn, &u, notice, limits, events)?;
+        }
+    }
+    Ok(())
+}
+
+impl Core {
+    /// Posts a job; it is open at once (there is no escrow to fund).
+    pub async fn post_job(&self, poster: &User, req: NewJob) -> Result<Job> {
+        let title = len_between("title", &req.title, 5, 100)?;
+        let description = len_between("description", &req.description, 20, 10_000)?;
+        if req.reward < 0 {
+            return Err(Error::invalid(
+                "reward_lamports",
+                "reward_lamports must not be negative",
+            ));
+        }
+        let params = check_metadata(
+            "verification_params",
+            &req.verification_params,
+            self.limits(),
+        )?;
+        let hours = req.expires_in_hours.unwrap_or(24 * 7);
+        if !(1..=24 * 90).contains(&hours) {
+            return Err(Error::invalid(
+                "expires_in_hours",
+                "expires_in_hours must be between 1 and 2160",
+            ));
+        }
+        let poster_id = poster.id.clone();
+        self.commit(move |conn| {
+            let now = now_ms();
+            let row = JobRow {
+                id: nanoid(),
+                poster_id,
+                title,
+                description,
+                reward: req.reward,
+                verification_template: req.verification_template,
+                verification_params: params,
+                status: "open".into(),
+                worker_id: None,
+                proof: None,
+                created_at: now,
+                updated_at: now,
+                expires_at: Some(now + hours * 3_600_000),
+                completed_at: None,
+            };
+            jobs::insert(conn, &row)?;
+            Ok((load(conn, &row.id)?, vec![]))
+        })
+        .await
+    }
+
+    /// Jobs, newest first, optionally of one status.
+    pub async fn jobs(
+        &self,
+        status: Option<String>,
+        poster: Option<String>,
+        limit: i64,
+    ) -> Result<Vec<Job>> {
+        self.read(move |conn| {
+            let rows = jobs::list(conn, status.as_deref(), poster.as_deref(), limit)?;
+            rows.iter().map(|r| load(conn, &r.id)).collect()
+        })
+        .await
+    }
+
+    /// One job.
+    pub async fn job(&self, id: &str) -> Result<Job> {
+        let id = id.to_string();
+        self.read(move |conn| load(conn, &id)).await
+    }
+
+    /// A worker signals interest; the poster is told the first time.
+    pub async fn attempt_job(
+        &self,
+        worker: &User,
+        id: &str,
+        message: Option<String>,
+    ) -> Result<(Job, Attempt)> {
+        if message.as_ref().is_some_and(|m| m.chars().count() > 2000) {
+            return Err(Error::invalid(
+                "message",
+                "message exceeds the 2000-character limit",
+            ));
+        }
+        let (w, id) = (worker.clone(), id.to_string());
+        let limits = self.limits().clone();
+        self.commit(move |conn| {
+            let job = load(conn, &id)?;
+            if job.poster.id == w.id {
+                return Err(Error::invalid("job", "You cannot attempt your own job"));
+            }
+            if let Some(a) = jobs::attempt_of(conn, &id, &w.id)? {
+                let attempt = Attempt {
+                    id: a.id,
+                    job_id: a.job_id,
+                    worker_id: a.worker_id,
+                    message: a.message,
+                    status: a.status,
+                    created_at: a.created_at,
+                    new: false,
+                };
+                return Ok(((job, attempt), vec![]));
+            }
+            if job.status != "open" {
+                return Err(Error::invalid(
+                    "job",
+                    format!("Job is not open (status: {})", job.status),
+                ));
+            }
+            let row = AttemptRow {
+                id: nanoid(),
+                job_id: id.clone(),
+                worker_id: w.id.clone(),
+                message,
+                status: "active".into(),
+                created_at: now_ms(),
+            };
+            jobs::insert_attempt(conn, &row)?;
+            let job = load(conn, &id)?;
+            let mut events = Vec::new();
+            let notice = Notice::JobApplication {
+                job_id: job.id.clone(),
+                job_title: job.title.clone(),
+                attempt_id: row.id.clone(),
+                worker: Actor::from(&w),
+                proposal: row.message.clone(),
+                active_workers: job.active_workers,
+            };
+            notify(conn, &job.poster, notice, &limits, &mut events)?;
+            let attempt = Attempt {
+                id: row.id,
+                job_id: row.job_id,
+                worker_id: row.worker_id,
+                message: row.message,
+                status: row.status,
+                created_at: row.created_at,
+                new: true,
+            };
+            Ok(((job, attempt), events))
+        })
+        .await
+    }
+
+    /// A worker who signalled interest submits proof; the job waits for the poster's review.
+    pub async fn submit_job(&self, worker: &User, id: &str, proof: &str) -> Result<Job> {
+        let proof = len_between("proof", proof, 1, 10_000)?;
+        let (w, id) = (worker.clone(), id.to_string());
+        let limits = self.limits().clone();
+        self.commit(move |conn| {
+            let job = load(conn, &id)?;
+            if jobs::attempt_of(conn, &id, &w.id)?.is_none() {
+                return Err(Error::Forbidden(
+                    "Signal interest with /attempt before submitting".into(),
+                ));
+            }
+            if job.status != "open" {
+                return Err(Error::invalid(
+                    "job",
+                    format!("Job is not open (status: {})", job.status),
+                ));
+            }
+            let mut events = Vec::new();
+            jobs::assign(conn, &id, &w.id, &proof)?;
+            change(
+                conn,
+                &job,
+                "pending_verification",
+                &w,
+                std::slice::from_ref(&job.poster.id),
+                &limits,
+                &mut events,
+            )?;
+            Ok((load(conn, &id)?, events))
+        })
+        .await
+    }
+
+    /// The poster approves the submitted work: completed, then paid (the reward is recorded).
+    pub async fn approve_job(&self, poster: &User, id: &str) -> Result<Job> {
+        let (p, id) = (poster.clone(), id.to_string());
+        let limits = self.limits().clone();
+        self.commit(move |conn| {
+            let job = load(conn, &id)?;
+            if job.poster.id != p.id {
+                return Err(Error::Forbidden("Only the poster can approve".into()));
+            }
+            if job.status != "pending_verification" {
+                return Err(Error::invalid(
+                    "job",
+                    format!("Nothing to approve (status: {})", job.status),
+                ));
+            }
+            let whom: Vec<String> = job.worker_id.iter().cloned().collect();
+            let mut events = Vec::new();
+            change(conn, &job, "completed", &p, &whom, &limits, &mut events)?;
+            let completed = load(conn, &id)?;
+            change(conn, &completed, "paid", &p, &whom, &limits, &mut events)?;
+            Ok((load(conn, &id)?, events))
+        })
+        .await
+    }
+
+    /// The poster or the worker disputes the outcome; the other side is told.
+    pub async fn dispute_job(&self, agent: &User, id: &str, reason: &str) -> Result<Job> {
+        len_between("reason", reason, 20, 2000)?;
+        let (a, id) = (agent.clone(), id.to_string());
+        let limits = self.limits().clone();
+        self.commit(move |conn| {
+            let job = load(conn, &id)?;
+            let parties: Vec<String> = std::iter::once(job.poster.id.clone())
+                .chain(job.worker_id.clone())
+                .collect();
+            if !parties.contains(&a.id) {
+                return Err(Error::Forbidden(
+                    "Only the poster or the worker can dispute".into(),
+                ));
+            }
+            if !matches!(job.status.as_str(), "pending_verification" | "completed") {
+                return Err(Error::invalid(
+                    "job",
+                    format!("Nothing to dispute (status: {})", job.status),
+                ));
+            }
+            let mut events = Vec::new();
+            change(conn, &job, "disputed", &a, &parties, &limits, &mut events)?;
+            Ok((load(conn, &id)?, events))
+        })
+        .await
+    }
+
+    /// The poster cancels an open job; interested workers are told.
+    pub async fn cancel_job(&self, poster: &User, id: &str) -> Result<Job> {
+        let (p, id) = (poster.clone(), id.to_string());
+        let limits = self.limits().clone();
+        self.commit(move |conn| {
+            let job = load(conn, &id)?;
+            if job.poster.id != p.id {
+                return Err(Error::Forbidden("Only the poster can cancel".into()));
+            }
+            if job.status != "open" {
+                return Err(Error::invalid(
+                    "job",
+                    format!("Only open jobs can be cancelled (status: {})", job.status),
+                ));
+            }
+            let workers: Vec<String> = jobs::attempts(conn, &id)?
+                .into_iter()
+                .map(|a| a.worker_id)
+                .collect();
+            let mut events = Vec::new();
+            change(conn, &job, "cancelled", &p, &workers, &limits, &mut events)?;
+            Ok((load(conn, &id)?, events))
+        })
+        .await
+    }
+}

@@ -1,0 +1,172 @@
+//! The polling feed: `GET /api/notifications`, marking read (one, several), and counts. The
+//! same notifications, with the same ids, as the WebSocket delivers.
+
+use actix_web::http::StatusCode;
+use actix_web::web;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::extract::{Agent, Json};
+use super::inbox::limit;
+use super::notice;
+use super::reply::{ok, McError, McResult};
+use crate::core::clock::iso;
+use crate::core::notifications::{NoticeKind, Notification, NotificationRef};
+use crate::core::Error;
+use crate::server::State;
+
+/// One feed item: the legacy `type` and the WebSocket `event_type`, both.
+fn item(n: &Notification) -> Value {
+    json!({
+        "id": n.id,
+        "type": n.notice.kind().as_str(),
+        "event_type": notice::event_type(&n.notice),
+        "read": n.read_at.is_some(),
+        "read_at": n.read_at.map(iso),
+        "created_at": iso(n.created_at),
+        "data": notice::data(n),
+    })
+}
+
+#[derive(Deserialize)]
+pub struct Query {
+    limit: Option<String>,
+    unread: Option<String>,
+    since: Option<String>,
+}
+
+fn since(raw: Option<&str>) -> Result<Option<i64>, Error> {
+    let Some(s) = raw.filter(|s| !s.is_empty()) else {
+        return Ok(None);
+    };
+    if let Ok(ms) = s.parse::<i64>() {
+        return Ok(Some(ms));
+    }
+    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+        .map(|t| Some((t.unix_timestamp_nanos() / 1_000_000) as i64))
+        .map_err(|_| {
+            Error::invalid(
+                "since",
+                "since must be an ISO-8601 time or epoch milliseconds",
+            )
+        })
+}
+
+/// `GET /api/notifications?limit&unread&since`: newest first, read and unread alike unless
+/// `unread=true`; `unread_count` counts every unread notification of the agent.
+pub async fn list(state: State, agent: Agent, q: web::Query<Query>) -> McResult {
+    let q = q.into_inner();
+    let n = limit(q.limit.as_deref(), 50, 100)?;
+    let feed = state
+        .core
+        .notifications(
+            &agent.0,
+            q.unread.as_deref() == Some("true"),
+            since(q.since.as_deref())?,
+            Some(n),
+        )
+        .await?;
+    let items: Vec<Value> = feed.items.iter().map(item).collect();
+    Ok(ok(
+        json!({ "notifications": items, "count": items.len(), "has_more": feed.has_more, "unread_count": feed.unread_total }),
+    ))
+}
+
+/// How a client names a notification: `notif_…`, or the legacy `msg_`, `gb_`, `jc_`, `js_`
+/// forms of what it is about.
+fn parse_ref(id: &str) -> Option<NotificationRef> {
+    if id.starts_with("notif_") {
+        return Some(NotificationRef::Id(id.to_string()));
+    }
+    let (kind, rest) = [
+        ("msg_", NoticeKind::Message),
+        ("gb_", NoticeKind::Guestbook),
+        ("jc_", NoticeKind::JobAttempt),
+        ("js_", NoticeKind::JobStatus),
+        ("mn_", NoticeKind::Mention),
+    ]
+    .into_iter()
+    .find_map(|(p, k)| id.strip_prefix(p).map(|r| (k, r)))?;
+    (!rest.is_empty()).then(|| NotificationRef::Source(kind, rest.to_string()))
+}
+
+/// `POST /api/notifications/{id}/read`.
+pub async fn read_one(state: State, agent: Agent, id: web::Path<String>) -> McResult {
+    let r = parse_ref(&id).ok_or_else(|| {
+        McError::Body(
+            StatusCode::BAD_REQUEST,
+            json!({ "error": "Invalid notification ID format" }),
+        )
+    })?;
+    let found = state
+        .core
+        .mark_notifications_read(&agent.0, vec![r])
+        .await?;
+    if found.first() != Some(&true) {
+        return Err(McError::Body(
+            StatusCode::NOT_FOUND,
+            json!({ "error": "Notification not found" }),
+        ));
+    }
+    Ok(ok(json!({ "marked_read": true, "id": id.into_inner() })))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct Bulk {
+    ids: Option<Value>,
+}
+
+/// `POST /api/notifications/read {ids: [1..100]}`: entries that are not strings are skipped.
+pub async fn read_many(state: State, agent: Agent, body: Json<Bulk>) -> McResult {
+    let ids: Vec<String> = match body.0.ids {
+        Some(Value::Array(list)) if !list.is_empty() => list
+            .iter()
+            .filter_map(Value::as_str)
+            .map(String::from)
+            .collect(),
+        _ => return Err(Error::invalid("ids", "ids must be a non-empty array").into()),
+    };
+    if ids.len() > 100 {
+        return Err(Error::invalid("ids", "Maximum 100 ids per request").into());
+    }
+    let mut refs = Vec::new();
+    let mut slots = Vec::new();
+    for id in &ids {
+        match parse_ref(id) {
+            Some(r) => {
+                slots.push(Some(refs.len()));
+                refs.push(r);
+            }
+            None => slots.push(None),
+        }
+    }
+    let found = state.core.mark_notifications_read(&agent.0, refs).await?;
+    let results: Vec<Value> = ids
+        .iter()
+        .zip(&slots)
+        .map(|(id, slot)| json!({ "id": id, "marked_read": slot.and_then(|i| found.get(i).copied()).unwrap_or(false) }))
+        .collect();
+    let marked = results
+        .iter()
+        .filter(|r| r["marked_read"] == json!(true))
+        .count();
+    Ok(ok(
+        json!({ "results": results, "marked_count": marked, "total": ids.len() }),
+    ))
+}
+
+/// `GET /api/notifications/stats`: unread counts by kind.
+pub async fn stats(state: State, agent: Agent) -> McResult {
+    let counts = state.core.notification_counts(&agent.0).await?;
+    let of = |k: NoticeKind| counts.iter().find(|(x, _)| *x == k).map_or(0, |(_, n)| *n);
+    let total: i64 = counts.iter().map(|(_, n)| n).sum();
+    Ok(ok(json!({
+        "unread_messages": of(NoticeKind::Message),
+        "new_guestbook_entries": of(NoticeKind::Guestbook),
+        "new_job_attempts": of(NoticeKind::JobAttempt),
+        "new_job_updates": of(NoticeKind::JobStatus),
+        "unread_mentions": of(NoticeKind::Mention),
+        "total_unread": total,
+    })))
+}

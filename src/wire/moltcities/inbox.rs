@@ -1,0 +1,147 @@
+//! The inbox: send to an agent, list, stats, sent, read state, delete.
+
+use actix_web::web;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::extract::{Agent, Json};
+use super::render;
+use super::reply::{created, ok, McResult};
+use crate::core::clock::iso;
+use crate::core::inbox::InboxEntry;
+use crate::core::Error;
+use crate::server::State;
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct Send {
+    subject: Option<String>,
+    body: Option<String>,
+}
+
+/// `POST /api/agents/{slugOrId}/message {subject?, body}`.
+pub async fn send(state: State, agent: Agent, to: web::Path<String>, body: Json<Send>) -> McResult {
+    let b = body.0;
+    let text = b.body.unwrap_or_default();
+    let (m, target) = state
+        .core
+        .send_direct(&agent.0, &to, b.subject, &text)
+        .await?;
+    Ok(created(
+        json!({ "success": true, "message": "Message sent", "id": m.id, "to": target.display_name, "to_slug": target.username }),
+    ))
+}
+
+fn received(e: &InboxEntry) -> Value {
+    let from = &e.other;
+    json!({
+        "id": e.message.id,
+        "from": { "id": from.id, "name": from.display_name, "handle": from.username, "avatar": from.avatar, "url": from.username.as_deref().map(render::site_url) },
+        "from_agent_id": from.id,
+        "from_agent_name": from.display_name,
+        "from_agent": { "id": from.id, "name": from.display_name },
+        "subject": e.subject,
+        "body": e.message.content,
+        "read": e.read_at.is_some(),
+        "received_at": iso(e.message.created_at),
+        "created_at": iso(e.message.created_at),
+        "read_at": e.read_at.map(iso),
+    })
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    unread: Option<String>,
+    limit: Option<String>,
+}
+
+/// A `limit` query parameter within 1..=max.
+pub fn limit(raw: Option<&str>, default: i64, max: i64) -> Result<i64, Error> {
+    match raw {
+        None | Some("") => Ok(default),
+        Some(s) => match s.parse::<i64>() {
+            Ok(n) if (1..=max).contains(&n) => Ok(n),
+            _ => Err(Error::invalid(
+                "limit",
+                format!("limit must be a whole number from 1 to {max}"),
+            )),
+        },
+    }
+}
+
+/// `GET /api/inbox?unread=true&limit=N`.
+pub async fn list(state: State, agent: Agent, q: web::Query<ListQuery>) -> McResult {
+    let q = q.into_inner();
+    let n = limit(q.limit.as_deref(), 50, 100)?;
+    let (items, unread_count) = state
+        .core
+        .inbox(&agent.0, q.unread.as_deref() == Some("true"), n)
+        .await?;
+    let list: Vec<Value> = items.iter().map(received).collect();
+    Ok(ok(
+        json!({ "messages": list, "unread_count": unread_count, "total": list.len() }),
+    ))
+}
+
+/// `GET /api/inbox/stats`.
+pub async fn stats(state: State, agent: Agent) -> McResult {
+    let (unread, total, sent) = state.core.inbox_stats(&agent.0).await?;
+    Ok(ok(
+        json!({ "unread": unread, "total": total, "sent": sent }),
+    ))
+}
+
+/// `GET /api/inbox/sent`.
+pub async fn sent(state: State, agent: Agent, q: web::Query<ListQuery>) -> McResult {
+    let n = limit(q.into_inner().limit.as_deref(), 50, 100)?;
+    let items = state.core.inbox_sent(&agent.0, n).await?;
+    let list: Vec<Value> = items
+        .iter()
+        .map(|e| {
+            json!({
+                "id": e.message.id,
+                "to": { "id": e.other.id, "slug": e.other.username, "name": e.other.display_name },
+                "subject": e.subject,
+                "body": e.message.content,
+                "read": e.read_at.is_some(),
+                "sent_at": iso(e.message.created_at),
+                "read_at": e.read_at.map(iso),
+                "status": "delivered",
+            })
+        })
+        .collect();
+    Ok(ok(json!({ "messages": list, "total": list.len() })))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct Patch {
+    read: Option<bool>,
+}
+
+/// `PATCH /api/inbox/{id} {read}`.
+pub async fn patch(
+    state: State,
+    agent: Agent,
+    id: web::Path<String>,
+    body: Json<Patch>,
+) -> McResult {
+    let read = body
+        .0
+        .read
+        .ok_or_else(|| Error::invalid("read", "read (true or false) is required"))?;
+    state.core.set_inbox_read(&agent.0, &id, read).await?;
+    Ok(ok(json!({ "success": true, "message": "Message updated" })))
+}
+
+/// `POST|PATCH /api/inbox/{id}/read`.
+pub async fn mark_read(state: State, agent: Agent, id: web::Path<String>) -> McResult {
+    state.core.set_inbox_read(&agent.0, &id, true).await?;
+    Ok(ok(json!({ "success": true, "message": "Message updated" })))
+}
+
+/// `DELETE /api/inbox/{id}`.
+pub async fn delete(state: State, agent: Agent, id: web::Path<String>) -> McResult {
+    state.core.delete_inbox(&agent.0, &id).await?;
+    Ok(ok(json!({ "success": true, "message": "Message deleted" })))
+}

@@ -1,0 +1,170 @@
+//! Jobs: post, list, read, attempt, submit, approve, dispute, cancel. Rewards are numbers.
+
+use actix_web::web;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::extract::{Agent, Json};
+use super::inbox::limit;
+use super::render;
+use super::reply::{created, ok, McResult};
+use crate::core::jobs::NewJob;
+use crate::core::Error;
+use crate::server::State;
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct Post {
+    title: Option<String>,
+    description: Option<String>,
+    reward_lamports: Option<i64>,
+    verification_template: Option<String>,
+    verification_params: Option<Value>,
+    expires_in_hours: Option<i64>,
+}
+
+/// `POST /api/jobs`.
+pub async fn post(state: State, agent: Agent, body: Json<Post>) -> McResult {
+    let b = body.0;
+    let req = NewJob {
+        title: b
+            .title
+            .ok_or_else(|| Error::invalid("title", "title is required"))?,
+        description: b
+            .description
+            .ok_or_else(|| Error::invalid("description", "description is required"))?,
+        reward: b.reward_lamports.unwrap_or(0),
+        verification_template: b.verification_template,
+        verification_params: b.verification_params,
+        expires_in_hours: b.expires_in_hours,
+    };
+    let j = state.core.post_job(&agent.0, req).await?;
+    Ok(created(json!({
+        "message": "Job posted.",
+        "job_id": j.id,
+        "title": j.title,
+        "reward": { "lamports": j.reward, "sol": j.reward as f64 / 1e9 },
+        "verification_template": j.verification_template,
+        "status": j.status,
+        "expires_at": j.expires_at.map(crate::core::clock::iso),
+        "job": render::job(&j),
+    })))
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    status: Option<String>,
+    limit: Option<String>,
+}
+
+/// `GET /api/jobs?status=&limit=`.
+pub async fn list(state: State, q: web::Query<ListQuery>) -> McResult {
+    let q = q.into_inner();
+    let n = limit(q.limit.as_deref(), 50, 100)?;
+    let jobs = state
+        .core
+        .jobs(q.status.filter(|s| !s.is_empty()), None, n)
+        .await?;
+    Ok(ok(
+        json!({ "jobs": jobs.iter().map(render::job).collect::<Vec<_>>(), "count": jobs.len() }),
+    ))
+}
+
+/// `GET /api/jobs/{id}`.
+pub async fn get(state: State, id: web::Path<String>) -> McResult {
+    Ok(ok(
+        json!({ "job": render::job(&state.core.job(&id).await?) }),
+    ))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct Attempt {
+    message: Option<String>,
+}
+
+/// `POST /api/jobs/{id}/attempt {message?}`: 201 the first time, 200 after.
+pub async fn attempt(
+    state: State,
+    agent: Agent,
+    id: web::Path<String>,
+    body: Json<Attempt>,
+) -> McResult {
+    let (job, a) = state
+        .core
+        .attempt_job(&agent.0, &id, body.0.message)
+        .await?;
+    if !a.new {
+        return Ok(ok(
+            json!({ "message": "You already signaled interest in this job", "attempt_id": a.id, "status": a.status, "job_id": job.id }),
+        ));
+    }
+    Ok(created(json!({
+        "message": "Interest registered!",
+        "attempt_id": a.id,
+        "job_id": job.id,
+        "job_title": job.title,
+        "model": "race-to-complete",
+        "active_workers": job.active_workers,
+        "reward": { "lamports": job.reward, "sol": job.reward as f64 / 1e9 },
+    })))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct Submit {
+    proof: Option<String>,
+}
+
+/// `POST /api/jobs/{id}/submit {proof}`.
+pub async fn submit(
+    state: State,
+    agent: Agent,
+    id: web::Path<String>,
+    body: Json<Submit>,
+) -> McResult {
+    let proof = body
+        .0
+        .proof
+        .ok_or_else(|| Error::invalid("proof", "proof is required"))?;
+    let j = state.core.submit_job(&agent.0, &id, &proof).await?;
+    Ok(ok(
+        json!({ "message": "Submitted for review.", "job_id": j.id, "status": j.status, "job": render::job(&j) }),
+    ))
+}
+
+/// `POST /api/jobs/{id}/approve`: completed, then paid.
+pub async fn approve(state: State, agent: Agent, id: web::Path<String>) -> McResult {
+    let j = state.core.approve_job(&agent.0, &id).await?;
+    Ok(ok(
+        json!({ "message": "Approved. Payment recorded.", "job_id": j.id, "status": j.status, "payment": { "lamports": j.reward, "recorded_only": true }, "job": render::job(&j) }),
+    ))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct Dispute {
+    reason: Option<String>,
+}
+
+/// `POST /api/jobs/{id}/dispute {reason}`.
+pub async fn dispute(
+    state: State,
+    agent: Agent,
+    id: web::Path<String>,
+    body: Json<Dispute>,
+) -> McResult {
+    let reason = body.0.reason.unwrap_or_default();
+    let j = state.core.dispute_job(&agent.0, &id, &reason).await?;
+    Ok(ok(
+        json!({ "message": "Dispute opened.", "job_id": j.id, "status": j.status }),
+    ))
+}
+
+/// `POST /api/jobs/{id}/cancel`.
+pub async fn cancel(state: State, agent: Agent, id: web::Path<String>) -> McResult {
+    let j = state.core.cancel_job(&agent.0, &id).await?;
+    Ok(ok(
+        json!({ "message": "Job cancelled.", "job_id": j.id, "status": j.status }),
+    ))
+}

@@ -1,0 +1,104 @@
+//! Chat and the town square: two ways to post to, and to read, the same conversation.
+
+use actix_web::web;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::extract::{Agent, Json};
+use super::inbox::limit;
+use super::render;
+use super::reply::{created, ok, McResult};
+use crate::core::clock::iso;
+use crate::core::square::Via;
+use crate::core::Error;
+use crate::server::State;
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct Post {
+    message: Option<Value>,
+}
+
+fn text(v: Option<Value>) -> Result<String, Error> {
+    match v {
+        Some(Value::String(s)) => Ok(s),
+        None | Some(Value::Null) => Err(Error::invalid("message", "message is required")),
+        Some(_) => Err(Error::invalid("message", "message must be a string")),
+    }
+}
+
+/// A time cursor: ISO-8601 or epoch milliseconds.
+fn time(field: &str, raw: Option<&str>) -> Result<Option<i64>, Error> {
+    let Some(s) = raw.filter(|s| !s.is_empty()) else {
+        return Ok(None);
+    };
+    if let Ok(ms) = s.parse::<i64>() {
+        return Ok(Some(ms));
+    }
+    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+        .map(|t| Some((t.unix_timestamp_nanos() / 1_000_000) as i64))
+        .map_err(|_| {
+            Error::invalid(
+                field,
+                format!("{field} must be an ISO-8601 time or epoch milliseconds"),
+            )
+        })
+}
+
+/// `POST /api/chat {message}`: 1–500 characters, one per agent per 10 s.
+pub async fn chat(state: State, agent: Agent, body: Json<Post>) -> McResult {
+    let m = state
+        .core
+        .post_to_square(&agent.0, &text(body.0.message)?, Via::Chat)
+        .await?;
+    Ok(created(
+        json!({ "success": true, "message": render::post(&m) }),
+    ))
+}
+
+/// `POST /api/town-square {message}`: 1–280 characters.
+pub async fn town_square(state: State, agent: Agent, body: Json<Post>) -> McResult {
+    let m = state
+        .core
+        .post_to_square(&agent.0, &text(body.0.message)?, Via::TownSquare)
+        .await?;
+    Ok(created(
+        json!({ "message": "Posted to Town Square.", "post": render::post(&m) }),
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct Query {
+    limit: Option<String>,
+    after: Option<String>,
+    before: Option<String>,
+}
+
+/// `GET /api/chat?limit&after`: oldest first.
+pub async fn chat_list(state: State, q: web::Query<Query>) -> McResult {
+    let q = q.into_inner();
+    let n = limit(q.limit.as_deref(), 100, 200)?;
+    let list = state
+        .core
+        .square_after(time("after", q.after.as_deref())?, n)
+        .await?;
+    let latest = list.last().map(|m| iso(m.created_at));
+    Ok(ok(
+        json!({ "messages": list.iter().map(render::post).collect::<Vec<_>>(), "latest": latest, "count": list.len() }),
+    ))
+}
+
+/// `GET /api/town-square?limit&before`: newest first.
+pub async fn town_square_list(state: State, q: web::Query<Query>) -> McResult {
+    let q = q.into_inner();
+    let n = limit(q.limit.as_deref(), 50, 100)?;
+    let (list, more) = state
+        .core
+        .square_before(time("before", q.before.as_deref())?, n)
+        .await?;
+    let next = list.last().map(|m| iso(m.created_at));
+    Ok(ok(json!({
+        "messages": list.iter().map(render::post).collect::<Vec<_>>(),
+        "pagination": { "limit": n, "has_more": more, "next_cursor": next },
+    })))
+}

@@ -1,0 +1,121 @@
+//! MoltCities test helpers: key pairs, the signed registration, Bearer calls.
+
+use rsa::pkcs1v15::SigningKey;
+use rsa::pkcs8::{EncodePublicKey, LineEnding};
+use rsa::signature::{SignatureEncoding, Signer};
+use rsa::RsaPrivateKey;
+use serde_json::{json, Value};
+use sha2::Sha256;
+
+use super::{Client, Resp};
+
+/// An RSA key pair (1024 bits keeps tests quick; the server accepts any RSA size).
+pub struct Keys {
+    private: RsaPrivateKey,
+    pub pem: String,
+}
+
+impl Keys {
+    pub fn new() -> Keys {
+        let private = RsaPrivateKey::new(&mut rand::thread_rng(), 1024).expect("keygen");
+        let pem = private
+            .to_public_key()
+            .to_public_key_pem(LineEnding::LF)
+            .expect("pem");
+        Keys { private, pem }
+    }
+
+    /// base64 of RSASSA-PKCS1-v1_5/SHA-256 over the challenge.
+    pub fn sign(&self, challenge: &str) -> String {
+        use base64::Engine as _;
+        let sig = SigningKey::<Sha256>::new(self.private.clone()).sign(challenge.as_bytes());
+        base64::engine::general_purpose::STANDARD.encode(sig.to_bytes())
+    }
+}
+
+/// A registered MoltCities agent.
+#[derive(Debug, Clone)]
+pub struct Citizen {
+    pub id: String,
+    pub key: String,
+    pub slug: String,
+    pub name: String,
+}
+
+/// A registration body.
+pub fn registration(name: &str, slug: &str, pem: &str) -> Value {
+    json!({
+        "name": name,
+        "public_key": pem,
+        "soul": "I am a careful test agent that exists to check every corner of the registration flow and beyond, in detail.",
+        "skills": ["testing", "research"],
+        "site": { "slug": slug, "title": format!("{name}'s site"), "neighborhood": "laboratory" },
+        "avatar": "⚡",
+    })
+}
+
+impl Client {
+    /// A request with optional Bearer key and JSON body.
+    pub async fn mc(
+        &self,
+        method: &str,
+        path: &str,
+        key: Option<&str>,
+        body: Option<Value>,
+    ) -> Resp {
+        let url = format!("{}{}", self.base, path);
+        let mut req = match method {
+            "GET" => self.http.get(url),
+            "PATCH" => self.http.patch(url),
+            "DELETE" => self.http.delete(url),
+            "OPTIONS" => self.http.request(actix_web::http::Method::OPTIONS, url),
+            _ => self.http.post(url),
+        };
+        if let Some(k) = key {
+            req = req.insert_header(("Authorization", format!("Bearer {k}")));
+        }
+        let mut res = match body {
+            Some(b) => {
+                req.insert_header(("Content-Type", "application/json"))
+                    .send_body(serde_json::to_vec(&b).unwrap())
+                    .await
+            }
+            None => req.send().await,
+        }
+        .expect("request failed");
+        Self::finish_pub(&mut res).await
+    }
+
+    /// Registers through the whole challenge flow.
+    pub async fn citizen(&self, name: &str, slug: &str) -> (Citizen, Keys) {
+        let keys = Keys::new();
+        let r = self
+            .mc(
+                "POST",
+                "/api/register",
+                None,
+                Some(registration(name, slug, &keys.pem)),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let challenge = r.body["challenge"].as_str().unwrap().to_string();
+        let v = self
+            .mc(
+                "POST",
+                "/api/register/verify",
+                None,
+                Some(
+                    json!({"pending_id": r.body["pending_id"], "signature": keys.sign(&challenge)}),
+                ),
+            )
+            .await;
+        assert_eq!(v.status, 201, "{}", v.body);
+        let c = Citizen {
+            id: v.body["agent_id"].as_str().unwrap().into(),
+            key: v.body["api_key"].as_str().unwrap().into(),
+            slug: slug.into(),
+            name: name.into(),
+        };
+        (c, keys)
+    }
+}

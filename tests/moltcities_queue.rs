@@ -1,0 +1,85 @@
+//! The durable offline queue: it survives a restart (even a kill), and its cap keeps the
+//! newest notifications for replay while the feed keeps everything.
+
+mod common;
+mod mc_support;
+
+use common::Server;
+use mc_support::{dm, Ws, QUIET};
+use serde_json::Value;
+
+async fn replay(ws: &mut Ws) -> Vec<Value> {
+    let mut out = Vec::new();
+    while let mc_support::Read::Json(v) = ws.read(QUIET).await {
+        out.push(v);
+    }
+    out
+}
+
+#[actix_rt::test]
+async fn queued_notifications_are_replayed_after_a_kill_and_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("q.db");
+    let (ada, bob);
+    {
+        let mut s = Server::on(&db, &[]);
+        let c = s.client();
+        ada = c.register("ada").await;
+        bob = c.register("bob").await;
+        for i in 1..=3 {
+            dm(&c, &bob, &ada, &format!("offline {i}")).await;
+        }
+        s.kill();
+    }
+    let s = Server::on(&db, &[]);
+    let (mut ws, connected) = Ws::personal(&s, &ada).await;
+    assert_eq!(connected["agent_id"], ada.id);
+    let frames = replay(&mut ws).await;
+    let previews: Vec<&str> = frames
+        .iter()
+        .map(|f| f["data"]["preview"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        previews,
+        ["offline 1", "offline 2", "offline 3"],
+        "oldest first"
+    );
+    assert!(frames
+        .iter()
+        .all(|f| f["queued"] == true && f["event_type"] == "inbox.message"));
+    // Acked ones are gone on the next connect; unacked ones come back.
+    ws.send(serde_json::json!({"type": "ack", "notification_id": frames[0]["id"]}))
+        .await;
+    ws.ping().await;
+    ws.close().await;
+    let (mut again, _) = Ws::personal(&s, &ada).await;
+    let left: Vec<String> = replay(&mut again)
+        .await
+        .iter()
+        .map(|f| f["data"]["preview"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(left, ["offline 2", "offline 3"]);
+}
+
+#[actix_rt::test]
+async fn the_replay_cap_keeps_the_newest_and_the_feed_keeps_all() {
+    let s = Server::start_with(&[("AGENTGATE_NOTIFICATION_QUEUE_CAP", "2")]);
+    let c = s.client();
+    let ada = c.register("ada").await;
+    let bob = c.register("bob").await;
+    for i in 1..=4 {
+        dm(&c, &bob, &ada, &format!("m{i}")).await;
+    }
+    let (mut ws, _) = Ws::personal(&s, &ada).await;
+    let previews: Vec<String> = replay(&mut ws)
+        .await
+        .iter()
+        .map(|f| f["data"]["preview"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(previews, ["m3", "m4"]);
+    let feed = c
+        .mc("GET", "/api/notifications", Some(&ada.token), None)
+        .await;
+    assert_eq!(feed.body["count"], 4, "{}", feed.body);
+    assert_eq!(feed.body["unread_count"], 4);
+}
