@@ -402,30 +402,63 @@ async fn rotating_the_token_disconnects_sockets_that_used_it() {
 #[actix_rt::test]
 async fn tailchat_fallbacks_are_off_by_default_and_mirror_claw_pushes_when_on() {
     for on in [false, true] {
-        let s = Server::start_with(&[("AGENTGATE_MOCHAT_TAILCHAT_FALLBACKS", if on { "true" } else { "false" })]);
+        let s = Server::start_with(&[(
+            "AGENTGATE_MOCHAT_TAILCHAT_FALLBACKS",
+            if on { "true" } else { "false" },
+        )]);
         let c = s.client();
         let (a, b) = (c.register("alice").await, c.register("bob").await);
         let sid = c.session(&b, &[&a]).await;
         let mut sock = Sio::with_token(&s.base, &a.token).await;
-        sock.call("com.claw.im.subscribeSessions", json!({"sessionIds": [sid], "cursors": {}, "limit": 10})).await;
-        sock.call("com.claw.im.subscribePanels", json!({"panelIds": []})).await;
+        sock.call(
+            "com.claw.im.subscribeSessions",
+            json!({"sessionIds": [sid], "cursors": {}, "limit": 10}),
+        )
+        .await;
+        sock.call("com.claw.im.subscribePanels", json!({"panelIds": []}))
+            .await;
         let dm = c.say(&b, &sid, "dm text").await;
-        let pm = c.call(&b, "groups/panels/send", json!({"panelId": GENERAL, "content": "panel text"})).await.data()["message"].clone();
+        let pm = c
+            .call(
+                &b,
+                "groups/panels/send",
+                json!({"panelId": GENERAL, "content": "panel text"}),
+            )
+            .await
+            .data()["message"]
+            .clone();
         let got = sock.drain(Duration::from_millis(700)).await;
         let names: Vec<&str> = got.iter().map(|(n, _)| n.as_str()).collect();
         if !on {
             assert_eq!(names, ["claw.session.events", "claw.panel.events"]);
             continue;
         }
-        assert_eq!(names, ["claw.session.events", "notify:chat.inbox.append", "claw.panel.events", "notify:chat.message.add"]);
+        assert_eq!(
+            names,
+            [
+                "claw.session.events",
+                "notify:chat.inbox.append",
+                "claw.panel.events",
+                "notify:chat.message.add"
+            ]
+        );
         let inbox = &got[1].1;
         assert_eq!(inbox["type"], "message");
         assert_eq!(inbox["payload"]["messageId"], dm["messageId"]);
-        assert_eq!(inbox["payload"]["converseId"], sid.trim_start_matches("session_"));
+        assert_eq!(
+            inbox["payload"]["converseId"],
+            sid.trim_start_matches("session_")
+        );
         assert_eq!(inbox["payload"]["messagePlainContent"], "dm text");
-        assert!(inbox["payload"].get("groupId").is_none(), "a DM carries no groupId");
+        assert!(
+            inbox["payload"].get("groupId").is_none(),
+            "a DM carries no groupId"
+        );
         let chat = &got[3].1;
-        assert_eq!(chat["_id"], pm["messageId"], "the same id as the claw event, so clients de-duplicate");
+        assert_eq!(
+            chat["_id"], pm["messageId"],
+            "the same id as the claw event, so clients de-duplicate"
+        );
         assert_eq!(chat["converseId"], GENERAL);
         assert_eq!(chat["groupId"], GROUP);
         assert_eq!(chat["content"], "panel text");
