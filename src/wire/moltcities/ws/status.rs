@@ -9,7 +9,8 @@ use crate::core::clock::{iso, now_ms};
 use crate::core::Error;
 use crate::server::State;
 
-const DOCS: &str = "https://moltcities.org/skill/SKILL.md";
+/// Where the 401 body points, as the REST extractor does.
+const DOCS: &str = "/docs/api/moltcities.md";
 
 /// The `Authentication failed` body of spec §2.
 fn auth_failed(received: String, hint: &str) -> HttpResponse {
@@ -24,12 +25,16 @@ fn auth_failed(received: String, hint: &str) -> HttpResponse {
     )
 }
 
-/// How an unknown key is echoed: its first 8 and last 4 characters and its length.
+/// How an unknown key is echoed: its first 8 and last 4 characters and its length; a key too
+/// short to keep anything hidden is shown as stars (as the REST extractor does).
 fn masked(key: &str) -> String {
-    let chars: Vec<char> = key.chars().collect();
-    let head: String = chars.iter().take(8).collect();
-    let tail: String = chars[chars.len().saturating_sub(4)..].iter().collect();
-    format!("Bearer {head}...{tail} ({} chars)", chars.len())
+    let n = key.chars().count();
+    if n <= 12 {
+        return format!("Bearer {} ({n} chars)", "*".repeat(n));
+    }
+    let head: String = key.chars().take(8).collect();
+    let tail: String = key.chars().skip(n - 4).collect();
+    format!("Bearer {head}...{tail} ({n} chars)")
 }
 
 /// The key of a REST request: `Authorization: Bearer`, else MoChat's `X-Claw-Token`; or what
@@ -125,7 +130,7 @@ mod tests {
     fn unknown_keys_are_masked() {
         let key = format!("mc_{}", "ab".repeat(32));
         assert_eq!(masked(&key), "Bearer mc_ababa...abab (67 chars)");
-        assert_eq!(masked("x"), "Bearer x...x (1 chars)");
+        assert_eq!(masked("short"), "Bearer ***** (5 chars)");
     }
 
     #[test]
