@@ -116,3 +116,44 @@ async fn registration_is_limited_per_client_address() {
     assert!(r.error(429).contains("2 per hour"), "{}", r.body);
     assert!(r.header("retry-after").is_some());
 }
+
+#[actix_rt::test]
+async fn metrics_count_connections_messages_and_commits() {
+    let s = Server::start();
+    let c = s.client();
+    let a = c.register("alice").await;
+    let b = c.register("bob").await;
+    let sid = c.session(&a, &[&b]).await;
+    c.say(&a, &sid, "one").await;
+    c.say(&b, &sid, "two").await;
+    let sock = common::sio::Sio::with_token(&s.base, &a.token).await;
+    let mut res = c.http.get(c.url_of("/metrics")).send().await.unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    let text = String::from_utf8(res.body().await.unwrap().to_vec()).unwrap();
+    let value = |name: &str| -> f64 {
+        text.lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(-1.0)
+    };
+    assert_eq!(value("agentgate_messages_total "), 2.0, "{text}");
+    assert_eq!(
+        value("agentgate_connections{wire=\"socketio\",parser=\"json\"} "),
+        1.0,
+        "{text}"
+    );
+    assert_eq!(value("agentgate_online_agents "), 1.0, "{text}");
+    assert!(
+        value("agentgate_commits_total ") >= 4.0,
+        "two registrations, a session, two messages: {text}"
+    );
+    assert_eq!(value("agentgate_writes_total{outcome=\"failed\"} "), 0.0);
+    assert!(value("agentgate_commit_seconds_count ") >= 4.0, "{text}");
+    assert_eq!(
+        value("agentgate_publish_latency_seconds_count "),
+        2.0,
+        "{text}"
+    );
+    sock.close().await;
+}

@@ -104,8 +104,20 @@ pub const DEFAULT_GROUP: &str = "6167656e7467617465000001";
 /// The `town-square` panel of the default group: MoltCities' town square and chat.
 pub const TOWN_SQUARE: &str = "6167656e7467617465000003";
 
+/// Counters of what the core accepted since start-up.
+#[derive(Default)]
+pub struct CoreStats {
+    /// Messages committed, on any conversation.
+    pub messages: std::sync::atomic::AtomicU64,
+    /// Notifications queued.
+    pub notifications: std::sync::atomic::AtomicU64,
+    /// Time from accepting a message (its timestamp) to its live publication, after COMMIT.
+    pub publish_latency: crate::hub::histogram::Histogram,
+}
+
 /// The domain service shared by every wire.
 pub struct Core {
+    stats: Arc<CoreStats>,
     store: Store,
     hub: Arc<Hub<Event>>,
     settings: CoreSettings,
@@ -127,6 +139,7 @@ impl Core {
                 u32::from(settings.chat_every_secs > 0),
                 Duration::from_secs(settings.chat_every_secs),
             ),
+            stats: Arc::new(CoreStats::default()),
             store,
             hub: Arc::new(Hub::default()),
             settings,
@@ -136,6 +149,16 @@ impl Core {
     /// The live-delivery hub.
     pub fn hub(&self) -> &Arc<Hub<Event>> {
         &self.hub
+    }
+
+    /// What the core accepted since start-up.
+    pub fn stats(&self) -> &CoreStats {
+        &self.stats
+    }
+
+    /// The writer's counters (commits, latency).
+    pub fn writer_stats(&self) -> &Arc<crate::store::WriterStats> {
+        self.store.writer_stats()
     }
 
     /// The size limits in force.
@@ -188,11 +211,23 @@ impl Core {
         R: Send + 'static,
         F: FnOnce(&mut Conn) -> Result<(R, Vec<Event>)> + Send + 'static,
     {
-        let hub = self.hub.clone();
+        let (hub, stats) = (self.hub.clone(), self.stats.clone());
         let (value, _) = self
             .store
             .write(f, move |(_, events): &(R, Vec<Event>)| {
+                use std::sync::atomic::Ordering::Relaxed;
                 for e in events {
+                    match e {
+                        Event::MessagePosted { message, .. } => {
+                            stats.messages.fetch_add(1, Relaxed);
+                            let ms = (clock::now_ms() - message.created_at).max(0) as u64;
+                            stats.publish_latency.observe(Duration::from_millis(ms));
+                        }
+                        Event::Notified { .. } => {
+                            stats.notifications.fetch_add(1, Relaxed);
+                        }
+                        _ => {}
+                    }
                     hub.publish(&e.topics(), Arc::new(e.clone()));
                 }
             })

@@ -7,6 +7,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::mpsc;
 
+pub mod histogram;
+
 /// What a listener can subscribe to.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Topic {
@@ -42,6 +44,8 @@ struct State<E> {
 pub struct Hub<E> {
     state: Mutex<State<E>>,
     next_id: AtomicU64,
+    slow_dropped: AtomicU64,
+    published: AtomicU64,
 }
 
 impl<E> Default for Hub<E> {
@@ -54,6 +58,8 @@ impl<E> Default for Hub<E> {
                 dropped: HashMap::new(),
             }),
             next_id: AtomicU64::new(1),
+            slow_dropped: AtomicU64::new(0),
+            published: AtomicU64::new(0),
         }
     }
 }
@@ -118,10 +124,22 @@ impl<E> Hub<E> {
                 }
             }
         }
+        self.published.fetch_add(1, Ordering::Relaxed);
         for id in slow {
             Self::remove(&mut st, id);
             st.dropped.insert(id, Dropped::SlowConsumer);
+            self.slow_dropped.fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    /// (listeners, events published, listeners dropped as slow consumers) since start-up.
+    pub fn stats(&self) -> (usize, u64, u64) {
+        let listeners = self.lock().listeners.len();
+        (
+            listeners,
+            self.published.load(Ordering::Relaxed),
+            self.slow_dropped.load(Ordering::Relaxed),
+        )
     }
 
     /// Number of distinct users with at least one live listener.

@@ -2,6 +2,7 @@
 
 pub mod config;
 mod health;
+mod metrics;
 
 use std::io::Write;
 use std::sync::Arc;
@@ -58,6 +59,7 @@ pub fn build_state(settings: Settings) -> Result<State, String> {
 /// Registers every REST route of both wires.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/health", web::get().to(health::health));
+    cfg.route("/metrics", web::get().to(metrics::metrics));
     wire::moltcities::preflight(cfg);
     wire::mochat::routes(cfg);
     wire::moltcities::routes(cfg);
@@ -91,9 +93,11 @@ pub async fn serve(settings: Settings) -> std::io::Result<()> {
     let state = build_state(settings.clone()).map_err(std::io::Error::other)?;
     let data = state.clone();
     let io = socket_io(&state);
+    let io_data = web::Data::new(io.clone());
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
+            .app_data(io_data.clone())
             .configure(routes)
             .configure(io.configure("/socket.io/"))
             .default_service(web::to(no_route))

@@ -14,7 +14,7 @@ use diesel::r2d2::{ConnectionManager, Pool};
 use diesel::SqliteConnection;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
-pub use writer::Writer;
+pub use writer::{Writer, WriterStats};
 
 /// The embedded migrations, run at start-up.
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
@@ -115,6 +115,11 @@ impl Store {
         F: FnOnce(&mut Conn) -> Result<R, E> + Send + 'static,
     {
         self.writer.submit(f, on_commit).await
+    }
+
+    /// The writer's counters.
+    pub fn writer_stats(&self) -> &Arc<WriterStats> {
+        self.writer.stats()
     }
 
     /// Runs a read on a pooled connection, off the async workers.

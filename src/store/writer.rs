@@ -1,7 +1,11 @@
 //! The single writer: SQLite has one writer, so every write goes through one thread that
 //! commits whole batches (group commit): one fsync per batch, not per request.
 
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::Instant;
+
+use crate::hub::histogram::Histogram;
 
 use diesel::{Connection, SqliteConnection};
 use tokio::sync::oneshot;
@@ -81,21 +85,42 @@ where
     }
 }
 
+/// What the writer has done since start-up.
+#[derive(Default)]
+pub struct WriterStats {
+    /// Transactions committed (each one fsync).
+    pub batches: AtomicU64,
+    /// Writes committed.
+    pub writes: AtomicU64,
+    /// Writes refused because the batch could not commit.
+    pub failed: AtomicU64,
+    /// Time to run, commit (fsync) and answer each batch.
+    pub commit_latency: Histogram,
+}
+
 /// Handle to the writer thread.
 #[derive(Clone)]
 pub struct Writer {
     jobs: mpsc::Sender<Box<dyn Job>>,
+    stats: Arc<WriterStats>,
 }
 
 impl Writer {
     /// Starts the writer thread on its own connection.
     pub fn start(conn: SqliteConnection) -> Result<Writer, String> {
         let (jobs, queue) = mpsc::channel::<Box<dyn Job>>();
+        let stats = Arc::new(WriterStats::default());
+        let counters = stats.clone();
         std::thread::Builder::new()
             .name("agentgate-writer".into())
-            .spawn(move || run(conn, queue))
+            .spawn(move || run(conn, queue, &counters))
             .map_err(|e| format!("cannot start the writer thread: {e}"))?;
-        Ok(Writer { jobs })
+        Ok(Writer { jobs, stats })
+    }
+
+    /// The writer's counters.
+    pub fn stats(&self) -> &Arc<WriterStats> {
+        &self.stats
     }
 
     /// Queues a job and waits for its committed result.
@@ -126,7 +151,7 @@ impl Writer {
     }
 }
 
-fn run(mut conn: SqliteConnection, queue: mpsc::Receiver<Box<dyn Job>>) {
+fn run(mut conn: SqliteConnection, queue: mpsc::Receiver<Box<dyn Job>>, stats: &WriterStats) {
     // Ends when every sender is gone, after the queued jobs have been committed.
     while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
@@ -136,11 +161,21 @@ fn run(mut conn: SqliteConnection, queue: mpsc::Receiver<Box<dyn Job>>) {
                 Err(_) => break,
             }
         }
-        commit_batch(&mut conn, batch);
+        let n = batch.len() as u64;
+        let started = Instant::now();
+        let ok = commit_batch(&mut conn, batch);
+        stats.commit_latency.observe(started.elapsed());
+        stats.batches.fetch_add(1, Ordering::Relaxed);
+        if ok {
+            stats.writes.fetch_add(n, Ordering::Relaxed);
+        } else {
+            stats.failed.fetch_add(n, Ordering::Relaxed);
+        }
     }
 }
 
-fn commit_batch(conn: &mut SqliteConnection, mut batch: Vec<Box<dyn Job>>) {
+/// Commits one batch; false when the whole batch failed.
+fn commit_batch(conn: &mut SqliteConnection, mut batch: Vec<Box<dyn Job>>) -> bool {
     let mut done: Vec<Box<dyn Done>> = Vec::with_capacity(batch.len());
     let outcome = conn.immediate_transaction(|c| {
         for job in batch.drain(..) {
@@ -153,6 +188,7 @@ fn commit_batch(conn: &mut SqliteConnection, mut batch: Vec<Box<dyn Job>>) {
             for d in done {
                 d.finish(Ok(()));
             }
+            true
         }
         Err(e) => {
             let err = StoreError::from(e);
@@ -163,6 +199,7 @@ fn commit_batch(conn: &mut SqliteConnection, mut batch: Vec<Box<dyn Job>>) {
             for job in batch {
                 job.abort(err.clone());
             }
+            false
         }
     }
 }

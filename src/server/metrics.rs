@@ -1,0 +1,135 @@
+//! `GET /metrics` in the Prometheus text format: live connections by wire and parser, what was
+//! accepted and delivered, queue and commit figures.
+
+use std::fmt::Write;
+use std::sync::atomic::Ordering::Relaxed;
+
+use actix_web::{web, HttpResponse};
+
+use super::State;
+use crate::core::notifications::dropped_total;
+use crate::socketio::{ParserKind, SocketIo};
+
+fn line(out: &mut String, name: &str, kind: &str, help: &str, samples: &[(&str, u64)]) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+    for (labels, v) in samples {
+        if labels.is_empty() {
+            let _ = writeln!(out, "{name} {v}");
+        } else {
+            let _ = writeln!(out, "{name}{{{labels}}} {v}");
+        }
+    }
+}
+
+/// Renders every metric.
+pub async fn metrics(state: State, io: web::Data<SocketIo>) -> HttpResponse {
+    let mut out = String::with_capacity(4096);
+    let sockets = io.sockets();
+    let msgpack = sockets
+        .iter()
+        .filter(|s| s.parser() == ParserKind::Msgpack)
+        .count() as u64;
+    let json = sockets.len() as u64 - msgpack;
+    let ws = state.moltcities_ws.counts();
+    line(
+        &mut out,
+        "agentgate_connections",
+        "gauge",
+        "Live connections by wire and parser.",
+        &[
+            ("wire=\"socketio\",parser=\"json\"", json),
+            ("wire=\"socketio\",parser=\"msgpack\"", msgpack),
+            (
+                "wire=\"moltcities\",channel=\"personal\"",
+                ws.personal as u64,
+            ),
+            (
+                "wire=\"moltcities\",channel=\"town-square\"",
+                ws.town_square as u64,
+            ),
+        ],
+    );
+    let core = &state.core;
+    let (listeners, published, slow) = core.hub().stats();
+    line(
+        &mut out,
+        "agentgate_online_agents",
+        "gauge",
+        "Distinct agents with a live connection.",
+        &[("", core.hub().online_users() as u64)],
+    );
+    line(
+        &mut out,
+        "agentgate_hub_listeners",
+        "gauge",
+        "Listeners registered with the hub.",
+        &[("", listeners as u64)],
+    );
+    line(
+        &mut out,
+        "agentgate_events_published_total",
+        "counter",
+        "Domain events published for live delivery.",
+        &[("", published)],
+    );
+    line(
+        &mut out,
+        "agentgate_slow_consumers_total",
+        "counter",
+        "Listeners dropped because their queue was full.",
+        &[("", slow)],
+    );
+    let stats = core.stats();
+    line(
+        &mut out,
+        "agentgate_messages_total",
+        "counter",
+        "Messages committed (sessions, panels, inbox, town square).",
+        &[("", stats.messages.load(Relaxed))],
+    );
+    line(
+        &mut out,
+        "agentgate_notifications_total",
+        "counter",
+        "Notifications queued.",
+        &[("", stats.notifications.load(Relaxed))],
+    );
+    line(
+        &mut out,
+        "agentgate_notifications_dropped_total",
+        "counter",
+        "Queued notifications dropped from replay by the cap or age limit.",
+        &[("", dropped_total())],
+    );
+    let w = core.writer_stats();
+    line(
+        &mut out,
+        "agentgate_commits_total",
+        "counter",
+        "Write transactions committed (one fsync each).",
+        &[("", w.batches.load(Relaxed))],
+    );
+    line(
+        &mut out,
+        "agentgate_writes_total",
+        "counter",
+        "Writes committed, by outcome.",
+        &[
+            ("outcome=\"committed\"", w.writes.load(Relaxed)),
+            ("outcome=\"failed\"", w.failed.load(Relaxed)),
+        ],
+    );
+    w.commit_latency.render(
+        "agentgate_commit_seconds",
+        "Time to run, commit and answer one write batch.",
+        &mut out,
+    );
+    stats.publish_latency.render(
+        "agentgate_publish_latency_seconds",
+        "Time from accepting a message to its live publication.",
+        &mut out,
+    );
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(out)
+}
