@@ -2,6 +2,7 @@
 //! MoltCities wires over one durable domain core.
 
 pub mod core;
+pub mod histogram;
 pub mod hub;
 pub mod server;
 pub mod socketio;

@@ -112,7 +112,7 @@ pub struct CoreStats {
     /// Notifications queued.
     pub notifications: std::sync::atomic::AtomicU64,
     /// Time from accepting a message (its timestamp) to its live publication, after COMMIT.
-    pub publish_latency: crate::hub::histogram::Histogram,
+    pub publish_latency: crate::histogram::Histogram,
 }
 
 /// The domain service shared by every wire.

@@ -7,8 +7,6 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::mpsc;
 
-pub mod histogram;
-
 /// What a listener can subscribe to.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Topic {

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::Instant;
 
-use crate::hub::histogram::Histogram;
+use crate::histogram::Histogram;
 
 use diesel::{Connection, SqliteConnection};
 use tokio::sync::oneshot;

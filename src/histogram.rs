@@ -1,4 +1,5 @@
-//! A lock-free latency histogram with fixed buckets, rendered in Prometheus form.
+//! A lock-free latency histogram with fixed buckets, rendered in Prometheus form. A leaf
+//! module: any layer may use it.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
