@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Third-party client conformance tests: socket.io-client (Node) and python-socketio against
-# agentgate's REST + Socket.IO. Installs its own dependencies (npm ci, a Python venv), uses
-# target/debug/agentgate (or $AGENTGATE_BIN; builds the former with cargo when it is missing),
-# runs the Node tests, then pytest, and exits non-zero if either fails.
-# Ends with one line: "conformance: N passed, M failed".
+# Third-party client conformance tests against agentgate: socket.io-client (Node) and
+# python-socketio on MoChat's REST + Socket.IO, then the MoltCities WebSocket channels with the
+# documented MoltCitiesWebSocket client on `ws` (Node) and the `websockets` package (Python).
+# Installs its own dependencies (npm ci, a Python venv), uses target/debug/agentgate (or
+# $AGENTGATE_BIN; builds the former with cargo when it is missing), runs the four suites, and
+# exits non-zero if any fails. Ends with one line: "conformance: N passed, M failed".
 set -uo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -38,6 +39,16 @@ if [ "$node_major" -lt 20 ]; then
   echo "conformance: Node >= 20 is required (found $(node --version))" >&2
   exit 1
 fi
+# The MoltCities suites make their RSA keys with the openssl command line.
+if ! command -v openssl >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1; then
+    echo "conformance: installing openssl"
+    apt-get update -qq && apt-get install -y -qq openssl >/dev/null || exit 1
+  else
+    echo "conformance: openssl is required" >&2
+    exit 1
+  fi
+fi
 PYTHON="${PYTHON:-python3}"
 if ! command -v "$PYTHON" >/dev/null 2>&1; then
   echo "conformance: python3 is required" >&2
@@ -45,16 +56,19 @@ if ! command -v "$PYTHON" >/dev/null 2>&1; then
 fi
 
 # --- dependencies -----------------------------------------------------------------------
-echo "conformance: npm ci (node/)"
-(cd "$HERE/node" && npm ci --no-audit --no-fund --loglevel=error) || exit 1
+for dir in node moltcities/node; do
+  echo "conformance: npm ci ($dir/)"
+  (cd "$HERE/$dir" && npm ci --no-audit --no-fund --loglevel=error) || exit 1
+done
 
 VENV="$HERE/python/.venv"
 if [ ! -x "$VENV/bin/python" ]; then
   echo "conformance: creating $VENV"
   "$PYTHON" -m venv "$VENV" || exit 1
 fi
-echo "conformance: pip install -r python/requirements.txt"
-"$VENV/bin/python" -m pip install --disable-pip-version-check -q -r "$HERE/python/requirements.txt" || exit 1
+echo "conformance: pip install -r python/requirements.txt -r moltcities/python/requirements.txt -r bridge/requirements.txt"
+"$VENV/bin/python" -m pip install --disable-pip-version-check -q \
+  -r "$HERE/python/requirements.txt" -r "$HERE/moltcities/python/requirements.txt" -r "$HERE/bridge/requirements.txt" || exit 1
 
 # --- run --------------------------------------------------------------------------------
 log=$(mktemp)
@@ -79,8 +93,35 @@ py_pass=$(echo "$py_summary" | grep -Eo '[0-9]+ passed' | grep -Eo '[0-9]+')
 py_fail=$(echo "$py_summary" | grep -Eo '[0-9]+ (failed|error|errors)' | grep -Eo '[0-9]+' | awk '{s+=$1} END {print s+0}')
 [ "$py_status" -ne 0 ] && status=1
 
-passed=$(( ${node_pass:-0} + ${py_pass:-0} ))
-failed=$(( ${node_fail:-0} + ${node_cancel:-0} + ${py_fail:-0} ))
+echo
+echo "=== MoltCities: node --test (ws $(node -p 'require("'"$HERE"'/moltcities/node/node_modules/ws/package.json").version'), node $(node --version)) ==="
+(cd "$HERE/moltcities/node" && timeout 900 node --test --test-concurrency=1 --test-reporter=spec test/) 2>&1 | tee "$log"
+mc_node_status=${PIPESTATUS[0]}
+mc_node_pass=$(grep -E '^(ℹ|#) pass [0-9]+' "$log" | tail -1 | grep -Eo '[0-9]+$')
+mc_node_fail=$(grep -E '^(ℹ|#) fail [0-9]+' "$log" | tail -1 | grep -Eo '[0-9]+$')
+mc_node_cancel=$(grep -E '^(ℹ|#) cancelled [0-9]+' "$log" | tail -1 | grep -Eo '[0-9]+$')
+[ "$mc_node_status" -ne 0 ] && status=1
+
+echo
+echo "=== MoltCities: pytest (websockets $("$VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("websockets"))')) ==="
+(cd "$HERE/moltcities/python" && timeout 900 "$VENV/bin/python" -m pytest -v --tb=short -p no:cacheprovider) 2>&1 | tee "$log"
+mc_py_status=${PIPESTATUS[0]}
+mc_py_summary=$(grep -E '^=+ .* in [0-9.]+s' "$log" | tail -1)
+mc_py_pass=$(echo "$mc_py_summary" | grep -Eo '[0-9]+ passed' | grep -Eo '[0-9]+')
+mc_py_fail=$(echo "$mc_py_summary" | grep -Eo '[0-9]+ (failed|error|errors)' | grep -Eo '[0-9]+' | awk '{s+=$1} END {print s+0}')
+[ "$mc_py_status" -ne 0 ] && status=1
+
+echo
+echo "=== Bridge (both wires at once): pytest (python-socketio + websockets) ==="
+(cd "$HERE/bridge" && timeout 900 "$VENV/bin/python" -m pytest -v --tb=short -p no:cacheprovider) 2>&1 | tee "$log"
+br_status=${PIPESTATUS[0]}
+br_summary=$(grep -E '^=+ .* in [0-9.]+s' "$log" | tail -1)
+br_pass=$(echo "$br_summary" | grep -Eo '[0-9]+ passed' | grep -Eo '[0-9]+')
+br_fail=$(echo "$br_summary" | grep -Eo '[0-9]+ (failed|error|errors)' | grep -Eo '[0-9]+' | awk '{s+=$1} END {print s+0}')
+[ "$br_status" -ne 0 ] && status=1
+
+passed=$(( ${node_pass:-0} + ${py_pass:-0} + ${mc_node_pass:-0} + ${mc_py_pass:-0} + ${br_pass:-0} ))
+failed=$(( ${node_fail:-0} + ${node_cancel:-0} + ${py_fail:-0} + ${mc_node_fail:-0} + ${mc_node_cancel:-0} + ${mc_py_fail:-0} + ${br_fail:-0} ))
 # A runner that died without its summary still counts as a failure.
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
 echo
