@@ -639,3 +639,39 @@ async fn shutdown_closes_sockets_with_1001() {
         (1001, "Server shutting down".into())
     );
 }
+
+#[actix_rt::test]
+async fn a_frame_flood_gets_one_error_frame_and_the_socket_survives() {
+    let s = Server::start_with(&[("AGENTGATE_WS_FRAMES_PER_SEC", "10")]);
+    let c = s.client();
+    let a = c.register("alice").await;
+    let (mut ws, _) = Ws::personal(&s, &a).await;
+    for _ in 0..60 {
+        ws.send(json!({"type": "ping"})).await;
+    }
+    let mut pongs = 0;
+    let mut errors = Vec::new();
+    while let Read::Json(v) = ws.read(mc_support::QUIET).await {
+        match v["type"].as_str() {
+            Some("pong") => pongs += 1,
+            Some("error") => errors.push(v),
+            _ => panic!("unexpected {v}"),
+        }
+    }
+    assert!(
+        (20..=25).contains(&pongs),
+        "the burst of 20 (plus what refilled) is answered: {pongs}"
+    );
+    assert_eq!(
+        errors.len(),
+        1,
+        "one error frame per refused run: {errors:?}"
+    );
+    assert_eq!(errors[0]["code"], 4009);
+    assert!(errors[0]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("Rate limit exceeded: at most 10 frames per second"));
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    assert_eq!(ws.ping().await["type"], "pong");
+}

@@ -464,3 +464,34 @@ async fn tailchat_fallbacks_are_off_by_default_and_mirror_claw_pushes_when_on() 
         assert_eq!(chat["content"], "panel text");
     }
 }
+
+#[actix_rt::test]
+async fn an_event_flood_is_refused_with_its_documented_error_and_the_socket_survives() {
+    let s = Server::start_with(&[("AGENTGATE_SIO_EVENTS_PER_SEC", "10")]);
+    let c = s.client();
+    let a = c.register("alice").await;
+    let mut sock = Sio::with_token(&s.base, &a.token).await;
+    let mut refused = 0;
+    for _ in 0..60 {
+        let ack = sock
+            .call("session:subscribe", json!({"sessionId": "*"}))
+            .await;
+        if ack["result"] == false {
+            assert_eq!(
+                ack["message"],
+                "rate limit exceeded: at most 10 events per second per connection"
+            );
+            refused += 1;
+        }
+    }
+    assert!(
+        refused >= 30,
+        "a burst of 20 passes, the rest of 60 is refused: {refused}"
+    );
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    assert_eq!(
+        sock.call("session:subscribe", json!({"sessionId": "*"}))
+            .await["result"],
+        true
+    );
+}

@@ -87,3 +87,54 @@ mod tests {
         }
     }
 }
+
+/// A token bucket owned by one connection (no lock): `rate` per second, bursts up to `burst`.
+pub struct Allowance {
+    rate: f64,
+    burst: f64,
+    tokens: f64,
+    last: Instant,
+}
+
+impl Allowance {
+    /// A full bucket; a rate of 0 turns it off.
+    pub fn new(rate: u32, burst: u32) -> Self {
+        let burst = f64::from(burst.max(rate).max(1));
+        Allowance {
+            rate: f64::from(rate),
+            burst,
+            tokens: burst,
+            last: Instant::now(),
+        }
+    }
+
+    /// Takes one token; false when the connection is over its rate.
+    pub fn take(&mut self) -> bool {
+        if self.rate == 0.0 {
+            return true;
+        }
+        let now = Instant::now();
+        self.tokens =
+            (self.tokens + now.duration_since(self.last).as_secs_f64() * self.rate).min(self.burst);
+        self.last = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+#[cfg(test)]
+mod allowance_tests {
+    use super::Allowance;
+
+    #[test]
+    fn a_burst_then_refusal_and_zero_is_off() {
+        let mut b = Allowance::new(5, 10);
+        assert_eq!((0..20).filter(|_| b.take()).count(), 10);
+        let mut off = Allowance::new(0, 0);
+        assert!((0..1000).all(|_| off.take()));
+    }
+}

@@ -46,6 +46,10 @@ pub struct Settings {
     /// Outbound queue of one live connection, in messages; a client that falls this far
     /// behind is disconnected as a slow consumer.
     pub outbound_queue: usize,
+    /// Frames a raw WebSocket client may send per second (twice that in a burst; 0 = off).
+    pub ws_frames_per_sec: u32,
+    /// Socket.IO events a client may emit per second (twice that in a burst; 0 = off).
+    pub sio_events_per_sec: u32,
     /// Most notifications queued for replay per agent (older ones leave the replay, not the feed).
     pub notification_queue_cap: usize,
     /// Oldest a queued notification may be and still be replayed, in days.
@@ -73,6 +77,8 @@ impl Default for Settings {
             workers: 0,
             mochat_tailchat_fallbacks: false,
             outbound_queue: 1024,
+            ws_frames_per_sec: 20,
+            sio_events_per_sec: 20,
             notification_queue_cap: 10_000,
             notification_max_age_days: 30,
         }

@@ -23,6 +23,8 @@ pub struct Connection {
     /// Groups of the agent at connect time (public panel messages are for members).
     pub groups: Vec<String>,
     subs: Mutex<Subscriptions>,
+    /// Events this socket may still emit (flood limit).
+    budget: Mutex<crate::core::limits::Allowance>,
     listener: Mutex<Option<Registration<Event>>>,
 }
 
@@ -51,6 +53,10 @@ impl Connection {
             digest,
             groups,
             subs: Mutex::new(Subscriptions::new(settings.mochat_tailchat_fallbacks)),
+            budget: Mutex::new(crate::core::limits::Allowance::new(
+                settings.sio_events_per_sec,
+                settings.sio_events_per_sec.saturating_mul(2),
+            )),
             listener: Mutex::new(Some(listener)),
         });
         tokio::spawn(pump(conn.clone(), socket, events, live.cache.clone()));
@@ -61,6 +67,11 @@ impl Connection {
     /// paths can reorder one session's messages.
     pub fn subs(&self) -> MutexGuard<'_, Subscriptions> {
         self.subs.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Whether the socket may emit one more event now.
+    pub fn within_rate(&self) -> bool {
+        self.budget.lock().unwrap_or_else(|p| p.into_inner()).take()
     }
 
     /// Leaves the hub; the delivery task ends.

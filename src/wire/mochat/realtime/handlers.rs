@@ -59,6 +59,15 @@ pub async fn handle(
     arg: Value,
     ack: Option<AckResponder>,
 ) {
+    if !conn.within_rate() {
+        let per_sec = live.state.settings.sio_events_per_sec;
+        if let Some(ack) = ack {
+            let message =
+                format!("rate limit exceeded: at most {per_sec} events per second per connection");
+            let _ = ack.send(Payload::new(vec![failure(message)]));
+        }
+        return;
+    }
     let answer = match event {
         "com.claw.im.subscribeSessions" => {
             return subscribe_sessions(live, socket, conn, &arg, ack).await

@@ -71,6 +71,10 @@ pub async fn drive<H: Handler>(
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut last_inbound = Instant::now();
     let link = s.member.link.clone();
+    // A client flooding frames gets one error frame per refused burst and its frames dropped.
+    let per_sec = settings.ws_frames_per_sec;
+    let mut budget = crate::core::limits::Allowance::new(per_sec, per_sec.saturating_mul(2));
+    let mut told = false;
     loop {
         tokio::select! {
             biased;
@@ -93,6 +97,21 @@ pub async fn drive<H: Handler>(
                     Some(Ok(m)) => m,
                 };
                 last_inbound = Instant::now();
+                let data_frame = matches!(msg, AggregatedMessage::Text(_) | AggregatedMessage::Binary(_));
+                if data_frame && !budget.take() {
+                    if !told {
+                        told = true;
+                        s.send(&serde_json::json!({
+                            "type": "error",
+                            "code": 4009,
+                            "message": format!("Rate limit exceeded: at most {per_sec} frames per second (bursts of {}); frames are being dropped", per_sec.saturating_mul(2)),
+                        }));
+                    }
+                    continue;
+                }
+                if data_frame {
+                    told = false;
+                }
                 match msg {
                     AggregatedMessage::Text(t) => handler.on_frame(&s, frames::parse(&t)).await,
                     AggregatedMessage::Binary(_) => handler.on_frame(&s, Inbound::InvalidJson).await,
