@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every check and test of the project: formatting, lints, the schema check, the Rust unit and
 # integration tests (the real server on port 0 with temporary SQLite files), then the
-# third-party client conformance tests (socket.io-client and python-socketio).
+# third-party client conformance tests (socket.io-client, python-socketio, websockets), and the
+# load generator's scenarios at smoke size.
 # Ends with one summary line: "tests: N passed, M failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +17,8 @@ status=0
 cargo test --locked --all-targets 2>&1 | tee "$log" || status=$?
 # The conformance clients run against the binary the tests just built.
 bash conformance/run.sh 2>&1 | tee -a "$log" || status=$?
+# Every load scenario at smoke size, so the benchmark harness keeps working (not a timed test).
+./target/debug/agentgate-load all --smoke --no-reference --server target/debug/agentgate || status=$?
 
 rust_passed=$(grep -E '^test result:' "$log" | grep -Eo '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
 rust_failed=$(grep -E '^test result:' "$log" | grep -Eo '[0-9]+ failed' | awk '{s+=$1} END {print s+0}')
