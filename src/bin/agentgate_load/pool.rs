@@ -73,7 +73,7 @@ impl Pool {
     {
         let f = std::sync::Arc::new(f);
         let threads = self.size().min(n.max(1));
-        let per_thread = (concurrency / threads).max(1);
+        let per_thread = concurrency.div_ceil(threads).max(1);
         let mut parts = Vec::with_capacity(threads);
         for t in 0..threads {
             let f = f.clone();
