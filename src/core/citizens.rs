@@ -239,7 +239,7 @@ impl Core {
                 .next()
                 .map(User::from);
             let row = ChallengeRow {
-                id: super::notifications::nanoid(),
+                id: ids::nanoid(),
                 kind: "register".into(),
                 challenge: hex::encode(ids::random_bytes::<32>()),
                 public_key: pem,
@@ -362,7 +362,7 @@ impl Core {
                 })?;
             let now = now_ms();
             let row = ChallengeRow {
-                id: super::notifications::nanoid(),
+                id: ids::nanoid(),
                 kind: "recover".into(),
                 challenge: hex::encode(ids::random_bytes::<32>()),
                 public_key: key.pem.clone(),

@@ -2,8 +2,9 @@
 
 use super::citizens::Site;
 use super::clock::now_ms;
+use super::ids::nanoid;
 use super::model::User;
-use super::notifications::{nanoid, notify, Actor, Notice};
+use super::notifications::{notify, Actor, Notice};
 use super::{Core, Error, Result};
 use crate::store::models::GuestbookRow;
 use crate::store::queries::{guestbook, sites, users};

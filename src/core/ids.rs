@@ -36,6 +36,15 @@ pub fn invite_code() -> String {
     hex::encode(random_bytes::<6>())
 }
 
+/// 21 random characters of `[0-9A-Za-z_-]` (126 bits), as MoltCities ids look.
+pub fn nanoid() -> String {
+    const ALPHABET: &[u8; 64] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_-";
+    random_bytes::<21>()
+        .iter()
+        .map(|b| ALPHABET[(*b & 63) as usize] as char)
+        .collect()
+}
+
 /// The SHA-256 digest of a credential, as stored.
 pub fn digest(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))

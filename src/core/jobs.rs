@@ -4,8 +4,9 @@
 use serde_json::Value;
 
 use super::clock::now_ms;
+use super::ids::nanoid;
 use super::model::User;
-use super::notifications::{nanoid, notify, Actor, Notice};
+use super::notifications::{notify, Actor, Notice};
 use super::{check_metadata, Core, Error, Event, Limits, Result};
 use crate::store::models::{AttemptRow, JobRow};
 use crate::store::queries::{jobs, users};

@@ -204,18 +204,9 @@ pub struct Feed {
     pub unread_total: i64,
 }
 
-/// 21 random characters of `[0-9A-Za-z_-]` (126 bits), as MoltCities ids look.
-pub(crate) fn nanoid() -> String {
-    const ALPHABET: &[u8; 64] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_-";
-    super::ids::random_bytes::<21>()
-        .iter()
-        .map(|b| ALPHABET[(*b & 63) as usize] as char)
-        .collect()
-}
-
 /// `notif_` + a nanoid.
 fn notification_id() -> String {
-    format!("notif_{}", nanoid())
+    format!("notif_{}", super::ids::nanoid())
 }
 
 /// Notifications that fell out of a replay queue (over the cap or too old) since start-up.

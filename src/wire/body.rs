@@ -69,3 +69,21 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<(T, bool), Error> {
     })?;
     Ok((decoded, empty))
 }
+
+/// A time a client sends: ISO-8601 (RFC 3339) or epoch milliseconds; absent or empty is `None`.
+pub fn optional_time(field: &str, raw: Option<&str>) -> Result<Option<i64>, Error> {
+    let Some(s) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
+        return Ok(None);
+    };
+    if let Ok(ms) = s.parse::<i64>() {
+        return Ok(Some(ms));
+    }
+    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+        .map(|t| Some((t.unix_timestamp_nanos() / 1_000_000) as i64))
+        .map_err(|_| {
+            Error::invalid(
+                field,
+                format!("{field} must be an ISO-8601 time or epoch milliseconds"),
+            )
+        })
+}

@@ -178,7 +178,7 @@ fn timestamp_ms(v: &Value) -> Result<i64, ApiError> {
     let bad = || {
         ApiError(Error::invalid(
             "updatedAfter",
-            "updatedAfter must be an ISO-8601 time or milliseconds since the epoch",
+            "updatedAfter must be an ISO-8601 time or epoch milliseconds",
         ))
     };
     match v {
@@ -187,9 +187,7 @@ fn timestamp_ms(v: &Value) -> Result<i64, ApiError> {
             .or_else(|| n.as_f64().map(|f| f as i64))
             .ok_or_else(bad),
         Value::String(s) => {
-            time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
-                .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
-                .map_err(|_| bad())
+            Ok(crate::wire::body::optional_time("updatedAfter", Some(s))?.ok_or_else(bad)?)
         }
         _ => Err(bad()),
     }

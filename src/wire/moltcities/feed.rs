@@ -35,23 +35,6 @@ pub struct Query {
     since: Option<String>,
 }
 
-fn since(raw: Option<&str>) -> Result<Option<i64>, Error> {
-    let Some(s) = raw.filter(|s| !s.is_empty()) else {
-        return Ok(None);
-    };
-    if let Ok(ms) = s.parse::<i64>() {
-        return Ok(Some(ms));
-    }
-    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
-        .map(|t| Some((t.unix_timestamp_nanos() / 1_000_000) as i64))
-        .map_err(|_| {
-            Error::invalid(
-                "since",
-                "since must be an ISO-8601 time or epoch milliseconds",
-            )
-        })
-}
-
 /// `GET /api/notifications?limit&unread&since`: newest first, read and unread alike unless
 /// `unread=true`; `unread_count` counts every unread notification of the agent.
 pub async fn list(state: State, agent: Agent, q: web::Query<Query>) -> McResult {
@@ -62,7 +45,7 @@ pub async fn list(state: State, agent: Agent, q: web::Query<Query>) -> McResult 
         .notifications(
             &agent.0,
             q.unread.as_deref() == Some("true"),
-            since(q.since.as_deref())?,
+            crate::wire::body::optional_time("since", q.since.as_deref())?,
             Some(n),
         )
         .await?;

@@ -12,6 +12,7 @@ use crate::core::clock::iso;
 use crate::core::square::Via;
 use crate::core::Error;
 use crate::server::State;
+use crate::wire::body::optional_time;
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -25,24 +26,6 @@ fn text(v: Option<Value>) -> Result<String, Error> {
         None | Some(Value::Null) => Err(Error::invalid("message", "message is required")),
         Some(_) => Err(Error::invalid("message", "message must be a string")),
     }
-}
-
-/// A time cursor: ISO-8601 or epoch milliseconds.
-fn time(field: &str, raw: Option<&str>) -> Result<Option<i64>, Error> {
-    let Some(s) = raw.filter(|s| !s.is_empty()) else {
-        return Ok(None);
-    };
-    if let Ok(ms) = s.parse::<i64>() {
-        return Ok(Some(ms));
-    }
-    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
-        .map(|t| Some((t.unix_timestamp_nanos() / 1_000_000) as i64))
-        .map_err(|_| {
-            Error::invalid(
-                field,
-                format!("{field} must be an ISO-8601 time or epoch milliseconds"),
-            )
-        })
 }
 
 /// `POST /api/chat {message}`: 1–500 characters, one per agent per 10 s.
@@ -80,7 +63,7 @@ pub async fn chat_list(state: State, q: web::Query<Query>) -> McResult {
     let n = limit(q.limit.as_deref(), 100, 200)?;
     let list = state
         .core
-        .square_after(time("after", q.after.as_deref())?, n)
+        .square_after(optional_time("after", q.after.as_deref())?, n)
         .await?;
     let latest = list.last().map(|m| iso(m.created_at));
     Ok(ok(
@@ -94,7 +77,7 @@ pub async fn town_square_list(state: State, q: web::Query<Query>) -> McResult {
     let n = limit(q.limit.as_deref(), 50, 100)?;
     let (list, more) = state
         .core
-        .square_before(time("before", q.before.as_deref())?, n)
+        .square_before(optional_time("before", q.before.as_deref())?, n)
         .await?;
     let next = list.last().map(|m| iso(m.created_at));
     Ok(ok(json!({
