@@ -33,6 +33,8 @@ mod report;
 mod sends;
 #[path = "agentgate_load/stats.rs"]
 mod stats;
+#[path = "agentgate_load/storm.rs"]
+mod storm;
 #[path = "agentgate_load/target.rs"]
 mod target;
 #[path = "agentgate_load/wsconn.rs"]
@@ -118,6 +120,8 @@ enum Scenario {
     Drain,
     /// 5. Long-poll wake-up.
     Longpoll,
+    /// 6. Reconnect storm: delivery while receivers drop and reconnect.
+    Storm,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -221,6 +225,7 @@ async fn run(cli: Cli) -> ExitCode {
             Scenario::Idle,
             Scenario::Drain,
             Scenario::Longpoll,
+            Scenario::Storm,
         ],
         s => vec![s],
     };
@@ -283,6 +288,7 @@ async fn run(cli: Cli) -> ExitCode {
                 Scenario::Idle => idle::run(&mut ctx).await,
                 Scenario::Drain => drain::run(&mut ctx).await,
                 Scenario::Longpoll => longpoll::run(&mut ctx).await,
+                Scenario::Storm => storm::run(&mut ctx).await,
                 Scenario::All => continue,
             },
         };

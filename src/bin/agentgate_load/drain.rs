@@ -138,7 +138,7 @@ struct Drained {
 }
 
 /// The notification id and the `queued` flag of a frame (a byte scan; JSON parse as fallback).
-fn notification(b: &[u8]) -> Option<(Vec<u8>, bool)> {
+pub fn notification(b: &[u8]) -> Option<(Vec<u8>, bool)> {
     let find = |pat: &[u8]| b.windows(pat.len()).position(|w| w == pat);
     if find(b"\"type\":\"notification\"").is_some() {
         // Keys are sorted, so `data` (which holds other ids) comes first: look for the
