@@ -61,12 +61,25 @@ impl std::fmt::Display for Error {
     }
 }
 
+/// What the client is told when the database cannot take a request: the cause, never the
+/// SQLite text.
+fn unavailable_reason(detail: &str) -> &'static str {
+    let d = detail.to_ascii_lowercase();
+    if d.contains("full") {
+        "the database is unavailable: the disk is full; retry later"
+    } else if d.contains("locked") || d.contains("busy") {
+        "the database is unavailable: it is locked by another process; retry shortly"
+    } else {
+        "the database is unavailable right now; retry shortly"
+    }
+}
+
 impl From<StoreError> for Error {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Unavailable(m) => {
                 log::warn!("{m}");
-                Error::Unavailable("the database is unavailable right now; retry shortly".into())
+                Error::Unavailable(unavailable_reason(&m).into())
             }
             StoreError::Internal(m) => {
                 log::error!("{m}");
