@@ -629,7 +629,8 @@ fn open_challenge(conn: &mut Conn, id: &str, kind: &str, what: &str) -> Result<C
         .filter(|c| c.kind == kind)
         .ok_or_else(|| Error::NotFound(format!("{what} not found or expired")))?;
     if ch.expires_at < now_ms() {
-        challenges::delete(conn, &ch.id)?;
+        // Not deleted here (the failed request's changes roll back): the next registration
+        // sweeps expired challenges.
         return Err(Error::Gone(format!("{what} expired")));
     }
     Ok(ch)

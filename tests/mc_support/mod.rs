@@ -186,8 +186,9 @@ impl Ws {
         p
     }
 
-    /// Closes from the client side with 1000 and waits for the server's close frame.
-    pub async fn close(mut self) {
+    /// Closes from the client side with 1000 and waits for the server's close frame, which it
+    /// returns.
+    pub async fn close(mut self) -> Option<(u16, String)> {
         let _ = self
             .framed
             .send(awc::ws::Message::Close(Some(awc::ws::CloseReason {
@@ -202,6 +203,7 @@ impl Ws {
                 panic!("server did not answer the close");
             }
         }
+        self.closed
     }
 }
 
