@@ -570,14 +570,44 @@ async fn a_client_that_stops_reading_is_closed_as_a_slow_consumer() {
         ("AGENTGATE_MAX_MESSAGE_CHARS", "100000"),
     ]);
     let c = s.client();
-    let (a, b) = (c.register("alice").await, c.register("bob").await);
+    let (a, b, h) = (
+        c.register("alice").await,
+        c.register("bob").await,
+        c.register("healthy").await,
+    );
     let (mut slow, _) = Ws::square(&s, &b).await;
+    // A listener that keeps reading, on its own task: it must get every post, in order, and
+    // stay connected while its neighbour is cut off.
+    let (mut healthy, _) = Ws::square(&s, &h).await;
+    let (done_tx, mut done_rx) = tokio::sync::watch::channel(usize::MAX);
+    let reader = actix_rt::spawn(async move {
+        let mut got: Vec<String> = Vec::new();
+        // Bounded: ends when the wanted count arrives, the socket closes or 30 s pass quietly.
+        loop {
+            if got.len() >= *done_rx.borrow() {
+                return (got, None);
+            }
+            tokio::select! {
+                _ = done_rx.changed() => continue,
+                r = healthy.read(Duration::from_secs(30)) => match r {
+                    Read::Json(v) if v["type"] == "chat" => {
+                        got.push(v["message"].as_str().unwrap_or_default().chars().take(12).collect())
+                    }
+                    Read::Json(_) | Read::Pong(_) => {}
+                    other => return (got, Some(format!("{other:?}"))),
+                },
+            }
+        }
+    });
     // Large posts fill the socket buffers of a client that does not read; then the bounded
-    // queue overflows. Stop posting as soon as the server reports the socket gone.
+    // queue overflows. Stop posting as soon as the server reports the slow socket gone.
     let big = "y".repeat(90_000);
     let mut closed = false;
-    for _ in 0..400 {
-        post_square(&c, &a, &big).await;
+    let mut posted = Vec::new();
+    for i in 0..400 {
+        let tag = format!("{i:06}");
+        post_square(&c, &a, &format!("{tag}{big}")).await;
+        posted.push(format!("{tag}{}", &big[..6]));
         let st = c
             .http
             .get(s.url("/api/ws/status"))
@@ -588,7 +618,7 @@ async fn a_client_that_stops_reading_is_closed_as_a_slow_consumer() {
             .json::<Value>()
             .await
             .unwrap();
-        if st["websocket_status"]["total"] == 0 {
+        if st["websocket_status"]["total"] == 1 {
             closed = true;
             break;
         }
@@ -596,6 +626,10 @@ async fn a_client_that_stops_reading_is_closed_as_a_slow_consumer() {
     assert!(closed, "the slow socket was never dropped");
     let (code, reason) = slow.close_frame(Duration::from_secs(20)).await;
     assert_eq!((code, reason.as_str()), (4008, "Slow consumer"));
+    done_tx.send(posted.len()).unwrap();
+    let (got, ended) = reader.await.unwrap();
+    assert_eq!(ended, None, "the healthy listener was cut off too");
+    assert_eq!(got, posted, "the healthy listener got every post, in order");
 }
 
 #[actix_rt::test]

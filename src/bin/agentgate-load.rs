@@ -31,6 +31,8 @@ mod pool;
 mod report;
 #[path = "agentgate_load/sends.rs"]
 mod sends;
+#[path = "agentgate_load/slow.rs"]
+mod slow;
 #[path = "agentgate_load/stats.rs"]
 mod stats;
 #[path = "agentgate_load/storm.rs"]
@@ -122,6 +124,8 @@ enum Scenario {
     Longpoll,
     /// 6. Reconnect storm: delivery while receivers drop and reconnect.
     Storm,
+    /// 7. Slow consumers: healthy listeners beside sockets that never read.
+    Slow,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -226,6 +230,7 @@ async fn run(cli: Cli) -> ExitCode {
             Scenario::Drain,
             Scenario::Longpoll,
             Scenario::Storm,
+            Scenario::Slow,
         ],
         s => vec![s],
     };
@@ -289,6 +294,7 @@ async fn run(cli: Cli) -> ExitCode {
                 Scenario::Drain => drain::run(&mut ctx).await,
                 Scenario::Longpoll => longpoll::run(&mut ctx).await,
                 Scenario::Storm => storm::run(&mut ctx).await,
+                Scenario::Slow => slow::run(&mut ctx).await,
                 Scenario::All => continue,
             },
         };
