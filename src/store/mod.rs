@@ -92,6 +92,9 @@ impl Store {
             .map_err(|e| format!("migrations failed: {e}"))?;
         let readers = Pool::builder()
             .max_size(read_pool_size.max(1))
+            // A local SQLite file does not go stale like a network connection; the check would
+            // cost a parsed `SELECT 1` on every read.
+            .test_on_check_out(false)
             .connection_customizer(Box::new(connection::Pragmas))
             .build(ConnectionManager::<SqliteConnection>::new(url))
             .map_err(|e| format!("cannot open read pool: {e}"))?;

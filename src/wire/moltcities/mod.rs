@@ -16,23 +16,26 @@ pub mod ws;
 use actix_web::{web, HttpResponse};
 use serde_json::json;
 
-/// Answers every CORS preflight under `/api` (registered ahead of both wires' routes).
+/// Answers every CORS preflight under `/api` (registered ahead of both wires' routes). A scope
+/// with a method guard: its static prefix is matched without a regex, so other requests pass it
+/// at almost no cost.
 pub fn preflight(cfg: &mut web::ServiceConfig) {
-    cfg.route(
-        "/api/{tail:.*}",
-        web::method(actix_web::http::Method::OPTIONS).to(|| async {
-            HttpResponse::Ok()
-                .insert_header(("Access-Control-Allow-Origin", "*"))
-                .insert_header((
-                    "Access-Control-Allow-Methods",
-                    "GET, POST, PUT, PATCH, DELETE, OPTIONS",
-                ))
-                .insert_header((
-                    "Access-Control-Allow-Headers",
-                    "Content-Type, Authorization",
-                ))
-                .finish()
-        }),
+    cfg.service(
+        web::scope("/api")
+            .guard(actix_web::guard::Options())
+            .default_service(web::to(|| async {
+                HttpResponse::Ok()
+                    .insert_header(("Access-Control-Allow-Origin", "*"))
+                    .insert_header((
+                        "Access-Control-Allow-Methods",
+                        "GET, POST, PUT, PATCH, DELETE, OPTIONS",
+                    ))
+                    .insert_header((
+                        "Access-Control-Allow-Headers",
+                        "Content-Type, Authorization",
+                    ))
+                    .finish()
+            })),
     );
 }
 
