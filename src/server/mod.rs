@@ -103,6 +103,9 @@ pub async fn serve(settings: Settings) -> std::io::Result<()> {
             .default_service(web::to(no_route))
     })
     .shutdown_timeout(10)
+    // Live pushes are small frames: without this, Nagle's algorithm holds one back until the
+    // previous one is acknowledged, and a delayed ACK makes that up to 40 ms.
+    .tcp_nodelay(true)
     .client_request_timeout(Duration::from_secs(30));
     if settings.workers > 0 {
         server = server.workers(settings.workers);
