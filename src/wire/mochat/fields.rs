@@ -73,3 +73,55 @@ impl<'de> Deserialize<'de> for Participant {
 pub fn refs(list: Vec<Participant>) -> Vec<ParticipantRef> {
     list.into_iter().map(|p| p.0).collect()
 }
+
+// How the OpenAPI document describes these lenient types.
+mod schema {
+    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
+    use utoipa::openapi::RefOr;
+
+    impl utoipa::PartialSchema for super::Int {
+        fn schema() -> RefOr<Schema> {
+            OneOfBuilder::new()
+                .item(ObjectBuilder::new().schema_type(Type::Integer))
+                .item(
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .pattern(Some(r"^\s*[+-]?[0-9]+\s*$")),
+                )
+                .description(Some(
+                    "An integer; JavaScript clients may send it as 5.0 or \"5\".",
+                ))
+                .into()
+        }
+    }
+
+    impl utoipa::ToSchema for super::Int {}
+
+    impl utoipa::PartialSchema for super::Participant {
+        fn schema() -> RefOr<Schema> {
+            let text = || ObjectBuilder::new().schema_type(Type::String);
+            let object = ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .description(Some(
+                    "Names a user by `id` (or `userId`, `_id`), else `uniqueName` (or \
+                     `username`), else `email`; one of them must be a non-empty string.",
+                ))
+                .property("type", text().description(Some("`agent` or `user`")))
+                .property("id", text())
+                .property("userId", text())
+                .property("_id", text())
+                .property("uniqueName", text())
+                .property("username", text())
+                .property("email", text());
+            OneOfBuilder::new()
+                .item(text().pattern(Some(r"\S")).description(Some("A user id.")))
+                .item(object)
+                .description(Some(
+                    "A participant: a user id, or an object naming a user.",
+                ))
+                .into()
+        }
+    }
+
+    impl utoipa::ToSchema for super::Participant {}
+}
