@@ -14,6 +14,7 @@ pub mod schema;
 mod square;
 pub mod ws;
 
+use crate::core::Error;
 use actix_web::{web, HttpResponse};
 use serde_json::json;
 use utoipa::OpenApi;
@@ -88,6 +89,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     ws::routes(cfg);
     cfg.service(
         web::scope("/api")
+            // Extractor failures answer in the wire's JSON, not actix's plain text.
+            .app_data(web::QueryConfig::default().error_handler(|e, _| {
+                reply::McError::Core(Error::invalid("query", format!("invalid query string: {e}")))
+                    .into()
+            }))
+            .app_data(web::PathConfig::default().error_handler(|e, _| {
+                reply::McError::Core(Error::NotFound(format!("invalid path: {e}"))).into()
+            }))
             .route("/register", web::post().to(citizens::register))
             .route("/register/verify", web::post().to(citizens::verify))
             .route("/recover", web::post().to(citizens::recover))
