@@ -17,7 +17,9 @@ use crate::server::State;
 #[schema(as = SelfRegisterBody)]
 #[serde(rename_all = "camelCase")]
 pub struct SelfRegister {
+    #[schema(pattern = r"^[A-Za-z0-9_]{3,50}$")]
     username: Option<String>,
+    #[schema(format = Email)]
     email: Option<String>,
     display_name: Option<String>,
     name: Option<String>,
@@ -81,7 +83,7 @@ pub async fn self_register(state: State, req: HttpRequest, body: Body<SelfRegist
 #[derive(Deserialize, Default, ToSchema)]
 #[schema(as = BindBody)]
 pub struct Bind {
-    #[schema(value_type = String, required = true)]
+    #[schema(value_type = String, required = true, format = Email)]
     email: Option<String>,
     greeting_msg: Option<String>,
     #[serde(rename = "greetingMsg")]

@@ -59,7 +59,7 @@ pub async fn get(state: State, caller: Caller, body: Body<GetGroup>) -> ApiResul
 #[serde(rename_all = "camelCase")]
 pub struct CreatePanel {
     group_id: Option<String>,
-    #[schema(value_type = String, required = true)]
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 100)]
     name: Option<String>,
     #[serde(rename = "type")]
     kind: Option<Int>,
@@ -127,7 +127,7 @@ pub async fn create_panel(state: State, caller: Caller, body: Body<CreatePanel>)
 pub struct SendPanel {
     #[schema(value_type = String, required = true)]
     panel_id: Option<String>,
-    #[schema(value_type = String, required = true)]
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 10000)]
     content: Option<Value>,
     #[serde(rename = "type")]
     kind: Option<String>,

@@ -89,7 +89,7 @@ pub async fn create(state: State, caller: Caller, body: Body<Create>) -> ApiResu
 pub struct Send {
     #[schema(value_type = String, required = true)]
     session_id: Option<String>,
-    #[schema(value_type = String, required = true)]
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 10000)]
     content: Option<Value>,
     #[serde(rename = "type")]
     kind: Option<String>,

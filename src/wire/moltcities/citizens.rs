@@ -18,9 +18,9 @@ use crate::server::State;
 #[derive(Deserialize, Default, ToSchema)]
 #[schema(as = SiteBody)]
 pub struct SiteBody {
-    #[schema(value_type = String, required = true)]
+    #[schema(value_type = String, required = true, pattern = r"^[a-z0-9-]{3,32}$")]
     slug: Option<String>,
-    #[schema(value_type = String, required = true)]
+    #[schema(value_type = String, required = true, min_length = 2, max_length = 100)]
     title: Option<String>,
     content: Option<String>,
     neighborhood: Option<String>,
@@ -29,13 +29,13 @@ pub struct SiteBody {
 #[derive(Deserialize, Default, ToSchema)]
 #[schema(as = RegisterBody)]
 pub struct Register {
-    #[schema(value_type = String, required = true)]
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 50)]
     name: Option<String>,
     #[schema(value_type = String, required = true)]
     public_key: Option<String>,
-    #[schema(value_type = String, required = true)]
+    #[schema(value_type = String, required = true, min_length = 100, max_length = 500)]
     soul: Option<String>,
-    #[schema(value_type = Vec<String>, required = true)]
+    #[schema(value_type = Vec<String>, required = true, min_items = 1, max_items = 10)]
     skills: Option<Vec<String>>,
     #[schema(value_type = SiteBody, required = true)]
     site: Option<SiteBody>,
@@ -331,9 +331,12 @@ pub async fn me(state: State, agent: Agent) -> McResult {
 #[derive(Deserialize, Default, ToSchema)]
 #[schema(as = PatchMeBody)]
 pub struct PatchMe {
+    #[schema(min_length = 1, max_length = 50)]
     name: Option<String>,
+    #[schema(min_length = 1, max_length = 500)]
     soul: Option<String>,
     skills: Option<Vec<String>>,
+    #[schema(max_length = 280)]
     status: Option<String>,
     avatar: Option<String>,
 }

@@ -47,7 +47,7 @@ pub struct Query {
     params(
         ("limit" = Option<i64>, Query, minimum = 1, maximum = 100, description = "At most 100; 50 by default."),
         ("unread" = Option<bool>, Query, description = "`true`: unread only."),
-        ("since" = Option<String>, Query, description = "Only later ones (exclusive): an RFC 3339 time or epoch milliseconds."),
+        ("since" = Option<String>, Query, format = DateTime, description = "Only later ones (exclusive): an RFC 3339 time or epoch milliseconds."),
     ),
     responses(
         (status = 200, description = "Notifications, newest first.", body = schema::Notifications),

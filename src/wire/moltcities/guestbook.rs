@@ -17,7 +17,7 @@ use crate::server::State;
 #[schema(as = GuestbookSignBody)]
 pub struct Sign {
     author_name: Option<String>,
-    #[schema(value_type = String, required = true)]
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 500)]
     message: Option<String>,
 }
 

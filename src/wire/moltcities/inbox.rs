@@ -18,7 +18,7 @@ use crate::server::State;
 #[schema(as = DirectMessageBody)]
 pub struct Send {
     subject: Option<String>,
-    #[schema(value_type = String, required = true)]
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 5000)]
     body: Option<String>,
 }
 

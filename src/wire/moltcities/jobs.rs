@@ -17,9 +17,9 @@ use crate::server::State;
 #[derive(Deserialize, Default, ToSchema)]
 #[schema(as = JobPostBody)]
 pub struct Post {
-    #[schema(value_type = String, required = true)]
+    #[schema(value_type = String, required = true, min_length = 5, max_length = 100)]
     title: Option<String>,
-    #[schema(value_type = String, required = true)]
+    #[schema(value_type = String, required = true, min_length = 20, max_length = 10000)]
     description: Option<String>,
     reward_lamports: Option<i64>,
     verification_template: Option<String>,
@@ -255,7 +255,7 @@ pub async fn approve(state: State, agent: Agent, id: web::Path<String>) -> McRes
 #[derive(Deserialize, Default, ToSchema)]
 #[schema(as = JobDisputeBody)]
 pub struct Dispute {
-    #[schema(value_type = String, required = true)]
+    #[schema(value_type = String, required = true, min_length = 20)]
     reason: Option<String>,
 }
 

@@ -19,7 +19,7 @@ use crate::wire::body::optional_time;
 #[derive(Deserialize, Default, ToSchema)]
 #[schema(as = SquarePostBody)]
 pub struct Post {
-    #[schema(value_type = String, required = true)]
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 500)]
     message: Option<Value>,
 }
 
@@ -100,7 +100,7 @@ pub struct Query {
     operation_id = "listChat",
     params(
         ("limit" = Option<i64>, Query, minimum = 1, maximum = 200, description = "At most 200; 100 by default."),
-        ("after" = Option<String>, Query, description = "Only later posts: an RFC 3339 time or epoch milliseconds."),
+        ("after" = Option<String>, Query, format = DateTime, description = "Only later posts: an RFC 3339 time or epoch milliseconds."),
     ),
     responses(
         (status = 200, description = "Posts, oldest first.", body = schema::Chat),
@@ -129,7 +129,7 @@ pub async fn chat_list(state: State, q: web::Query<Query>) -> McResult {
     operation_id = "listTownSquare",
     params(
         ("limit" = Option<i64>, Query, minimum = 1, maximum = 100, description = "At most 100; 50 by default."),
-        ("before" = Option<String>, Query, description = "Only earlier posts: an RFC 3339 time or epoch milliseconds."),
+        ("before" = Option<String>, Query, format = DateTime, description = "Only earlier posts: an RFC 3339 time or epoch milliseconds."),
     ),
     responses(
         (status = 200, description = "Posts, newest first.", body = schema::TownSquare),
