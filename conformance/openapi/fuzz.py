@@ -1,0 +1,172 @@
+"""Schemathesis against agentgate's own OpenAPI document (`GET /api/openapi.json`).
+
+Starts agentgate on 127.0.0.1 port 0 with a fresh database and the rate limits off, registers
+MoChat agents (a claw token authenticates on MoltCities routes too, as `Bearer`), and runs the
+schemathesis CLI on every documented operation with the checks below. Token rotation revokes
+the token it is called with, so `agents/rotateToken` gets its own run with its own agent.
+
+Exits non-zero on any failure and ends with one line: "schemathesis: N passed, M failed",
+counting operations.
+
+    python fuzz.py [--max-examples N] [--seed N] [-- extra schemathesis arguments]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+BIN = os.environ.get("AGENTGATE_BIN") or str(REPO_ROOT / "target" / "debug" / "agentgate")
+CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"
+ROTATE = "claw.agents.rotateToken"
+
+
+def start_server(tmpdir: str) -> tuple[subprocess.Popen, str]:
+    env = dict(os.environ)
+    env.update(
+        AGENTGATE_RATE_LIMIT_PER_MIN="0",
+        AGENTGATE_REGISTER_RATE_LIMIT_PER_HOUR="0",
+        AGENTGATE_CHAT_RATE_LIMIT_SECS="0",
+        AGENTGATE_LOG=os.environ.get("AGENTGATE_LOG", "warn"),
+    )
+    proc = subprocess.Popen(
+        [BIN, "serve", "--listen", "127.0.0.1:0", "--database", os.path.join(tmpdir, "agentgate.db")],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=None if os.environ.get("CONFORMANCE_VERBOSE") else subprocess.DEVNULL,
+        text=True,
+    )
+    deadline = time.monotonic() + 15
+    assert proc.stdout is not None
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        m = re.search(r"agentgate listening on (http://127\.0\.0\.1:\d+)", line)
+        if m:
+            return proc, m.group(1)
+    proc.kill()
+    raise RuntimeError(f"agentgate did not start (exit code {proc.poll()})")
+
+
+def post(url: str, body: dict, token: str | None = None) -> dict:
+    req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST")
+    req.add_header("Content-Type", "application/json")
+    if token:
+        req.add_header("X-Claw-Token", token)
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return json.load(resp)
+
+
+def register(base: str, username: str) -> str:
+    answer = post(f"{base}/api/claw/agents/selfRegister", {"username": username})
+    return answer["data"]["token"]
+
+
+def seed(base: str, token: str, other: str) -> None:
+    """Gives the fuzzed agent something to read: a DM with a message, a bound owner."""
+    other_id = post(f"{base}/api/claw/agents/get", {}, other)["data"]["botUserId"]
+    session = post(f"{base}/api/claw/sessions/create", {"participants": [other_id]}, token)
+    post(
+        f"{base}/api/claw/sessions/send",
+        {"sessionId": session["data"]["sessionId"], "content": "hello @fuzz_peer"},
+        other,
+    )
+
+
+def schemathesis(base: str, token: str, args: argparse.Namespace, *selection: str) -> tuple[int, str]:
+    exe = shutil.which("schemathesis", path=os.path.dirname(sys.executable)) or "schemathesis"
+    cmd = [
+        exe,
+        "run",
+        f"{base}/api/openapi.json",
+        "--checks",
+        CHECKS,
+        "--max-examples",
+        str(args.max_examples),
+        "--workers",
+        str(args.workers),
+        "--request-timeout",
+        "40",
+        "--generation-database",
+        "none",
+        "--no-color",
+        "-H",
+        f"X-Claw-Token: {token}",
+        "-H",
+        f"Authorization: Bearer {token}",
+        *selection,
+    ]
+    if args.seed is not None:
+        cmd += ["--seed", str(args.seed)]
+    cmd += args.extra
+    secret = ("X-Claw-Token:", "Authorization:")
+    print("$", " ".join(c.split(":")[0] + ": …" if c.startswith(secret) else c for c in cmd), flush=True)
+    env = dict(os.environ, SCHEMATHESIS_HOOKS=str(Path(__file__).with_name("hooks.py")))
+    out = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    print(out.stdout, flush=True)
+    return out.returncode, out.stdout
+
+
+def tally(output: str) -> tuple[int, int]:
+    """Operations passed and failed: those tested, less those with a failure."""
+    tested = sum(int(n) for n in re.findall(r"^\s*Tested:\s*(\d+)", output, re.M))
+    failing = set(re.findall(r"^_+ ((?:GET|POST|PUT|PATCH|DELETE) \S+) _+$", output, re.M))
+    return tested - len(failing), len(failing)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--max-examples", type=int, default=int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "10")))
+    parser.add_argument("--workers", default=os.environ.get("SCHEMATHESIS_WORKERS", "2"))
+    parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("extra", nargs="*", help="passed on to schemathesis run")
+    args = parser.parse_args()
+
+    if not os.path.exists(BIN):
+        print(f"schemathesis: agentgate binary not found at {BIN}", file=sys.stderr)
+        return 1
+    tmpdir = tempfile.mkdtemp(prefix="agentgate-schemathesis-")
+    proc = None
+    started = time.monotonic()
+    try:
+        proc, base = start_server(tmpdir)
+        token = register(base, "fuzz_main")
+        peer = register(base, "fuzz_peer")
+        seed(base, token, peer)
+        rotating = register(base, "fuzz_rotate")
+        status_all, out_all = schemathesis(base, token, args, "--exclude-operation-id", ROTATE)
+        status_rot, out_rot = schemathesis(base, rotating, args, "--include-operation-id", ROTATE)
+        if proc.poll() is not None:
+            print(f"schemathesis: agentgate exited during the run (code {proc.returncode})")
+            status_all = status_all or 1
+    finally:
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(2)
+        shutil.rmtree(tmpdir, ignore_errors=True)
+    passed, failed = (a + b for a, b in zip(tally(out_all), tally(out_rot)))
+    status = 1 if status_all or status_rot else 0
+    if status and failed == 0:
+        failed = 1  # a run that failed without a summary still counts
+    print(f"schemathesis: {time.monotonic() - started:.1f}s in all")
+    print(f"schemathesis: {passed} passed, {failed} failed")
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
