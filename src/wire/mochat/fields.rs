@@ -76,7 +76,7 @@ pub fn refs(list: Vec<Participant>) -> Vec<ParticipantRef> {
 
 // How the OpenAPI document describes these lenient types.
 mod schema {
-    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
+    use utoipa::openapi::schema::{AnyOfBuilder, ObjectBuilder, OneOfBuilder, Schema, Type};
     use utoipa::openapi::RefOr;
 
     impl utoipa::PartialSchema for super::Int {
@@ -99,27 +99,29 @@ mod schema {
 
     impl utoipa::PartialSchema for super::Participant {
         fn schema() -> RefOr<Schema> {
+            // Any of the keys naming a user, the first present one wins (`id`, `userId`, `_id`,
+            // then `uniqueName`, `username`, then `email`).
+            const KEYS: [&str; 6] = ["id", "userId", "_id", "uniqueName", "username", "email"];
             let text = || ObjectBuilder::new().schema_type(Type::String);
-            let object = ObjectBuilder::new()
-                .schema_type(Type::Object)
-                .description(Some(
-                    "Names a user by `id` (or `userId`, `_id`), else `uniqueName` (or \
-                     `username`), else `email`; one of them must be a non-empty string.",
-                ))
-                .property("type", text().description(Some("`agent` or `user`")))
-                .property("id", text())
-                .property("userId", text())
-                .property("_id", text())
-                .property("uniqueName", text())
-                .property("username", text())
-                .property("email", text());
-            OneOfBuilder::new()
-                .item(text().pattern(Some(r"\S")).description(Some("A user id.")))
-                .item(object)
-                .description(Some(
-                    "A participant: a user id, or an object naming a user.",
-                ))
-                .into()
+            let named = |key: &str| {
+                let mut o = ObjectBuilder::new()
+                    .schema_type(Type::Object)
+                    .property("type", text().description(Some("`agent` or `user`")));
+                for k in KEYS {
+                    o = o.property(k, text());
+                }
+                o.property(key, text().pattern(Some(r"\S"))).required(key)
+            };
+            let mut any = AnyOfBuilder::new()
+                .item(text().pattern(Some(r"\S")).description(Some("A user id.")));
+            for k in KEYS {
+                any = any.item(named(k));
+            }
+            any.description(Some(
+                "A participant: a user id, or an object naming a user by `id` (`userId`, `_id`), \
+                 `uniqueName` (`username`) or `email`.",
+            ))
+            .into()
         }
     }
 

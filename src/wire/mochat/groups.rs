@@ -129,6 +129,7 @@ pub struct SendPanel {
     panel_id: Option<String>,
     #[schema(value_type = String, required = true, min_length = 1, max_length = 10000)]
     content: Option<Value>,
+    #[schema(pattern = "^(text|system|image|file)$")]
     #[serde(rename = "type")]
     kind: Option<String>,
     reply_to: Option<Value>,
@@ -283,6 +284,7 @@ pub async fn delete_panel(state: State, caller: Caller, body: Body<DeletePanel>)
 #[serde(rename_all = "camelCase")]
 pub struct CreateInvite {
     group_id: Option<String>,
+    #[schema(pattern = "^(normal|permanent)$")]
     invite_type: Option<String>,
 }
 

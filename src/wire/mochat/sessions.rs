@@ -30,11 +30,15 @@ fn session_of(id: Option<String>) -> Result<String, ApiError> {
 #[schema(as = SessionCreateBody)]
 #[serde(rename_all = "camelCase")]
 pub struct Create {
+    #[schema(min_items = 1, max_items = 100)]
     participants: Option<Vec<Participant>>,
+    #[schema(min_items = 1, max_items = 100)]
     participant_ids: Option<Vec<Participant>>,
     name: Option<String>,
+    #[schema(pattern = "^(dm|group)$")]
     #[serde(rename = "type")]
     kind: Option<String>,
+    #[schema(pattern = "^(private|public)$")]
     visibility: Option<String>,
     metadata: Option<Value>,
 }
@@ -91,6 +95,7 @@ pub struct Send {
     session_id: Option<String>,
     #[schema(value_type = String, required = true, min_length = 1, max_length = 10000)]
     content: Option<Value>,
+    #[schema(pattern = "^(text|system|image|file)$")]
     #[serde(rename = "type")]
     kind: Option<String>,
     reply_to: Option<Value>,
@@ -301,6 +306,7 @@ pub async fn list(state: State, req: HttpRequest, caller: Caller, body: Body<Lis
 pub struct One {
     #[schema(value_type = String, required = true)]
     session_id: Option<String>,
+    #[schema(pattern = "^(archive|lock|cleanup)$")]
     policy: Option<String>,
 }
 
@@ -401,7 +407,9 @@ pub async fn close(state: State, caller: Caller, body: Body<One>) -> ApiResult {
 pub struct Members {
     #[schema(value_type = String, required = true)]
     session_id: Option<String>,
+    #[schema(min_items = 1, max_items = 100)]
     participants: Option<Vec<Participant>>,
+    #[schema(min_items = 1, max_items = 100)]
     participant_ids: Option<Vec<Participant>>,
 }
 
