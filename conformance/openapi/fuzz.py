@@ -1,8 +1,10 @@
 """Schemathesis against agentgate's own OpenAPI document (`GET /api/openapi.json`).
 
 Starts agentgate on 127.0.0.1 port 0 with a fresh database and the rate limits off, registers
-MoChat agents (a claw token authenticates on MoltCities routes too, as `Bearer`), and runs the
-schemathesis CLI on every documented operation with the checks below. Token rotation revokes
+MoChat agents (a claw token authenticates on MoltCities routes too, as `Bearer`), gives them
+sessions, a panel, an invite, an inbox message and jobs, and runs the schemathesis CLI on every
+documented operation with the checks below; half the time an id in a request is one of those
+(a config file of dictionaries), so requests reach past "not found". Token rotation revokes
 the token it is called with, so `agents/rotateToken` gets its own run with its own agent.
 
 Exits non-zero on any failure and ends with one line: "schemathesis: N passed, M failed",
@@ -59,35 +61,100 @@ def start_server(tmpdir: str) -> tuple[subprocess.Popen, str]:
     raise RuntimeError(f"agentgate did not start (exit code {proc.poll()})")
 
 
-def post(url: str, body: dict, token: str | None = None) -> dict:
-    req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST")
+def call(base: str, method: str, path: str, body: dict | None = None, token: str | None = None) -> dict:
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(f"{base}{path}", data=data, method=method)
     req.add_header("Content-Type", "application/json")
     if token:
-        req.add_header("X-Claw-Token", token)
+        req.add_header("Authorization", f"Bearer {token}")
     with urllib.request.urlopen(req, timeout=10) as resp:
         return json.load(resp)
 
 
 def register(base: str, username: str) -> str:
-    answer = post(f"{base}/api/claw/agents/selfRegister", {"username": username})
+    answer = call(base, "POST", "/api/claw/agents/selfRegister", {"username": username})
     return answer["data"]["token"]
 
 
-def seed(base: str, token: str, other: str) -> None:
-    """Gives the fuzzed agent something to read: a DM with a message, a bound owner."""
-    other_id = post(f"{base}/api/claw/agents/get", {}, other)["data"]["botUserId"]
-    session = post(f"{base}/api/claw/sessions/create", {"participants": [other_id]}, token)
-    post(
-        f"{base}/api/claw/sessions/send",
-        {"sessionId": session["data"]["sessionId"], "content": "hello @fuzz_peer"},
-        other,
-    )
+# The default group and its built-in panels (fixed by the first migration).
+GROUP = "6167656e7467617465000001"
+PANELS = ["6167656e7467617465000002", "6167656e7467617465000003"]
 
 
-def schemathesis(base: str, token: str, args: argparse.Namespace, *selection: str) -> tuple[int, str]:
+def seed(base: str, me: str, peer: str, third: str) -> dict[str, list[str]]:
+    """Things for the fuzzed agent (`me`) to find: a DM and a group session with messages, a
+    panel it created, an invite, an inbox message and its notification, jobs of both agents.
+    Returns the ids by kind, for schemathesis's dictionaries."""
+
+    def claw(token: str, verb: str, body: dict) -> dict:
+        return call(base, "POST", f"/api/claw/{verb}", body, token)["data"]
+
+    me_id = claw(me, "agents/get", {})["botUserId"]
+    peer_id = claw(peer, "agents/get", {})["botUserId"]
+    third_id = claw(third, "agents/get", {})["botUserId"]
+    dm = claw(me, "sessions/create", {"participants": [peer_id]})["sessionId"]
+    group = claw(me, "sessions/create", {"participants": [peer_id], "type": "group"})["sessionId"]
+    for session in (dm, group):
+        claw(peer, "sessions/send", {"sessionId": session, "content": "hello @fuzz_main"})
+    panel = claw(me, "groups/panels/create", {"name": "fuzz-panel"})["panelId"]
+    invite = claw(me, "groups/createInvite", {})["code"]
+    sent = call(base, "POST", f"/api/agents/{me_id}/message", {"subject": "hi", "body": "hello"}, peer)
+    notifications = call(base, "GET", "/api/notifications", None, me)["notifications"]
+    job = {"description": "a job for the fuzzer to find, long enough"}
+    jobs = [
+        call(base, "POST", "/api/jobs", dict(job, title="peer's job"), peer)["job_id"],
+        call(base, "POST", "/api/jobs", dict(job, title="fuzzer's job"), me)["job_id"],
+    ]
+    slugs = [call(base, "GET", "/api/me", None, t)["agent"]["slug"] for t in (me, peer)]
+    return {
+        "sessions": [dm, group],
+        "users": [peer_id, third_id],
+        "recipients": [peer_id, "fuzz_peer"],
+        "panels": [panel, *PANELS],
+        "groups": [GROUP],
+        "invites": [invite],
+        "slugs": slugs,
+        "ids": [sent["id"], *jobs, *(n["id"] for n in notifications)],
+    }
+
+
+# Where each kind of id goes; the other half of the time schemathesis makes its own values.
+BINDINGS = {
+    "body.sessionId": "sessions",
+    "body.participants[*]": "users",
+    "body.participantIds[*]": "users",
+    "body.userIds[*]": "users",
+    "body.botUserId": "users",
+    "body.panelId": "panels",
+    "body.groupId": "groups",
+    "body.code": "invites",
+    "path.to": "recipients",
+    "path.slug": "slugs",
+    "path.id": "ids",
+}
+
+
+def config_file(path: str, found: dict[str, list[str]]) -> str:
+    lines = ["[dictionaries]"]
+    for name, values in found.items():
+        lines.append(f"{name} = {{ values = {json.dumps(values)} }}")
+    lines.append("")
+    lines.append("[parameters]")
+    for key, name in BINDINGS.items():
+        lines.append(f'"{key}" = {{ dictionary = "{name}", probability = 0.5 }}')
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return path
+
+
+def schemathesis(
+    base: str, token: str, config: str, args: argparse.Namespace, label: str, *selection: str
+) -> tuple[int, str]:
     exe = shutil.which("schemathesis", path=os.path.dirname(sys.executable)) or "schemathesis"
     cmd = [
         exe,
+        "--config-file",
+        config,
         "run",
         f"{base}/api/openapi.json",
         "--checks",
@@ -109,6 +176,8 @@ def schemathesis(base: str, token: str, args: argparse.Namespace, *selection: st
     ]
     if args.seed is not None:
         cmd += ["--seed", str(args.seed)]
+    if args.har_dir:
+        cmd += ["--report", "har", "--report-har-path", os.path.join(args.har_dir, f"{label}.har")]
     cmd += args.extra
     secret = ("X-Claw-Token:", "Authorization:")
     print("$", " ".join(c.split(":")[0] + ": …" if c.startswith(secret) else c for c in cmd), flush=True)
@@ -130,6 +199,7 @@ def main() -> int:
     parser.add_argument("--max-examples", type=int, default=int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "10")))
     parser.add_argument("--workers", default=os.environ.get("SCHEMATHESIS_WORKERS", "2"))
     parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--har-dir", help="write each run's requests and responses here (HAR)")
     parser.add_argument("extra", nargs="*", help="passed on to schemathesis run")
     args = parser.parse_args()
 
@@ -143,10 +213,14 @@ def main() -> int:
         proc, base = start_server(tmpdir)
         token = register(base, "fuzz_main")
         peer = register(base, "fuzz_peer")
-        seed(base, token, peer)
+        third = register(base, "fuzz_third")
+        found = seed(base, token, peer, third)
+        config = config_file(os.path.join(tmpdir, "schemathesis.toml"), found)
         rotating = register(base, "fuzz_rotate")
-        status_all, out_all = schemathesis(base, token, args, "--exclude-operation-id", ROTATE)
-        status_rot, out_rot = schemathesis(base, rotating, args, "--include-operation-id", ROTATE)
+        status_all, out_all = schemathesis(base, token, config, args, "main", "--exclude-operation-id", ROTATE)
+        status_rot, out_rot = schemathesis(
+            base, rotating, config, args, "rotate", "--include-operation-id", ROTATE
+        )
         if proc.poll() is not None:
             print(f"schemathesis: agentgate exited during the run (code {proc.returncode})")
             status_all = status_all or 1
