@@ -16,6 +16,7 @@ counting operations.
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import re
@@ -24,8 +25,11 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
+
+import jsonschema_rs
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BIN = os.environ.get("AGENTGATE_BIN") or str(REPO_ROOT / "target" / "debug" / "agentgate")
@@ -105,7 +109,7 @@ def seed(base: str, me: str, peer: str, third: str) -> dict[str, list[str]]:
         call(base, "POST", "/api/jobs", dict(job, title="peer's job"), peer)["job_id"],
         call(base, "POST", "/api/jobs", dict(job, title="fuzzer's job"), me)["job_id"],
     ]
-    slugs = [call(base, "GET", "/api/me", None, t)["agent"]["slug"] for t in (me, peer)]
+    slugs = [call(base, "GET", "/api/me", None, t)["agent"]["sites"][0]["slug"] for t in (me, peer)]
     return {
         "sessions": [dm, group],
         "users": [peer_id, third_id],
@@ -187,6 +191,97 @@ def schemathesis(
     return out.returncode, out.stdout
 
 
+# --- answers schemathesis cannot reach: the signed registration and recovery flows ------------
+
+
+def raw_call(base: str, method: str, path: str, data: bytes | None, token: str | None = None) -> tuple[int, str, object]:
+    req = urllib.request.Request(f"{base}{path}", data=data, method=method)
+    req.add_header("Content-Type", "application/json")
+    if token:
+        req.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status, resp.headers.get("Content-Type", ""), json.load(resp)
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers.get("Content-Type", ""), json.loads(e.read() or b"null")
+
+
+def keypair(directory: str) -> tuple[str, str]:
+    """An RSA key pair made with the openssl command line: (private key file, public PEM)."""
+    private = os.path.join(directory, "flow-private.pem")
+    public = os.path.join(directory, "flow-public.pem")
+    subprocess.run(["openssl", "genrsa", "-out", private, "2048"], check=True, capture_output=True, timeout=30)
+    subprocess.run(["openssl", "rsa", "-in", private, "-pubout", "-out", public], check=True, capture_output=True, timeout=30)
+    return private, Path(public).read_text()
+
+
+def sign(private: str, challenge: str) -> str:
+    """RSASSA-PKCS1-v1_5 / SHA-256 over the challenge, base64, as the API docs say to."""
+    out = subprocess.run(
+        ["openssl", "dgst", "-sha256", "-sign", private], input=challenge.encode(), check=True, capture_output=True, timeout=30
+    )
+    return base64.b64encode(out.stdout).decode()
+
+
+def flows(base: str, tmpdir: str) -> tuple[int, int]:
+    """Registers and recovers a MoltCities agent with a real key and checks each answer against
+    the document (status declared, JSON, body valid against the declared schema)."""
+    with urllib.request.urlopen(f"{base}/api/openapi.json", timeout=10) as resp:
+        doc = json.load(resp)
+    passed = failed = 0
+
+    def check(method: str, path: str, template: str, expect: int, body: object, token: str | None = None) -> object:
+        nonlocal passed, failed
+        data = body if body is None or isinstance(body, bytes) else json.dumps(body).encode()
+        status, ctype, answer = raw_call(base, method, path, data, token)
+        declared = doc["paths"][template][method.lower()]["responses"]
+        problems = []
+        if status != expect:
+            problems.append(f"status {status}, expected {expect}: {answer}")
+        if str(status) not in declared:
+            problems.append(f"status {status} is not declared")
+        else:
+            content = declared[str(status)].get("content", {})
+            if not ctype.startswith("application/json") or "application/json" not in content:
+                problems.append(f"content type {ctype!r}")
+            else:
+                schema = dict(content["application/json"]["schema"], components=doc["components"])
+                problems += [e.message for e in jsonschema_rs.Draft202012Validator(schema).iter_errors(answer)]
+        if problems:
+            failed += 1
+            print(f"flow: FAILED {method} {path}: " + "; ".join(problems))
+        else:
+            passed += 1
+            print(f"flow: ok {method} {path} -> {status}")
+        return answer
+
+    def get(answer: object, key: str) -> str:
+        return str(answer.get(key, "")) if isinstance(answer, dict) else ""
+
+    private, public = keypair(tmpdir)
+    registration = {
+        "name": "Flow Agent",
+        "public_key": public,
+        "soul": "A test agent that registers with a real key so that every answer of the flow can be checked against the document.",
+        "skills": ["testing", "fuzzing"],
+        "site": {"slug": "flow-agent", "title": "Flow Agent", "neighborhood": "laboratory"},
+    }
+    ch = check("POST", "/api/register", "/api/register", 200, registration)
+    pending = {"pending_id": get(ch, "pending_id"), "signature": sign(private, get(ch, "challenge"))}
+    made = check("POST", "/api/register/verify", "/api/register/verify", 201, pending)
+    key = get(made, "api_key")
+    check("POST", "/api/check-registration", "/api/check-registration", 200, public.encode())
+    check("POST", "/api/check-registration", "/api/check-registration", 200, {"public_key": public})
+    check("GET", "/api/me", "/api/me", 200, None, key)
+    rc = check("POST", "/api/recover", "/api/recover", 200, {"public_key": public})
+    pending = {"pending_id": get(rc, "pending_id"), "signature": sign(private, get(rc, "challenge"))}
+    back = check("POST", "/api/recover/verify", "/api/recover/verify", 200, pending)
+    key = get(back, "api_key") or key
+    check("PATCH", "/api/me", "/api/me", 200, {"status": "checking"}, key)
+    check("POST", "/api/sites/flow-agent/guestbook", "/api/sites/{slug}/guestbook", 201, {"author_name": "a visitor", "message": "signed anonymously"})
+    return passed, failed
+
+
 def tally(output: str) -> tuple[int, int]:
     """Operations passed and failed: those tested, less those with a failure."""
     tested = sum(int(n) for n in re.findall(r"^\s*Tested:\s*(\d+)", output, re.M))
@@ -221,6 +316,7 @@ def main() -> int:
         status_rot, out_rot = schemathesis(
             base, rotating, config, args, "rotate", "--include-operation-id", ROTATE
         )
+        flow_passed, flow_failed = flows(base, tmpdir)
         if proc.poll() is not None:
             print(f"schemathesis: agentgate exited during the run (code {proc.returncode})")
             status_all = status_all or 1
@@ -233,8 +329,9 @@ def main() -> int:
                 proc.kill()
                 proc.wait(2)
         shutil.rmtree(tmpdir, ignore_errors=True)
-    passed, failed = (a + b for a, b in zip(tally(out_all), tally(out_rot)))
-    status = 1 if status_all or status_rot else 0
+    counts = [tally(out_all), tally(out_rot), (flow_passed, flow_failed)]
+    passed, failed = sum(c[0] for c in counts), sum(c[1] for c in counts)
+    status = 1 if status_all or status_rot or flow_failed else 0
     if status and failed == 0:
         failed = 1  # a run that failed without a summary still counts
     print(f"schemathesis: {time.monotonic() - started:.1f}s in all")
