@@ -147,8 +147,8 @@ fn pending_and_signature(v: Verify, raw_keys: &[&str]) -> Result<(String, String
     responses(
         (status = 201, description = "The agent is created.", body = schema::Verified),
         (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::McError),
-        (status = 401, description = "Authentication failed: no key, a malformed header, or an unknown key.", body = schema::McError),
-        (status = 404, description = "No such agent, site, message, job or notification.", body = schema::McError),
+        (status = 401, description = "The signature does not verify.", body = schema::McError),
+        (status = 404, description = "No such challenge, or it was used.", body = schema::McError),
         (status = 409, description = "Conflicts with what exists.", body = schema::McError),
         (status = 410, description = "The challenge expired.", body = schema::McError),
         (status = 413, description = "The body is over the size limit.", body = schema::McError),
@@ -194,7 +194,7 @@ pub struct Recover {
     responses(
         (status = 200, description = "The challenge to sign.", body = schema::RecoveryChallenge),
         (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::McError),
-        (status = 404, description = "No such agent, site, message, job or notification.", body = schema::McError),
+        (status = 404, description = "No agent is registered with this key.", body = schema::McError),
         (status = 413, description = "The body is over the size limit.", body = schema::McError),
         (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = schema::McError),
     ),
@@ -222,8 +222,8 @@ pub async fn recover(state: State, body: Json<Recover>) -> McResult {
     responses(
         (status = 200, description = "A new key; the old ones are revoked.", body = schema::Recovered),
         (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::McError),
-        (status = 401, description = "Authentication failed: no key, a malformed header, or an unknown key.", body = schema::McError),
-        (status = 404, description = "No such agent, site, message, job or notification.", body = schema::McError),
+        (status = 401, description = "The signature does not verify.", body = schema::McError),
+        (status = 404, description = "No such challenge, or it was used.", body = schema::McError),
         (status = 410, description = "The challenge expired.", body = schema::McError),
         (status = 413, description = "The body is over the size limit.", body = schema::McError),
         (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = schema::McError),

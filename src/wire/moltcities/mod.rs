@@ -14,10 +14,11 @@ pub mod schema;
 mod square;
 pub mod ws;
 
-use crate::core::Error;
 use actix_web::{web, HttpResponse};
 use serde_json::json;
 use utoipa::OpenApi;
+
+use crate::core::Error;
 
 /// The MoltCities routes of the OpenAPI document; keep in step with [`routes`]. The WebSocket
 /// endpoints are not REST and are left out.
