@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Third-party client conformance tests against agentgate: socket.io-client (Node) and
 # python-socketio on MoChat's REST + Socket.IO, then the MoltCities WebSocket channels with the
-# documented MoltCitiesWebSocket client on `ws` (Node) and the `websockets` package (Python).
+# documented MoltCitiesWebSocket client on `ws` (Node) and the `websockets` package (Python),
+# the bridge suite, and schemathesis against the server's own OpenAPI document.
 # Installs its own dependencies (npm ci, a Python venv), uses target/debug/agentgate (or
-# $AGENTGATE_BIN; builds the former with cargo when it is missing), runs the four suites, and
+# $AGENTGATE_BIN; builds the former with cargo when it is missing), runs the suites, and
 # exits non-zero if any fails. Ends with one line: "conformance: N passed, M failed".
 set -uo pipefail
 
@@ -66,9 +67,10 @@ if [ ! -x "$VENV/bin/python" ]; then
   echo "conformance: creating $VENV"
   "$PYTHON" -m venv "$VENV" || exit 1
 fi
-echo "conformance: pip install -r python/requirements.txt -r moltcities/python/requirements.txt -r bridge/requirements.txt"
+echo "conformance: pip install -r python/requirements.txt -r moltcities/python/requirements.txt -r bridge/requirements.txt -r openapi/requirements.txt"
 "$VENV/bin/python" -m pip install --disable-pip-version-check -q \
-  -r "$HERE/python/requirements.txt" -r "$HERE/moltcities/python/requirements.txt" -r "$HERE/bridge/requirements.txt" || exit 1
+  -r "$HERE/python/requirements.txt" -r "$HERE/moltcities/python/requirements.txt" -r "$HERE/bridge/requirements.txt" \
+  -r "$HERE/openapi/requirements.txt" || exit 1
 
 # --- run --------------------------------------------------------------------------------
 log=$(mktemp)
@@ -120,8 +122,17 @@ br_pass=$(echo "$br_summary" | grep -Eo '[0-9]+ passed' | grep -Eo '[0-9]+')
 br_fail=$(echo "$br_summary" | grep -Eo '[0-9]+ (failed|error|errors)' | grep -Eo '[0-9]+' | awk '{s+=$1} END {print s+0}')
 [ "$br_status" -ne 0 ] && status=1
 
-passed=$(( ${node_pass:-0} + ${py_pass:-0} + ${mc_node_pass:-0} + ${mc_py_pass:-0} + ${br_pass:-0} ))
-failed=$(( ${node_fail:-0} + ${node_cancel:-0} + ${py_fail:-0} + ${mc_node_fail:-0} + ${mc_node_cancel:-0} + ${mc_py_fail:-0} + ${br_fail:-0} ))
+echo
+echo "=== OpenAPI: schemathesis $("$VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("schemathesis"))') on /api/openapi.json (${SCHEMATHESIS_MAX_EXAMPLES:-10} examples per operation) ==="
+(cd "$HERE/openapi" && timeout 600 "$VENV/bin/python" fuzz.py --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-10}" --seed "${SCHEMATHESIS_SEED:-1}") 2>&1 | tee "$log"
+st_status=${PIPESTATUS[0]}
+# One count per operation: tested with no failure, or with one.
+st_pass=$(grep -E '^schemathesis: [0-9]+ passed' "$log" | tail -1 | grep -Eo '[0-9]+ passed' | grep -Eo '[0-9]+')
+st_fail=$(grep -E '^schemathesis: [0-9]+ passed' "$log" | tail -1 | grep -Eo '[0-9]+ failed' | grep -Eo '[0-9]+')
+[ "$st_status" -ne 0 ] && status=1
+
+passed=$(( ${node_pass:-0} + ${py_pass:-0} + ${mc_node_pass:-0} + ${mc_py_pass:-0} + ${br_pass:-0} + ${st_pass:-0} ))
+failed=$(( ${node_fail:-0} + ${node_cancel:-0} + ${py_fail:-0} + ${mc_node_fail:-0} + ${mc_node_cancel:-0} + ${mc_py_fail:-0} + ${br_fail:-0} + ${st_fail:-0} ))
 # A runner that died without its summary still counts as a failure.
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
 echo

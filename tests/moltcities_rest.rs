@@ -887,3 +887,55 @@ async fn cors_preflight_and_unknown_endpoints() {
     assert_eq!(nf.body["error"], "API endpoint not found");
     assert_eq!(nf.body["path"], "/api/nothing-here");
 }
+
+#[actix_rt::test]
+async fn a_mochat_agent_patches_its_profile_with_nothing_to_change() {
+    // Found by schemathesis: an agent registered over MoChat has no MoltCities profile row
+    // values yet, and an empty PATCH /api/me was an empty UPDATE: 500.
+    let s = Server::start();
+    let c = s.client();
+    let a = c.register("patcher").await;
+    for body in [None, Some(json!({})), Some(json!({ "name": "Patcher" }))] {
+        let r = c.mc("PATCH", "/api/me", Some(&a.token), body.clone()).await;
+        assert_eq!(r.status, 200, "{body:?}: {}", r.body);
+        assert_eq!(r.body["message"], "Profile updated.");
+    }
+    let me = c.mc("GET", "/api/me", Some(&a.token), None).await;
+    assert_eq!(me.body["agent"]["name"], "Patcher");
+    let r = c
+        .mc(
+            "PATCH",
+            "/api/me",
+            Some(&a.token),
+            Some(json!({ "status": "busy" })),
+        )
+        .await;
+    assert_eq!(r.body["agent"]["status"], "busy", "{}", r.body);
+}
+
+#[actix_rt::test]
+async fn a_malformed_query_string_is_a_json_400() {
+    // Found by schemathesis: a repeated query parameter was actix's plain-text 400.
+    let s = Server::start();
+    let c = s.client();
+    let a = c.register("querier").await;
+    for path in [
+        "/api/jobs?limit=1&limit=2",
+        "/api/check?slug=a&slug=b",
+        "/api/inbox?unread=true&unread=true",
+        "/api/town-square?limit=5&limit=5",
+    ] {
+        let r = c.mc("GET", path, Some(&a.token), None).await;
+        assert_eq!(r.status, 400, "{path}");
+        assert_eq!(r.header("content-type"), Some("application/json"), "{path}");
+        assert_eq!(r.body["field"], "query", "{path}: {}", r.body);
+        assert!(
+            r.body["error"]
+                .as_str()
+                .unwrap()
+                .contains("duplicate field"),
+            "{path}: {}",
+            r.body
+        );
+    }
+}

@@ -496,17 +496,21 @@ impl Core {
                 avatar.as_deref().or(current.user.avatar.as_deref()),
                 now,
             )?;
-            let mut row = users::profile(conn, &id)?.unwrap_or_default();
-            if soul.is_some() {
-                row.soul = soul;
+            // Only when something changes: for an agent with no MoltCities profile yet (one
+            // registered over MoChat) the row is all NULL, and an empty update is an error.
+            if soul.is_some() || skills.is_some() || status.is_some() {
+                let mut row = users::profile(conn, &id)?.unwrap_or_default();
+                if soul.is_some() {
+                    row.soul = soul;
+                }
+                if let Some(s) = skills {
+                    row.skills = serde_json::to_string(&s).ok();
+                }
+                if status.is_some() {
+                    row.status_text = status;
+                }
+                users::set_profile(conn, &id, &row)?;
             }
-            if let Some(s) = skills {
-                row.skills = serde_json::to_string(&s).ok();
-            }
-            if status.is_some() {
-                row.status_text = status;
-            }
-            users::set_profile(conn, &id, &row)?;
             Ok((load_profile(conn, &id)?, vec![]))
         })
         .await

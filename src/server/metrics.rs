@@ -21,6 +21,18 @@ fn line(out: &mut String, name: &str, kind: &str, help: &str, samples: &[(&str, 
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "server",
+    operation_id = "metrics",
+    responses((
+        status = 200,
+        description = "Every metric, in the Prometheus text format.",
+        body = String,
+        content_type = "text/plain; version=0.0.4"
+    ))
+)]
 /// Renders every metric.
 pub async fn metrics(state: State, io: web::Data<SocketIo>) -> HttpResponse {
     let mut out = String::with_capacity(4096);

@@ -3,6 +3,7 @@
 pub mod config;
 mod health;
 mod metrics;
+pub mod openapi;
 
 use std::io::Write;
 use std::sync::Arc;
@@ -60,6 +61,7 @@ pub fn build_state(settings: Settings) -> Result<State, String> {
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/health", web::get().to(health::health));
     cfg.route("/metrics", web::get().to(metrics::metrics));
+    cfg.route("/api/openapi.json", web::get().to(openapi::openapi_json));
     wire::moltcities::preflight(cfg);
     wire::mochat::routes(cfg);
     wire::moltcities::routes(cfg);

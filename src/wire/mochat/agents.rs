@@ -3,18 +3,23 @@
 use actix_web::HttpRequest;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use utoipa::ToSchema;
 
 use super::envelope::{ok, ApiError, ApiResult};
 use super::extract::{Body, Caller};
 use super::render;
+use super::schema;
 use crate::core::clock::iso;
 use crate::core::{Error, NewAgent, DEFAULT_GROUP, DEFAULT_WORKSPACE};
 use crate::server::State;
 
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Deserialize, Default, ToSchema)]
+#[schema(as = SelfRegisterBody)]
+#[serde(rename_all = "camelCase")]
 pub struct SelfRegister {
+    #[schema(pattern = r"^[A-Za-z0-9_]{3,50}$")]
     username: Option<String>,
+    #[schema(format = Email)]
     email: Option<String>,
     display_name: Option<String>,
     name: Option<String>,
@@ -24,6 +29,21 @@ pub struct SelfRegister {
 
 /// `agents/selfRegister`: the seed body `{username, email?, displayName?}` or the real body
 /// `{name?, avatar?, metadata?}`.
+#[utoipa::path(
+    post,
+    path = "/api/claw/agents/selfRegister",
+    tag = "claw",
+    operation_id = "claw.agents.selfRegister",
+    request_body = SelfRegister,
+    responses(
+        (status = 200, description = "Done.", body = schema::Envelope<schema::Registered>),
+        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::ClawError),
+        (status = 409, description = "Conflicts with what exists.", body = schema::ClawError),
+        (status = 413, description = "A size limit was exceeded.", body = schema::ClawError),
+        (status = 429, description = "Too many requests; see `Retry-After`.", body = schema::ClawError),
+        (status = 503, description = "The database cannot take the request now; retry.", body = schema::ClawError),
+    ),
+)]
 pub async fn self_register(state: State, req: HttpRequest, body: Body<SelfRegister>) -> ApiResult {
     let b = body.value;
     let client = req
@@ -60,9 +80,10 @@ pub async fn self_register(state: State, req: HttpRequest, body: Body<SelfRegist
     })))
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
+#[derive(Deserialize, Default, ToSchema)]
+#[schema(as = BindBody)]
 pub struct Bind {
+    #[schema(value_type = String, required = true, format = Email)]
     email: Option<String>,
     greeting_msg: Option<String>,
     #[serde(rename = "greetingMsg")]
@@ -70,6 +91,23 @@ pub struct Bind {
 }
 
 /// `agents/bind {email, greeting_msg?}`.
+#[utoipa::path(
+    post,
+    path = "/api/claw/agents/bind",
+    tag = "claw",
+    operation_id = "claw.agents.bind",
+    request_body = Bind,
+    responses(
+        (status = 200, description = "Done.", body = schema::BindEnvelope),
+        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::ClawError),
+        (status = 401, description = "No token, or an unknown or revoked one.", body = schema::ClawError),
+        (status = 409, description = "Conflicts with what exists.", body = schema::ClawError),
+        (status = 413, description = "A size limit was exceeded.", body = schema::ClawError),
+        (status = 429, description = "Too many requests; see `Retry-After`.", body = schema::ClawError),
+        (status = 503, description = "The database cannot take the request now; retry.", body = schema::ClawError),
+    ),
+    security(("clawToken" = []), ("bearer" = []))
+)]
 pub async fn bind(state: State, caller: Caller, body: Body<Bind>) -> ApiResult {
     let b = body.value;
     let email = b.email.unwrap_or_default();
@@ -89,6 +127,19 @@ pub async fn bind(state: State, caller: Caller, body: Body<Bind>) -> ApiResult {
 }
 
 /// `agents/get`: the caller's profile.
+#[utoipa::path(
+    post,
+    path = "/api/claw/agents/get",
+    tag = "claw",
+    operation_id = "claw.agents.get",
+    responses(
+        (status = 200, description = "Done.", body = schema::Envelope<schema::Profile>),
+        (status = 401, description = "No token, or an unknown or revoked one.", body = schema::ClawError),
+        (status = 429, description = "Too many requests; see `Retry-After`.", body = schema::ClawError),
+        (status = 503, description = "The database cannot take the request now; retry.", body = schema::ClawError),
+    ),
+    security(("clawToken" = []), ("bearer" = []))
+)]
 pub async fn get(caller: Caller) -> ApiResult {
     let u = caller.0;
     Ok(ok(json!({
@@ -110,6 +161,19 @@ pub async fn get(caller: Caller) -> ApiResult {
 }
 
 /// `agents/owner`: `{owner: {userId, nickname, email} | null}`.
+#[utoipa::path(
+    post,
+    path = "/api/claw/agents/owner",
+    tag = "claw",
+    operation_id = "claw.agents.owner",
+    responses(
+        (status = 200, description = "Done.", body = schema::Envelope<schema::OwnerOf>),
+        (status = 401, description = "No token, or an unknown or revoked one.", body = schema::ClawError),
+        (status = 429, description = "Too many requests; see `Retry-After`.", body = schema::ClawError),
+        (status = 503, description = "The database cannot take the request now; retry.", body = schema::ClawError),
+    ),
+    security(("clawToken" = []), ("bearer" = []))
+)]
 pub async fn owner(state: State, caller: Caller) -> ApiResult {
     let owner = state.core.owner_of(&caller.0).await?;
     let owner = owner.map(
@@ -118,13 +182,31 @@ pub async fn owner(state: State, caller: Caller) -> ApiResult {
     Ok(ok(json!({ "owner": owner })))
 }
 
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Deserialize, Default, ToSchema)]
+#[schema(as = RotateTokenBody)]
+#[serde(rename_all = "camelCase")]
 pub struct Rotate {
     bot_user_id: Option<String>,
 }
 
 /// `agents/rotateToken`: a new token; the old one is rejected from now on.
+#[utoipa::path(
+    post,
+    path = "/api/claw/agents/rotateToken",
+    tag = "claw",
+    operation_id = "claw.agents.rotateToken",
+    request_body = Rotate,
+    responses(
+        (status = 200, description = "Done.", body = schema::Envelope<schema::Rotated>),
+        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::ClawError),
+        (status = 401, description = "No token, or an unknown or revoked one.", body = schema::ClawError),
+        (status = 403, description = "The caller may not do this.", body = schema::ClawError),
+        (status = 413, description = "A size limit was exceeded.", body = schema::ClawError),
+        (status = 429, description = "Too many requests; see `Retry-After`.", body = schema::ClawError),
+        (status = 503, description = "The database cannot take the request now; retry.", body = schema::ClawError),
+    ),
+    security(("clawToken" = []), ("bearer" = []))
+)]
 pub async fn rotate_token(state: State, caller: Caller, body: Body<Rotate>) -> ApiResult {
     if let Some(id) = body.value.bot_user_id.filter(|id| !id.is_empty()) {
         if id != caller.0.id {
@@ -137,13 +219,31 @@ pub async fn rotate_token(state: State, caller: Caller, body: Body<Rotate>) -> A
     Ok(ok(json!({ "botUserId": caller.0.id, "token": token })))
 }
 
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Deserialize, Default, ToSchema)]
+#[schema(as = ResolveBody)]
+#[serde(rename_all = "camelCase")]
 pub struct Resolve {
+    #[schema(value_type = Vec<String>, required = true, max_items = 100)]
     user_ids: Option<Vec<String>>,
 }
 
 /// `users/resolve {userIds}`: the seed's array, each item with both key sets.
+#[utoipa::path(
+    post,
+    path = "/api/claw/users/resolve",
+    tag = "claw",
+    operation_id = "claw.users.resolve",
+    request_body = Resolve,
+    responses(
+        (status = 200, description = "Done.", body = schema::Envelope<Vec<schema::User>>),
+        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::ClawError),
+        (status = 401, description = "No token, or an unknown or revoked one.", body = schema::ClawError),
+        (status = 413, description = "A size limit was exceeded.", body = schema::ClawError),
+        (status = 429, description = "Too many requests; see `Retry-After`.", body = schema::ClawError),
+        (status = 503, description = "The database cannot take the request now; retry.", body = schema::ClawError),
+    ),
+    security(("clawToken" = []), ("bearer" = []))
+)]
 pub async fn resolve(state: State, caller: Caller, body: Body<Resolve>) -> ApiResult {
     let ids = body.value.user_ids.ok_or_else(|| {
         ApiError(Error::invalid(

@@ -73,3 +73,57 @@ impl<'de> Deserialize<'de> for Participant {
 pub fn refs(list: Vec<Participant>) -> Vec<ParticipantRef> {
     list.into_iter().map(|p| p.0).collect()
 }
+
+// How the OpenAPI document describes these lenient types.
+mod schema {
+    use utoipa::openapi::schema::{AnyOfBuilder, ObjectBuilder, OneOfBuilder, Schema, Type};
+    use utoipa::openapi::RefOr;
+
+    impl utoipa::PartialSchema for super::Int {
+        fn schema() -> RefOr<Schema> {
+            OneOfBuilder::new()
+                .item(ObjectBuilder::new().schema_type(Type::Integer))
+                .item(
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .pattern(Some(r"^\s*[+-]?[0-9]+\s*$")),
+                )
+                .description(Some(
+                    "An integer; JavaScript clients may send it as 5.0 or \"5\".",
+                ))
+                .into()
+        }
+    }
+
+    impl utoipa::ToSchema for super::Int {}
+
+    impl utoipa::PartialSchema for super::Participant {
+        fn schema() -> RefOr<Schema> {
+            // Any of the keys naming a user, the first present one wins (`id`, `userId`, `_id`,
+            // then `uniqueName`, `username`, then `email`).
+            const KEYS: [&str; 6] = ["id", "userId", "_id", "uniqueName", "username", "email"];
+            let text = || ObjectBuilder::new().schema_type(Type::String);
+            let named = |key: &str| {
+                let mut o = ObjectBuilder::new()
+                    .schema_type(Type::Object)
+                    .property("type", text().description(Some("`agent` or `user`")));
+                for k in KEYS {
+                    o = o.property(k, text());
+                }
+                o.property(key, text().pattern(Some(r"\S"))).required(key)
+            };
+            let mut any = AnyOfBuilder::new()
+                .item(text().pattern(Some(r"\S")).description(Some("A user id.")));
+            for k in KEYS {
+                any = any.item(named(k));
+            }
+            any.description(Some(
+                "A participant: a user id, or an object naming a user by `id` (`userId`, `_id`), \
+                 `uniqueName` (`username`) or `email`.",
+            ))
+            .into()
+        }
+    }
+
+    impl utoipa::ToSchema for super::Participant {}
+}

@@ -2,11 +2,13 @@
 
 use serde::Deserialize;
 use serde_json::{json, Value};
+use utoipa::ToSchema;
 
 use super::envelope::{ok, ApiError, ApiResult};
 use super::extract::{Body, Caller};
 use super::fields::Int;
 use super::render;
+use super::schema;
 use super::sessions::{new_message, page, panel_history_request, History};
 use crate::core::clock::iso;
 use crate::core::{Error, NewPanel, PanelChanges};
@@ -18,13 +20,32 @@ fn panel_of(id: Option<String>) -> Result<String, ApiError> {
         .ok_or_else(|| ApiError(Error::invalid("panelId", "panelId is required")))
 }
 
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Deserialize, Default, ToSchema)]
+#[schema(as = GroupGetBody)]
+#[serde(rename_all = "camelCase")]
 pub struct GetGroup {
     group_id: Option<String>,
 }
 
 /// `groups/get {groupId?}` (the seed's `{workspaceId}` reads the caller's group).
+#[utoipa::path(
+    post,
+    path = "/api/claw/groups/get",
+    tag = "claw",
+    operation_id = "claw.groups.get",
+    request_body = GetGroup,
+    responses(
+        (status = 200, description = "Done.", body = schema::Envelope<schema::Group>),
+        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::ClawError),
+        (status = 401, description = "No token, or an unknown or revoked one.", body = schema::ClawError),
+        (status = 403, description = "The caller may not do this.", body = schema::ClawError),
+        (status = 404, description = "No such session, panel, group, user or invite.", body = schema::ClawError),
+        (status = 413, description = "A size limit was exceeded.", body = schema::ClawError),
+        (status = 429, description = "Too many requests; see `Retry-After`.", body = schema::ClawError),
+        (status = 503, description = "The database cannot take the request now; retry.", body = schema::ClawError),
+    ),
+    security(("clawToken" = []), ("bearer" = []))
+)]
 pub async fn get(state: State, caller: Caller, body: Body<GetGroup>) -> ApiResult {
     let view = state
         .core
@@ -33,10 +54,12 @@ pub async fn get(state: State, caller: Caller, body: Body<GetGroup>) -> ApiResul
     Ok(ok(render::group(&view, &caller.0)))
 }
 
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Deserialize, Default, ToSchema)]
+#[schema(as = PanelCreateBody)]
+#[serde(rename_all = "camelCase")]
 pub struct CreatePanel {
     group_id: Option<String>,
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 100)]
     name: Option<String>,
     #[serde(rename = "type")]
     kind: Option<Int>,
@@ -51,6 +74,24 @@ pub struct CreatePanel {
 }
 
 /// `groups/panels/create`: the seed's and the real body; type 0 (text) and public by default.
+#[utoipa::path(
+    post,
+    path = "/api/claw/groups/panels/create",
+    tag = "claw",
+    operation_id = "claw.groups.panels.create",
+    request_body = CreatePanel,
+    responses(
+        (status = 200, description = "Done.", body = schema::Envelope<schema::PanelCreated>),
+        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::ClawError),
+        (status = 401, description = "No token, or an unknown or revoked one.", body = schema::ClawError),
+        (status = 403, description = "The caller may not do this.", body = schema::ClawError),
+        (status = 404, description = "No such session, panel, group, user or invite.", body = schema::ClawError),
+        (status = 413, description = "A size limit was exceeded.", body = schema::ClawError),
+        (status = 429, description = "Too many requests; see `Retry-After`.", body = schema::ClawError),
+        (status = 503, description = "The database cannot take the request now; retry.", body = schema::ClawError),
+    ),
+    security(("clawToken" = []), ("bearer" = []))
+)]
 pub async fn create_panel(state: State, caller: Caller, body: Body<CreatePanel>) -> ApiResult {
     let b = body.value;
     let name = b
@@ -80,11 +121,15 @@ pub async fn create_panel(state: State, caller: Caller, body: Body<CreatePanel>)
     Ok(ok(v))
 }
 
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Deserialize, Default, ToSchema)]
+#[schema(as = PanelSendBody)]
+#[serde(rename_all = "camelCase")]
 pub struct SendPanel {
+    #[schema(value_type = String, required = true)]
     panel_id: Option<String>,
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 10000)]
     content: Option<Value>,
+    #[schema(pattern = "^(text|system|image|file)$")]
     #[serde(rename = "type")]
     kind: Option<String>,
     reply_to: Option<Value>,
@@ -92,6 +137,24 @@ pub struct SendPanel {
 }
 
 /// `groups/panels/send`: the group comes from the panel; a `groupId` hint is ignored.
+#[utoipa::path(
+    post,
+    path = "/api/claw/groups/panels/send",
+    tag = "claw",
+    operation_id = "claw.groups.panels.send",
+    request_body = SendPanel,
+    responses(
+        (status = 200, description = "Done.", body = schema::Envelope<schema::PanelSent>),
+        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::ClawError),
+        (status = 401, description = "No token, or an unknown or revoked one.", body = schema::ClawError),
+        (status = 403, description = "The caller may not do this.", body = schema::ClawError),
+        (status = 404, description = "No such session, panel, group, user or invite.", body = schema::ClawError),
+        (status = 413, description = "A size limit was exceeded.", body = schema::ClawError),
+        (status = 429, description = "Too many requests; see `Retry-After`.", body = schema::ClawError),
+        (status = 503, description = "The database cannot take the request now; retry.", body = schema::ClawError),
+    ),
+    security(("clawToken" = []), ("bearer" = []))
+)]
 pub async fn send_panel(state: State, caller: Caller, body: Body<SendPanel>) -> ApiResult {
     let b = body.value;
     let id = panel_of(b.panel_id)?;
@@ -103,6 +166,24 @@ pub async fn send_panel(state: State, caller: Caller, body: Body<SendPanel>) -> 
 }
 
 /// `groups/panels/messages`: newest first, in both dialects' keys.
+#[utoipa::path(
+    post,
+    path = "/api/claw/groups/panels/messages",
+    tag = "claw",
+    operation_id = "claw.groups.panels.messages",
+    request_body = History,
+    responses(
+        (status = 200, description = "Done.", body = schema::Envelope<schema::History>),
+        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::ClawError),
+        (status = 401, description = "No token, or an unknown or revoked one.", body = schema::ClawError),
+        (status = 403, description = "The caller may not do this.", body = schema::ClawError),
+        (status = 404, description = "No such session, panel, group, user or invite.", body = schema::ClawError),
+        (status = 413, description = "A size limit was exceeded.", body = schema::ClawError),
+        (status = 429, description = "Too many requests; see `Retry-After`.", body = schema::ClawError),
+        (status = 503, description = "The database cannot take the request now; retry.", body = schema::ClawError),
+    ),
+    security(("clawToken" = []), ("bearer" = []))
+)]
 pub async fn panel_messages(state: State, caller: Caller, body: Body<History>) -> ApiResult {
     let (panel_id, _group_hint, before, limit) = panel_history_request(body.value);
     let id = panel_of(panel_id)?;
@@ -116,9 +197,11 @@ pub async fn panel_messages(state: State, caller: Caller, body: Body<History>) -
     Ok(ok(v))
 }
 
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Deserialize, Default, ToSchema)]
+#[schema(as = PanelModifyBody)]
+#[serde(rename_all = "camelCase")]
 pub struct ModifyPanel {
+    #[schema(value_type = String, required = true)]
     panel_id: Option<String>,
     name: Option<String>,
     #[serde(rename = "type")]
@@ -129,6 +212,24 @@ pub struct ModifyPanel {
 }
 
 /// `groups/panels/modify`: only the panel's creator may.
+#[utoipa::path(
+    post,
+    path = "/api/claw/groups/panels/modify",
+    tag = "claw",
+    operation_id = "claw.groups.panels.modify",
+    request_body = ModifyPanel,
+    responses(
+        (status = 200, description = "Done.", body = schema::Envelope<schema::Panel>),
+        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::ClawError),
+        (status = 401, description = "No token, or an unknown or revoked one.", body = schema::ClawError),
+        (status = 403, description = "The caller may not do this.", body = schema::ClawError),
+        (status = 404, description = "No such session, panel, group, user or invite.", body = schema::ClawError),
+        (status = 413, description = "A size limit was exceeded.", body = schema::ClawError),
+        (status = 429, description = "Too many requests; see `Retry-After`.", body = schema::ClawError),
+        (status = 503, description = "The database cannot take the request now; retry.", body = schema::ClawError),
+    ),
+    security(("clawToken" = []), ("bearer" = []))
+)]
 pub async fn modify_panel(state: State, caller: Caller, body: Body<ModifyPanel>) -> ApiResult {
     let b = body.value;
     let id = panel_of(b.panel_id)?;
@@ -143,13 +244,33 @@ pub async fn modify_panel(state: State, caller: Caller, body: Body<ModifyPanel>)
     Ok(ok(render::panel(&panel)))
 }
 
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Deserialize, Default, ToSchema)]
+#[schema(as = PanelDeleteBody)]
+#[serde(rename_all = "camelCase")]
 pub struct DeletePanel {
+    #[schema(value_type = String, required = true)]
     panel_id: Option<String>,
 }
 
 /// `groups/panels/delete`: only the panel's creator may.
+#[utoipa::path(
+    post,
+    path = "/api/claw/groups/panels/delete",
+    tag = "claw",
+    operation_id = "claw.groups.panels.delete",
+    request_body = DeletePanel,
+    responses(
+        (status = 200, description = "Done.", body = schema::Envelope<schema::PanelDeleted>),
+        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::ClawError),
+        (status = 401, description = "No token, or an unknown or revoked one.", body = schema::ClawError),
+        (status = 403, description = "The caller may not do this.", body = schema::ClawError),
+        (status = 404, description = "No such session, panel, group, user or invite.", body = schema::ClawError),
+        (status = 413, description = "A size limit was exceeded.", body = schema::ClawError),
+        (status = 429, description = "Too many requests; see `Retry-After`.", body = schema::ClawError),
+        (status = 503, description = "The database cannot take the request now; retry.", body = schema::ClawError),
+    ),
+    security(("clawToken" = []), ("bearer" = []))
+)]
 pub async fn delete_panel(state: State, caller: Caller, body: Body<DeletePanel>) -> ApiResult {
     let id = panel_of(body.value.panel_id)?;
     let panel = state.core.delete_panel(&caller.0, &id).await?;
@@ -158,14 +279,34 @@ pub async fn delete_panel(state: State, caller: Caller, body: Body<DeletePanel>)
     ))
 }
 
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Deserialize, Default, ToSchema)]
+#[schema(as = InviteCreateBody)]
+#[serde(rename_all = "camelCase")]
 pub struct CreateInvite {
     group_id: Option<String>,
+    #[schema(pattern = "^(normal|permanent)$")]
     invite_type: Option<String>,
 }
 
 /// `groups/createInvite {inviteType?}`.
+#[utoipa::path(
+    post,
+    path = "/api/claw/groups/createInvite",
+    tag = "claw",
+    operation_id = "claw.groups.createInvite",
+    request_body = CreateInvite,
+    responses(
+        (status = 200, description = "Done.", body = schema::Envelope<schema::Invite>),
+        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::ClawError),
+        (status = 401, description = "No token, or an unknown or revoked one.", body = schema::ClawError),
+        (status = 403, description = "The caller may not do this.", body = schema::ClawError),
+        (status = 404, description = "No such session, panel, group, user or invite.", body = schema::ClawError),
+        (status = 413, description = "A size limit was exceeded.", body = schema::ClawError),
+        (status = 429, description = "Too many requests; see `Retry-After`.", body = schema::ClawError),
+        (status = 503, description = "The database cannot take the request now; retry.", body = schema::ClawError),
+    ),
+    security(("clawToken" = []), ("bearer" = []))
+)]
 pub async fn create_invite(state: State, caller: Caller, body: Body<CreateInvite>) -> ApiResult {
     let b = body.value;
     let invite = state
@@ -180,13 +321,30 @@ pub async fn create_invite(state: State, caller: Caller, body: Body<CreateInvite
     })))
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
+#[derive(Deserialize, Default, ToSchema)]
+#[schema(as = JoinByInviteBody)]
 pub struct JoinByInvite {
     code: Option<String>,
 }
 
 /// `groups/joinByInvite {code}`.
+#[utoipa::path(
+    post,
+    path = "/api/claw/groups/joinByInvite",
+    tag = "claw",
+    operation_id = "claw.groups.joinByInvite",
+    request_body = JoinByInvite,
+    responses(
+        (status = 200, description = "Done.", body = schema::Envelope<schema::Joined>),
+        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::ClawError),
+        (status = 401, description = "No token, or an unknown or revoked one.", body = schema::ClawError),
+        (status = 404, description = "No such session, panel, group, user or invite.", body = schema::ClawError),
+        (status = 413, description = "A size limit was exceeded.", body = schema::ClawError),
+        (status = 429, description = "Too many requests; see `Retry-After`.", body = schema::ClawError),
+        (status = 503, description = "The database cannot take the request now; retry.", body = schema::ClawError),
+    ),
+    security(("clawToken" = []), ("bearer" = []))
+)]
 pub async fn join_by_invite(state: State, caller: Caller, body: Body<JoinByInvite>) -> ApiResult {
     let code = body.value.code.unwrap_or_default();
     let group = state.core.join_by_invite(&caller.0, &code).await?;

@@ -7,9 +7,41 @@ mod fields;
 mod groups;
 pub mod realtime;
 pub mod render;
+pub mod schema;
 mod sessions;
 
 use actix_web::web;
+use utoipa::OpenApi;
+
+/// The claw routes of the OpenAPI document; keep in step with [`routes`].
+#[derive(OpenApi)]
+#[openapi(paths(
+    agents::self_register,
+    agents::bind,
+    agents::get,
+    agents::owner,
+    agents::rotate_token,
+    agents::resolve,
+    sessions::create,
+    sessions::send,
+    sessions::messages,
+    sessions::list,
+    sessions::get,
+    sessions::detail,
+    sessions::close,
+    sessions::add_participants,
+    sessions::remove_participants,
+    sessions::watch,
+    groups::get,
+    groups::create_panel,
+    groups::send_panel,
+    groups::panel_messages,
+    groups::modify_panel,
+    groups::delete_panel,
+    groups::create_invite,
+    groups::join_by_invite,
+))]
+pub struct ApiDoc;
 
 /// Registers every claw REST route; every call is a `POST`.
 pub fn routes(cfg: &mut web::ServiceConfig) {

@@ -5,11 +5,13 @@ use std::time::Duration;
 use actix_web::HttpRequest;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use utoipa::ToSchema;
 
 use super::envelope::{ok, ApiError, ApiResult};
 use super::extract::{Body, Caller};
 use super::fields::{refs, Int, Participant};
 use super::render::{self, conversation_id, session_id};
+use super::schema;
 use crate::core::model::Message;
 use crate::core::{Error, NewMessage, NewSession, Page};
 use crate::server::State;
@@ -24,19 +26,43 @@ fn session_of(id: Option<String>) -> Result<String, ApiError> {
     Ok(conversation_id(&required(id, "sessionId")?).to_string())
 }
 
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Deserialize, Default, ToSchema)]
+#[schema(as = SessionCreateBody)]
+#[serde(rename_all = "camelCase")]
 pub struct Create {
+    #[schema(min_items = 1, max_items = 100)]
     participants: Option<Vec<Participant>>,
+    #[schema(min_items = 1, max_items = 100)]
     participant_ids: Option<Vec<Participant>>,
     name: Option<String>,
+    #[schema(pattern = "^(dm|group)$")]
     #[serde(rename = "type")]
     kind: Option<String>,
+    #[schema(pattern = "^(private|public)$")]
     visibility: Option<String>,
     metadata: Option<Value>,
 }
 
 /// `sessions/create`: string or object participants; a dm between the same two users is reused.
+#[utoipa::path(
+    post,
+    path = "/api/claw/sessions/create",
+    tag = "claw",
+    operation_id = "claw.sessions.create",
+    request_body = Create,
+    responses(
+        (status = 200, description = "Done.", body = schema::Envelope<schema::Session>),
+        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::ClawError),
+        (status = 401, description = "No token, or an unknown or revoked one.", body = schema::ClawError),
+        (status = 403, description = "The caller may not do this.", body = schema::ClawError),
+        (status = 404, description = "No such session, panel, group, user or invite.", body = schema::ClawError),
+        (status = 409, description = "Conflicts with what exists.", body = schema::ClawError),
+        (status = 413, description = "A size limit was exceeded.", body = schema::ClawError),
+        (status = 429, description = "Too many requests; see `Retry-After`.", body = schema::ClawError),
+        (status = 503, description = "The database cannot take the request now; retry.", body = schema::ClawError),
+    ),
+    security(("clawToken" = []), ("bearer" = []))
+)]
 pub async fn create(state: State, caller: Caller, body: Body<Create>) -> ApiResult {
     let b = body.value;
     let participants = b.participants.or(b.participant_ids).ok_or_else(|| {
@@ -61,11 +87,15 @@ pub async fn create(state: State, caller: Caller, body: Body<Create>) -> ApiResu
     Ok(ok(render::session(&conv)))
 }
 
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Deserialize, Default, ToSchema)]
+#[schema(as = SessionSendBody)]
+#[serde(rename_all = "camelCase")]
 pub struct Send {
+    #[schema(value_type = String, required = true)]
     session_id: Option<String>,
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 10000)]
     content: Option<Value>,
+    #[schema(pattern = "^(text|system|image|file)$")]
     #[serde(rename = "type")]
     kind: Option<String>,
     reply_to: Option<Value>,
@@ -105,6 +135,25 @@ pub fn new_message(
 }
 
 /// `sessions/send`.
+#[utoipa::path(
+    post,
+    path = "/api/claw/sessions/send",
+    tag = "claw",
+    operation_id = "claw.sessions.send",
+    request_body = Send,
+    responses(
+        (status = 200, description = "Done.", body = schema::Envelope<schema::Sent>),
+        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::ClawError),
+        (status = 401, description = "No token, or an unknown or revoked one.", body = schema::ClawError),
+        (status = 403, description = "The caller may not do this.", body = schema::ClawError),
+        (status = 404, description = "No such session, panel, group, user or invite.", body = schema::ClawError),
+        (status = 409, description = "Conflicts with what exists.", body = schema::ClawError),
+        (status = 413, description = "A size limit was exceeded.", body = schema::ClawError),
+        (status = 429, description = "Too many requests; see `Retry-After`.", body = schema::ClawError),
+        (status = 503, description = "The database cannot take the request now; retry.", body = schema::ClawError),
+    ),
+    security(("clawToken" = []), ("bearer" = []))
+)]
 pub async fn send(state: State, caller: Caller, body: Body<Send>) -> ApiResult {
     let b = body.value;
     let id = session_of(b.session_id)?;
@@ -115,8 +164,9 @@ pub async fn send(state: State, caller: Caller, body: Body<Send>) -> ApiResult {
     ))
 }
 
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Deserialize, Default, ToSchema)]
+#[schema(as = HistoryBody)]
+#[serde(rename_all = "camelCase")]
 pub struct History {
     session_id: Option<String>,
     panel_id: Option<String>,
@@ -139,6 +189,24 @@ pub fn page(page: &Page) -> Value {
 }
 
 /// `sessions/messages`: newest first; `cursor` and `beforeMessageId` are the same thing.
+#[utoipa::path(
+    post,
+    path = "/api/claw/sessions/messages",
+    tag = "claw",
+    operation_id = "claw.sessions.messages",
+    request_body = History,
+    responses(
+        (status = 200, description = "Done.", body = schema::Envelope<schema::History>),
+        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::ClawError),
+        (status = 401, description = "No token, or an unknown or revoked one.", body = schema::ClawError),
+        (status = 403, description = "The caller may not do this.", body = schema::ClawError),
+        (status = 404, description = "No such session, panel, group, user or invite.", body = schema::ClawError),
+        (status = 413, description = "A size limit was exceeded.", body = schema::ClawError),
+        (status = 429, description = "Too many requests; see `Retry-After`.", body = schema::ClawError),
+        (status = 503, description = "The database cannot take the request now; retry.", body = schema::ClawError),
+    ),
+    security(("clawToken" = []), ("bearer" = []))
+)]
 pub async fn messages(state: State, caller: Caller, body: Body<History>) -> ApiResult {
     let b = body.value;
     let id = session_of(b.session_id)?;
@@ -156,9 +224,11 @@ pub async fn messages(state: State, caller: Caller, body: Body<History>) -> ApiR
     Ok(ok(v))
 }
 
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Deserialize, Default, ToSchema)]
+#[schema(as = SessionListBody)]
+#[serde(rename_all = "camelCase")]
 pub struct List {
+    /// An ISO-8601 time or epoch milliseconds.
     updated_after: Option<Value>,
     limit: Option<Int>,
 }
@@ -195,6 +265,22 @@ fn timestamp_ms(v: &Value) -> Result<i64, ApiError> {
 
 /// `sessions/list`: `{sessions:[…]}`; the seed's bare array when the body is empty (the seed
 /// sends none, every real client sends `{}`), or with `?format=array` / `X-Mochat-Dialect: seed`.
+#[utoipa::path(
+    post,
+    path = "/api/claw/sessions/list",
+    tag = "claw",
+    operation_id = "claw.sessions.list",
+    request_body = List,
+    responses(
+        (status = 200, description = "Done.", body = schema::Envelope<schema::SessionList>),
+        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::ClawError),
+        (status = 401, description = "No token, or an unknown or revoked one.", body = schema::ClawError),
+        (status = 413, description = "A size limit was exceeded.", body = schema::ClawError),
+        (status = 429, description = "Too many requests; see `Retry-After`.", body = schema::ClawError),
+        (status = 503, description = "The database cannot take the request now; retry.", body = schema::ClawError),
+    ),
+    security(("clawToken" = []), ("bearer" = []))
+)]
 pub async fn list(state: State, req: HttpRequest, caller: Caller, body: Body<List>) -> ApiResult {
     let b = body.value;
     let after = b
@@ -214,14 +300,35 @@ pub async fn list(state: State, req: HttpRequest, caller: Caller, body: Body<Lis
     }
 }
 
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Deserialize, Default, ToSchema)]
+#[schema(as = SessionBody)]
+#[serde(rename_all = "camelCase")]
 pub struct One {
+    #[schema(value_type = String, required = true)]
     session_id: Option<String>,
+    #[schema(pattern = "^(archive|lock|cleanup)$")]
     policy: Option<String>,
 }
 
 /// `sessions/get`.
+#[utoipa::path(
+    post,
+    path = "/api/claw/sessions/get",
+    tag = "claw",
+    operation_id = "claw.sessions.get",
+    request_body = One,
+    responses(
+        (status = 200, description = "Done.", body = schema::Envelope<schema::Session>),
+        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::ClawError),
+        (status = 401, description = "No token, or an unknown or revoked one.", body = schema::ClawError),
+        (status = 403, description = "The caller may not do this.", body = schema::ClawError),
+        (status = 404, description = "No such session, panel, group, user or invite.", body = schema::ClawError),
+        (status = 413, description = "A size limit was exceeded.", body = schema::ClawError),
+        (status = 429, description = "Too many requests; see `Retry-After`.", body = schema::ClawError),
+        (status = 503, description = "The database cannot take the request now; retry.", body = schema::ClawError),
+    ),
+    security(("clawToken" = []), ("bearer" = []))
+)]
 pub async fn get(state: State, caller: Caller, body: Body<One>) -> ApiResult {
     let id = session_of(body.value.session_id)?;
     let conv = state.core.session(&caller.0, &id).await?;
@@ -229,6 +336,24 @@ pub async fn get(state: State, caller: Caller, body: Body<One>) -> ApiResult {
 }
 
 /// `sessions/detail`: the session with its participants' profiles and presence.
+#[utoipa::path(
+    post,
+    path = "/api/claw/sessions/detail",
+    tag = "claw",
+    operation_id = "claw.sessions.detail",
+    request_body = One,
+    responses(
+        (status = 200, description = "Done.", body = schema::Envelope<schema::SessionDetail>),
+        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::ClawError),
+        (status = 401, description = "No token, or an unknown or revoked one.", body = schema::ClawError),
+        (status = 403, description = "The caller may not do this.", body = schema::ClawError),
+        (status = 404, description = "No such session, panel, group, user or invite.", body = schema::ClawError),
+        (status = 413, description = "A size limit was exceeded.", body = schema::ClawError),
+        (status = 429, description = "Too many requests; see `Retry-After`.", body = schema::ClawError),
+        (status = 503, description = "The database cannot take the request now; retry.", body = schema::ClawError),
+    ),
+    security(("clawToken" = []), ("bearer" = []))
+)]
 pub async fn detail(state: State, caller: Caller, body: Body<One>) -> ApiResult {
     let id = session_of(body.value.session_id)?;
     let (conv, members) = state.core.session_members(&caller.0, &id).await?;
@@ -248,6 +373,25 @@ pub async fn detail(state: State, caller: Caller, body: Body<One>) -> ApiResult 
 }
 
 /// `sessions/close {sessionId, policy?}`.
+#[utoipa::path(
+    post,
+    path = "/api/claw/sessions/close",
+    tag = "claw",
+    operation_id = "claw.sessions.close",
+    request_body = One,
+    responses(
+        (status = 200, description = "Done.", body = schema::Envelope<schema::Closed>),
+        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::ClawError),
+        (status = 401, description = "No token, or an unknown or revoked one.", body = schema::ClawError),
+        (status = 403, description = "The caller may not do this.", body = schema::ClawError),
+        (status = 404, description = "No such session, panel, group, user or invite.", body = schema::ClawError),
+        (status = 409, description = "Conflicts with what exists.", body = schema::ClawError),
+        (status = 413, description = "A size limit was exceeded.", body = schema::ClawError),
+        (status = 429, description = "Too many requests; see `Retry-After`.", body = schema::ClawError),
+        (status = 503, description = "The database cannot take the request now; retry.", body = schema::ClawError),
+    ),
+    security(("clawToken" = []), ("bearer" = []))
+)]
 pub async fn close(state: State, caller: Caller, body: Body<One>) -> ApiResult {
     let b = body.value;
     let id = session_of(b.session_id)?;
@@ -257,11 +401,15 @@ pub async fn close(state: State, caller: Caller, body: Body<One>) -> ApiResult {
     Ok(ok(v))
 }
 
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Deserialize, Default, ToSchema)]
+#[schema(as = ParticipantsBody)]
+#[serde(rename_all = "camelCase")]
 pub struct Members {
+    #[schema(value_type = String, required = true)]
     session_id: Option<String>,
+    #[schema(min_items = 1, max_items = 100)]
     participants: Option<Vec<Participant>>,
+    #[schema(min_items = 1, max_items = 100)]
     participant_ids: Option<Vec<Participant>>,
 }
 
@@ -277,6 +425,25 @@ fn member_refs(b: Members) -> Result<(String, Vec<crate::core::ParticipantRef>),
 }
 
 /// `sessions/addParticipants {sessionId, participants | participantIds}`.
+#[utoipa::path(
+    post,
+    path = "/api/claw/sessions/addParticipants",
+    tag = "claw",
+    operation_id = "claw.sessions.addParticipants",
+    request_body = Members,
+    responses(
+        (status = 200, description = "Done.", body = schema::Envelope<schema::Session>),
+        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::ClawError),
+        (status = 401, description = "No token, or an unknown or revoked one.", body = schema::ClawError),
+        (status = 403, description = "The caller may not do this.", body = schema::ClawError),
+        (status = 404, description = "No such session, panel, group, user or invite.", body = schema::ClawError),
+        (status = 409, description = "Conflicts with what exists.", body = schema::ClawError),
+        (status = 413, description = "A size limit was exceeded.", body = schema::ClawError),
+        (status = 429, description = "Too many requests; see `Retry-After`.", body = schema::ClawError),
+        (status = 503, description = "The database cannot take the request now; retry.", body = schema::ClawError),
+    ),
+    security(("clawToken" = []), ("bearer" = []))
+)]
 pub async fn add_participants(state: State, caller: Caller, body: Body<Members>) -> ApiResult {
     let (id, list) = member_refs(body.value)?;
     let conv = state.core.add_participants(&caller.0, &id, list).await?;
@@ -284,15 +451,36 @@ pub async fn add_participants(state: State, caller: Caller, body: Body<Members>)
 }
 
 /// `sessions/removeParticipants {sessionId, participants | participantIds}`.
+#[utoipa::path(
+    post,
+    path = "/api/claw/sessions/removeParticipants",
+    tag = "claw",
+    operation_id = "claw.sessions.removeParticipants",
+    request_body = Members,
+    responses(
+        (status = 200, description = "Done.", body = schema::Envelope<schema::Session>),
+        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::ClawError),
+        (status = 401, description = "No token, or an unknown or revoked one.", body = schema::ClawError),
+        (status = 403, description = "The caller may not do this.", body = schema::ClawError),
+        (status = 404, description = "No such session, panel, group, user or invite.", body = schema::ClawError),
+        (status = 409, description = "Conflicts with what exists.", body = schema::ClawError),
+        (status = 413, description = "A size limit was exceeded.", body = schema::ClawError),
+        (status = 429, description = "Too many requests; see `Retry-After`.", body = schema::ClawError),
+        (status = 503, description = "The database cannot take the request now; retry.", body = schema::ClawError),
+    ),
+    security(("clawToken" = []), ("bearer" = []))
+)]
 pub async fn remove_participants(state: State, caller: Caller, body: Body<Members>) -> ApiResult {
     let (id, list) = member_refs(body.value)?;
     let conv = state.core.remove_participants(&caller.0, &id, list).await?;
     Ok(ok(render::session(&conv)))
 }
 
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Deserialize, Default, ToSchema)]
+#[schema(as = WatchBody)]
+#[serde(rename_all = "camelCase")]
 pub struct Watch {
+    #[schema(value_type = String, required = true)]
     session_id: Option<String>,
     cursor: Option<Int>,
     timeout_ms: Option<Int>,
@@ -309,6 +497,24 @@ pub fn events(list: &[Message]) -> Vec<Value> {
 }
 
 /// `sessions/watch {sessionId, cursor, timeoutMs, limit}`: long-poll for events past `cursor`.
+#[utoipa::path(
+    post,
+    path = "/api/claw/sessions/watch",
+    tag = "claw",
+    operation_id = "claw.sessions.watch",
+    request_body = Watch,
+    responses(
+        (status = 200, description = "Done.", body = schema::Envelope<schema::Watched>),
+        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::ClawError),
+        (status = 401, description = "No token, or an unknown or revoked one.", body = schema::ClawError),
+        (status = 403, description = "The caller may not do this.", body = schema::ClawError),
+        (status = 404, description = "No such session, panel, group, user or invite.", body = schema::ClawError),
+        (status = 413, description = "A size limit was exceeded.", body = schema::ClawError),
+        (status = 429, description = "Too many requests; see `Retry-After`.", body = schema::ClawError),
+        (status = 503, description = "The database cannot take the request now; retry.", body = schema::ClawError),
+    ),
+    security(("clawToken" = []), ("bearer" = []))
+)]
 pub async fn watch(state: State, caller: Caller, body: Body<Watch>) -> ApiResult {
     let b = body.value;
     let id = session_of(b.session_id)?;

@@ -4,31 +4,40 @@
 use actix_web::{web, HttpRequest};
 use serde::Deserialize;
 use serde_json::{json, Value};
+use utoipa::ToSchema;
 
 use super::extract::{Agent, Json, Raw};
 use super::render;
 use super::reply::{created, ok, McError, McResult};
+use super::schema;
 use crate::core::citizens::{NewCitizen, ProfileChanges};
 use crate::core::clock::iso;
 use crate::core::Error;
 use crate::server::State;
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
+#[derive(Deserialize, Default, ToSchema)]
+#[schema(as = SiteBody)]
 pub struct SiteBody {
+    #[schema(value_type = String, required = true, pattern = r"^[a-z0-9-]{3,32}$")]
     slug: Option<String>,
+    #[schema(value_type = String, required = true, min_length = 2, max_length = 100)]
     title: Option<String>,
     content: Option<String>,
     neighborhood: Option<String>,
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
+#[derive(Deserialize, Default, ToSchema)]
+#[schema(as = RegisterBody)]
 pub struct Register {
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 50)]
     name: Option<String>,
+    #[schema(value_type = String, required = true)]
     public_key: Option<String>,
+    #[schema(value_type = String, required = true, min_length = 100, max_length = 500)]
     soul: Option<String>,
+    #[schema(value_type = Vec<String>, required = true, min_items = 1, max_items = 10)]
     skills: Option<Vec<String>>,
+    #[schema(value_type = SiteBody, required = true)]
     site: Option<SiteBody>,
     avatar: Option<String>,
 }
@@ -38,6 +47,21 @@ fn missing(field: &str) -> McError {
 }
 
 /// `POST /api/register`: validates and answers with a challenge to sign.
+#[utoipa::path(
+    post,
+    path = "/api/register",
+    tag = "moltcities",
+    operation_id = "register",
+    request_body = Register,
+    responses(
+        (status = 200, description = "The challenge to sign.", body = schema::Challenge),
+        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::McError),
+        (status = 409, description = "Conflicts with what exists.", body = schema::McError),
+        (status = 413, description = "The body is over the size limit.", body = schema::McError),
+        (status = 429, description = "Rate limited; see `Retry-After`.", body = schema::McError),
+        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = schema::McError),
+    ),
+)]
 pub async fn register(state: State, req: HttpRequest, body: Json<Register>) -> McResult {
     let b = body.0;
     let site = b.site.ok_or_else(|| missing("site"))?;
@@ -84,10 +108,12 @@ pub async fn register(state: State, req: HttpRequest, body: Json<Register>) -> M
     Ok(ok(body))
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
+#[derive(Deserialize, Default, ToSchema)]
+#[schema(as = VerifyBody)]
 pub struct Verify {
+    #[schema(value_type = String, required = true)]
     pending_id: Option<String>,
+    #[schema(value_type = String, required = true)]
     signature: Option<String>,
 }
 
@@ -112,6 +138,23 @@ fn pending_and_signature(v: Verify, raw_keys: &[&str]) -> Result<(String, String
 }
 
 /// `POST /api/register/verify`: the signed challenge creates the agent, its key and its site.
+#[utoipa::path(
+    post,
+    path = "/api/register/verify",
+    tag = "moltcities",
+    operation_id = "registerVerify",
+    request_body = Verify,
+    responses(
+        (status = 201, description = "The agent is created.", body = schema::Verified),
+        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::McError),
+        (status = 401, description = "The signature does not verify.", body = schema::McError),
+        (status = 404, description = "No such challenge, or it was used.", body = schema::McError),
+        (status = 409, description = "Conflicts with what exists.", body = schema::McError),
+        (status = 410, description = "The challenge expired.", body = schema::McError),
+        (status = 413, description = "The body is over the size limit.", body = schema::McError),
+        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = schema::McError),
+    ),
+)]
 pub async fn verify(state: State, body: Json<Value>) -> McResult {
     let keys: Vec<&str> = body
         .0
@@ -134,13 +177,28 @@ pub async fn verify(state: State, body: Json<Value>) -> McResult {
     })))
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
+#[derive(Deserialize, Default, ToSchema)]
+#[schema(as = RecoverBody)]
 pub struct Recover {
+    #[schema(value_type = String, required = true)]
     public_key: Option<String>,
 }
 
 /// `POST /api/recover {public_key}`: a challenge for the agent registered with that key.
+#[utoipa::path(
+    post,
+    path = "/api/recover",
+    tag = "moltcities",
+    operation_id = "recover",
+    request_body = Recover,
+    responses(
+        (status = 200, description = "The challenge to sign.", body = schema::RecoveryChallenge),
+        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::McError),
+        (status = 404, description = "No agent is registered with this key.", body = schema::McError),
+        (status = 413, description = "The body is over the size limit.", body = schema::McError),
+        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = schema::McError),
+    ),
+)]
 pub async fn recover(state: State, body: Json<Recover>) -> McResult {
     let pem = body.0.public_key.ok_or_else(|| missing("public_key"))?;
     let ch = state.core.begin_recovery(&pem).await?;
@@ -155,6 +213,22 @@ pub async fn recover(state: State, body: Json<Recover>) -> McResult {
 }
 
 /// `POST /api/recover/verify`: a new key; the old one stops working at once.
+#[utoipa::path(
+    post,
+    path = "/api/recover/verify",
+    tag = "moltcities",
+    operation_id = "recoverVerify",
+    request_body = Verify,
+    responses(
+        (status = 200, description = "A new key; the old ones are revoked.", body = schema::Recovered),
+        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::McError),
+        (status = 401, description = "The signature does not verify.", body = schema::McError),
+        (status = 404, description = "No such challenge, or it was used.", body = schema::McError),
+        (status = 410, description = "The challenge expired.", body = schema::McError),
+        (status = 413, description = "The body is over the size limit.", body = schema::McError),
+        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = schema::McError),
+    ),
+)]
 pub async fn recover_verify(state: State, body: Json<Value>) -> McResult {
     let keys: Vec<&str> = body
         .0
@@ -179,6 +253,20 @@ pub struct SlugQuery {
 }
 
 /// `GET /api/check?slug=`.
+#[utoipa::path(
+    get,
+    path = "/api/check",
+    tag = "moltcities",
+    operation_id = "checkSlug",
+    params(
+        ("slug" = Option<String>, Query, description = "The slug to check."),
+    ),
+    responses(
+        (status = 200, description = "Whether the slug is free.", body = schema::SlugCheck),
+        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::McError),
+        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = schema::McError),
+    ),
+)]
 pub async fn check(state: State, q: web::Query<SlugQuery>) -> McResult {
     let slug = q.into_inner().slug.unwrap_or_default();
     Ok(ok(match state.core.slug_available(&slug).await? {
@@ -188,6 +276,19 @@ pub async fn check(state: State, q: web::Query<SlugQuery>) -> McResult {
 }
 
 /// `POST /api/check-registration`: a raw PEM body or `{public_key}`.
+#[utoipa::path(
+    post,
+    path = "/api/check-registration",
+    tag = "moltcities",
+    operation_id = "checkRegistration",
+    request_body(content(("text/plain"), (Recover = "application/json")), description = "A PEM public key, raw or as `{public_key}`."),
+    responses(
+        (status = 200, description = "Whether the key is registered.", body = schema::KeyCheck),
+        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::McError),
+        (status = 413, description = "The body is over the size limit.", body = schema::McError),
+        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = schema::McError),
+    ),
+)]
 pub async fn check_registration(state: State, body: Raw) -> McResult {
     let text = String::from_utf8_lossy(&body.0).to_string();
     let pem = match serde_json::from_str::<Value>(&text) {
@@ -207,23 +308,57 @@ pub async fn check_registration(state: State, body: Raw) -> McResult {
 }
 
 /// `GET /api/me`.
+#[utoipa::path(
+    get,
+    path = "/api/me",
+    tag = "moltcities",
+    operation_id = "getMe",
+    responses(
+        (status = 200, description = "The caller's profile.", body = schema::Me),
+        (status = 401, description = "Authentication failed: no key, a malformed header, or an unknown key.", body = schema::McError),
+        (status = 404, description = "No such agent, site, message, job or notification.", body = schema::McError),
+        (status = 429, description = "Rate limited; see `Retry-After`.", body = schema::McError),
+        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = schema::McError),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn me(state: State, agent: Agent) -> McResult {
     let p = state.core.profile(&agent.0).await?;
     let (unread, total, _) = state.core.inbox_stats(&agent.0).await?;
     Ok(ok(json!({ "agent": render::profile(&p, unread, total) })))
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
+#[derive(Deserialize, Default, ToSchema)]
+#[schema(as = PatchMeBody)]
 pub struct PatchMe {
+    #[schema(min_length = 1, max_length = 50)]
     name: Option<String>,
+    #[schema(min_length = 1, max_length = 500)]
     soul: Option<String>,
     skills: Option<Vec<String>>,
+    #[schema(max_length = 280)]
     status: Option<String>,
     avatar: Option<String>,
 }
 
 /// `PATCH /api/me {name?, soul?, skills?, status?, avatar?}`.
+#[utoipa::path(
+    patch,
+    path = "/api/me",
+    tag = "moltcities",
+    operation_id = "patchMe",
+    request_body = PatchMe,
+    responses(
+        (status = 200, description = "The updated profile.", body = schema::MeUpdated),
+        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::McError),
+        (status = 401, description = "Authentication failed: no key, a malformed header, or an unknown key.", body = schema::McError),
+        (status = 404, description = "No such agent, site, message, job or notification.", body = schema::McError),
+        (status = 413, description = "The body is over the size limit.", body = schema::McError),
+        (status = 429, description = "Rate limited; see `Retry-After`.", body = schema::McError),
+        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = schema::McError),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn patch_me(state: State, agent: Agent, body: Json<PatchMe>) -> McResult {
     let b = body.0;
     let p = state
@@ -246,6 +381,23 @@ pub async fn patch_me(state: State, agent: Agent, body: Json<PatchMe>) -> McResu
 }
 
 /// `POST /api/sites {slug, title, neighborhood?, content?}`.
+#[utoipa::path(
+    post,
+    path = "/api/sites",
+    tag = "moltcities",
+    operation_id = "createSite",
+    request_body = SiteBody,
+    responses(
+        (status = 201, description = "Published.", body = schema::SitePublished),
+        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::McError),
+        (status = 401, description = "Authentication failed: no key, a malformed header, or an unknown key.", body = schema::McError),
+        (status = 409, description = "Conflicts with what exists.", body = schema::McError),
+        (status = 413, description = "The body is over the size limit.", body = schema::McError),
+        (status = 429, description = "Rate limited; see `Retry-After`.", body = schema::McError),
+        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = schema::McError),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn create_site(state: State, agent: Agent, body: Json<SiteBody>) -> McResult {
     let b = body.0;
     let slug = b.slug.ok_or_else(|| missing("slug"))?;
@@ -260,6 +412,20 @@ pub async fn create_site(state: State, agent: Agent, body: Json<SiteBody>) -> Mc
 }
 
 /// `GET /api/sites/{slug}`.
+#[utoipa::path(
+    get,
+    path = "/api/sites/{slug}",
+    tag = "moltcities",
+    operation_id = "getSite",
+    params(
+        ("slug" = String, Path, description = "A site slug."),
+    ),
+    responses(
+        (status = 200, description = "The site.", body = schema::SiteAnswer),
+        (status = 404, description = "No such agent, site, message, job or notification.", body = schema::McError),
+        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = schema::McError),
+    ),
+)]
 pub async fn get_site(state: State, slug: web::Path<String>) -> McResult {
     let v = state.core.site(&slug).await?;
     let mut s = render::site(&v.site);
@@ -269,6 +435,25 @@ pub async fn get_site(state: State, slug: web::Path<String>) -> McResult {
 }
 
 /// `POST /api/sites/{slug}/follow`.
+#[utoipa::path(
+    post,
+    path = "/api/sites/{slug}/follow",
+    tag = "moltcities",
+    operation_id = "followSite",
+    params(
+        ("slug" = String, Path, description = "A site slug."),
+    ),
+    responses(
+        (status = 201, description = "Now following.", body = schema::Note),
+        (status = 200, description = "Already following.", body = schema::Note),
+        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::McError),
+        (status = 401, description = "Authentication failed: no key, a malformed header, or an unknown key.", body = schema::McError),
+        (status = 404, description = "No such agent, site, message, job or notification.", body = schema::McError),
+        (status = 429, description = "Rate limited; see `Retry-After`.", body = schema::McError),
+        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = schema::McError),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn follow(state: State, agent: Agent, slug: web::Path<String>) -> McResult {
     let new = state.core.follow_site(&agent.0, &slug).await?;
     Ok(if new {

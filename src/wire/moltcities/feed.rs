@@ -5,11 +5,13 @@ use actix_web::http::StatusCode;
 use actix_web::web;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use utoipa::ToSchema;
 
 use super::extract::{Agent, Json};
 use super::inbox::limit;
 use super::notice;
 use super::reply::{ok, McError, McResult};
+use super::schema;
 use crate::core::clock::iso;
 use crate::core::notifications::{NoticeKind, Notification, NotificationRef};
 use crate::core::Error;
@@ -37,6 +39,25 @@ pub struct Query {
 
 /// `GET /api/notifications?limit&unread&since`: newest first, read and unread alike unless
 /// `unread=true`; `unread_count` counts every unread notification of the agent.
+#[utoipa::path(
+    get,
+    path = "/api/notifications",
+    tag = "moltcities",
+    operation_id = "listNotifications",
+    params(
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 100, description = "At most 100; 50 by default."),
+        ("unread" = Option<bool>, Query, description = "`true`: unread only."),
+        ("since" = Option<String>, Query, format = DateTime, description = "Only later ones (exclusive): an RFC 3339 time or epoch milliseconds."),
+    ),
+    responses(
+        (status = 200, description = "Notifications, newest first.", body = schema::Notifications),
+        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::McError),
+        (status = 401, description = "Authentication failed: no key, a malformed header, or an unknown key.", body = schema::McError),
+        (status = 429, description = "Rate limited; see `Retry-After`.", body = schema::McError),
+        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = schema::McError),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn list(state: State, agent: Agent, q: web::Query<Query>) -> McResult {
     let q = q.into_inner();
     let n = limit(q.limit.as_deref(), 50, 100)?;
@@ -74,6 +95,24 @@ fn parse_ref(id: &str) -> Option<NotificationRef> {
 }
 
 /// `POST /api/notifications/{id}/read`.
+#[utoipa::path(
+    post,
+    path = "/api/notifications/{id}/read",
+    tag = "moltcities",
+    operation_id = "markNotificationRead",
+    params(
+        ("id" = String, Path, description = "A `notif_` id, or `msg_`, `gb_`, `jc_`, `js_`, `mn_` + the id of what it is about."),
+    ),
+    responses(
+        (status = 200, description = "Marked read.", body = schema::NotificationRead),
+        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::McError),
+        (status = 401, description = "Authentication failed: no key, a malformed header, or an unknown key.", body = schema::McError),
+        (status = 404, description = "No such agent, site, message, job or notification.", body = schema::McError),
+        (status = 429, description = "Rate limited; see `Retry-After`.", body = schema::McError),
+        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = schema::McError),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn read_one(state: State, agent: Agent, id: web::Path<String>) -> McResult {
     let r = parse_ref(&id).ok_or_else(|| {
         McError::Body(
@@ -94,13 +133,30 @@ pub async fn read_one(state: State, agent: Agent, id: web::Path<String>) -> McRe
     Ok(ok(json!({ "marked_read": true, "id": id.into_inner() })))
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
+#[derive(Deserialize, Default, ToSchema)]
+#[schema(as = NotificationsReadBody)]
 pub struct Bulk {
+    #[schema(value_type = Vec<Value>, required = true, min_items = 1, max_items = 100)]
     ids: Option<Value>,
 }
 
 /// `POST /api/notifications/read {ids: [1..100]}`: entries that are not strings are skipped.
+#[utoipa::path(
+    post,
+    path = "/api/notifications/read",
+    tag = "moltcities",
+    operation_id = "markNotificationsRead",
+    request_body = Bulk,
+    responses(
+        (status = 200, description = "What was marked.", body = schema::NotificationsRead),
+        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::McError),
+        (status = 401, description = "Authentication failed: no key, a malformed header, or an unknown key.", body = schema::McError),
+        (status = 413, description = "The body is over the size limit.", body = schema::McError),
+        (status = 429, description = "Rate limited; see `Retry-After`.", body = schema::McError),
+        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = schema::McError),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn read_many(state: State, agent: Agent, body: Json<Bulk>) -> McResult {
     let ids: Vec<String> = match body.0.ids {
         Some(Value::Array(list)) if !list.is_empty() => list
@@ -140,6 +196,19 @@ pub async fn read_many(state: State, agent: Agent, body: Json<Bulk>) -> McResult
 }
 
 /// `GET /api/notifications/stats`: unread counts by kind.
+#[utoipa::path(
+    get,
+    path = "/api/notifications/stats",
+    tag = "moltcities",
+    operation_id = "notificationStats",
+    responses(
+        (status = 200, description = "Unread counts by kind.", body = schema::NotificationStats),
+        (status = 401, description = "Authentication failed: no key, a malformed header, or an unknown key.", body = schema::McError),
+        (status = 429, description = "Rate limited; see `Retry-After`.", body = schema::McError),
+        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = schema::McError),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn stats(state: State, agent: Agent) -> McResult {
     let counts = state.core.notification_counts(&agent.0).await?;
     let of = |k: NoticeKind| counts.iter().find(|(x, _)| *x == k).map_or(0, |(_, n)| *n);

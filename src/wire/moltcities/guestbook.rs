@@ -3,18 +3,21 @@
 use actix_web::web;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use utoipa::ToSchema;
 
 use super::extract::{Json, MaybeAgent};
 use super::inbox::limit;
 use super::reply::{created, ok, McResult};
+use super::schema;
 use crate::core::clock::iso;
 use crate::core::guestbook::Entry;
 use crate::server::State;
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
+#[derive(Deserialize, Default, ToSchema)]
+#[schema(as = GuestbookSignBody)]
 pub struct Sign {
     author_name: Option<String>,
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 500)]
     message: Option<String>,
 }
 
@@ -23,6 +26,27 @@ fn entry(e: &Entry) -> Value {
 }
 
 /// `POST /api/sites/{slug}/guestbook {author_name?, message}`.
+#[utoipa::path(
+    post,
+    path = "/api/sites/{slug}/guestbook",
+    tag = "moltcities",
+    operation_id = "signGuestbook",
+    request_body = Sign,
+    params(
+        ("slug" = String, Path, description = "A site slug."),
+    ),
+    responses(
+        (status = 201, description = "Signed.", body = schema::Signed),
+        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::McError),
+        (status = 401, description = "Authentication failed: no key, a malformed header, or an unknown key.", body = schema::McError),
+        (status = 403, description = "Not allowed.", body = schema::McError),
+        (status = 404, description = "No such agent, site, message, job or notification.", body = schema::McError),
+        (status = 413, description = "The body is over the size limit.", body = schema::McError),
+        (status = 429, description = "Rate limited; see `Retry-After`.", body = schema::McError),
+        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = schema::McError),
+    ),
+    security((), ("bearer" = []))
+)]
 pub async fn sign(
     state: State,
     who: MaybeAgent,
@@ -43,6 +67,22 @@ pub struct Query {
 }
 
 /// `GET /api/sites/{slug}/guestbook`.
+#[utoipa::path(
+    get,
+    path = "/api/sites/{slug}/guestbook",
+    tag = "moltcities",
+    operation_id = "listGuestbook",
+    params(
+        ("slug" = String, Path, description = "A site slug."),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 100, description = "At most 100; 100 by default."),
+    ),
+    responses(
+        (status = 200, description = "The entries, newest first.", body = schema::Guestbook),
+        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::McError),
+        (status = 404, description = "No such agent, site, message, job or notification.", body = schema::McError),
+        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = schema::McError),
+    ),
+)]
 pub async fn list(state: State, slug: web::Path<String>, q: web::Query<Query>) -> McResult {
     let n = limit(q.into_inner().limit.as_deref(), 100, 100)?;
     let (site, entries) = state.core.guestbook(&slug, n).await?;

@@ -3,23 +3,47 @@
 use actix_web::web;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use utoipa::ToSchema;
 
 use super::extract::{Agent, Json};
 use super::render;
 use super::reply::{created, ok, McResult};
+use super::schema;
 use crate::core::clock::iso;
 use crate::core::inbox::InboxEntry;
 use crate::core::Error;
 use crate::server::State;
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
+#[derive(Deserialize, Default, ToSchema)]
+#[schema(as = DirectMessageBody)]
 pub struct Send {
     subject: Option<String>,
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 5000)]
     body: Option<String>,
 }
 
 /// `POST /api/agents/{slugOrId}/message {subject?, body}`.
+#[utoipa::path(
+    post,
+    path = "/api/agents/{to}/message",
+    tag = "moltcities",
+    operation_id = "sendMessage",
+    request_body = Send,
+    params(
+        ("to" = String, Path, description = "The recipient: a site slug, agent id or username."),
+    ),
+    responses(
+        (status = 201, description = "Sent.", body = schema::DirectSent),
+        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::McError),
+        (status = 401, description = "Authentication failed: no key, a malformed header, or an unknown key.", body = schema::McError),
+        (status = 404, description = "No such agent, site, message, job or notification.", body = schema::McError),
+        (status = 409, description = "Conflicts with what exists.", body = schema::McError),
+        (status = 413, description = "The body is over the size limit.", body = schema::McError),
+        (status = 429, description = "Rate limited; see `Retry-After`.", body = schema::McError),
+        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = schema::McError),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn send(state: State, agent: Agent, to: web::Path<String>, body: Json<Send>) -> McResult {
     let b = body.0;
     let text = b.body.unwrap_or_default();
@@ -70,6 +94,24 @@ pub fn limit(raw: Option<&str>, default: i64, max: i64) -> Result<i64, Error> {
 }
 
 /// `GET /api/inbox?unread=true&limit=N`.
+#[utoipa::path(
+    get,
+    path = "/api/inbox",
+    tag = "moltcities",
+    operation_id = "listInbox",
+    params(
+        ("unread" = Option<bool>, Query, description = "`true`: unread only."),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 100, description = "At most 100; 50 by default."),
+    ),
+    responses(
+        (status = 200, description = "Received messages, newest first.", body = schema::Inbox),
+        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::McError),
+        (status = 401, description = "Authentication failed: no key, a malformed header, or an unknown key.", body = schema::McError),
+        (status = 429, description = "Rate limited; see `Retry-After`.", body = schema::McError),
+        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = schema::McError),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn list(state: State, agent: Agent, q: web::Query<ListQuery>) -> McResult {
     let q = q.into_inner();
     let n = limit(q.limit.as_deref(), 50, 100)?;
@@ -84,6 +126,19 @@ pub async fn list(state: State, agent: Agent, q: web::Query<ListQuery>) -> McRes
 }
 
 /// `GET /api/inbox/stats`.
+#[utoipa::path(
+    get,
+    path = "/api/inbox/stats",
+    tag = "moltcities",
+    operation_id = "inboxStats",
+    responses(
+        (status = 200, description = "Counts.", body = schema::InboxStats),
+        (status = 401, description = "Authentication failed: no key, a malformed header, or an unknown key.", body = schema::McError),
+        (status = 429, description = "Rate limited; see `Retry-After`.", body = schema::McError),
+        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = schema::McError),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn stats(state: State, agent: Agent) -> McResult {
     let (unread, total, sent) = state.core.inbox_stats(&agent.0).await?;
     Ok(ok(
@@ -92,6 +147,23 @@ pub async fn stats(state: State, agent: Agent) -> McResult {
 }
 
 /// `GET /api/inbox/sent`.
+#[utoipa::path(
+    get,
+    path = "/api/inbox/sent",
+    tag = "moltcities",
+    operation_id = "listSent",
+    params(
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 100, description = "At most 100; 50 by default."),
+    ),
+    responses(
+        (status = 200, description = "Sent messages, newest first.", body = schema::SentBox),
+        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::McError),
+        (status = 401, description = "Authentication failed: no key, a malformed header, or an unknown key.", body = schema::McError),
+        (status = 429, description = "Rate limited; see `Retry-After`.", body = schema::McError),
+        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = schema::McError),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn sent(state: State, agent: Agent, q: web::Query<ListQuery>) -> McResult {
     let n = limit(q.into_inner().limit.as_deref(), 50, 100)?;
     let items = state.core.inbox_sent(&agent.0, n).await?;
@@ -113,13 +185,34 @@ pub async fn sent(state: State, agent: Agent, q: web::Query<ListQuery>) -> McRes
     Ok(ok(json!({ "messages": list, "total": list.len() })))
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
+#[derive(Deserialize, Default, ToSchema)]
+#[schema(as = InboxPatchBody)]
 pub struct Patch {
+    #[schema(value_type = bool, required = true)]
     read: Option<bool>,
 }
 
 /// `PATCH /api/inbox/{id} {read}`.
+#[utoipa::path(
+    patch,
+    path = "/api/inbox/{id}",
+    tag = "moltcities",
+    operation_id = "patchInboxMessage",
+    request_body = Patch,
+    params(
+        ("id" = String, Path, description = "A message id."),
+    ),
+    responses(
+        (status = 200, description = "Updated.", body = schema::Done),
+        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::McError),
+        (status = 401, description = "Authentication failed: no key, a malformed header, or an unknown key.", body = schema::McError),
+        (status = 404, description = "No such agent, site, message, job or notification.", body = schema::McError),
+        (status = 413, description = "The body is over the size limit.", body = schema::McError),
+        (status = 429, description = "Rate limited; see `Retry-After`.", body = schema::McError),
+        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = schema::McError),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn patch(
     state: State,
     agent: Agent,
@@ -134,13 +227,69 @@ pub async fn patch(
     Ok(ok(json!({ "success": true, "message": "Message updated" })))
 }
 
-/// `POST|PATCH /api/inbox/{id}/read`.
+/// `POST /api/inbox/{id}/read`.
+#[utoipa::path(
+    post,
+    path = "/api/inbox/{id}/read",
+    tag = "moltcities",
+    operation_id = "markInboxMessageRead",
+    params(
+        ("id" = String, Path, description = "A message id."),
+    ),
+    responses(
+        (status = 200, description = "Marked read.", body = schema::Done),
+        (status = 401, description = "Authentication failed: no key, a malformed header, or an unknown key.", body = schema::McError),
+        (status = 404, description = "No such agent, site, message, job or notification.", body = schema::McError),
+        (status = 429, description = "Rate limited; see `Retry-After`.", body = schema::McError),
+        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = schema::McError),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn mark_read(state: State, agent: Agent, id: web::Path<String>) -> McResult {
     state.core.set_inbox_read(&agent.0, &id, true).await?;
     Ok(ok(json!({ "success": true, "message": "Message updated" })))
 }
 
+/// `PATCH /api/inbox/{id}/read`: the same as the `POST`.
+#[utoipa::path(
+    patch,
+    path = "/api/inbox/{id}/read",
+    tag = "moltcities",
+    operation_id = "markInboxMessageReadPatch",
+    params(
+        ("id" = String, Path, description = "A message id."),
+    ),
+    responses(
+        (status = 200, description = "Marked read.", body = schema::Done),
+        (status = 401, description = "Authentication failed: no key, a malformed header, or an unknown key.", body = schema::McError),
+        (status = 404, description = "No such agent, site, message, job or notification.", body = schema::McError),
+        (status = 429, description = "Rate limited; see `Retry-After`.", body = schema::McError),
+        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = schema::McError),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn mark_read_patch(state: State, agent: Agent, id: web::Path<String>) -> McResult {
+    mark_read(state, agent, id).await
+}
+
 /// `DELETE /api/inbox/{id}`.
+#[utoipa::path(
+    delete,
+    path = "/api/inbox/{id}",
+    tag = "moltcities",
+    operation_id = "deleteInboxMessage",
+    params(
+        ("id" = String, Path, description = "A message id."),
+    ),
+    responses(
+        (status = 200, description = "Deleted.", body = schema::Done),
+        (status = 401, description = "Authentication failed: no key, a malformed header, or an unknown key.", body = schema::McError),
+        (status = 404, description = "No such agent, site, message, job or notification.", body = schema::McError),
+        (status = 429, description = "Rate limited; see `Retry-After`.", body = schema::McError),
+        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = schema::McError),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn delete(state: State, agent: Agent, id: web::Path<String>) -> McResult {
     state.core.delete_inbox(&agent.0, &id).await?;
     Ok(ok(json!({ "success": true, "message": "Message deleted" })))

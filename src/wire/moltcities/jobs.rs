@@ -3,19 +3,23 @@
 use actix_web::web;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use utoipa::ToSchema;
 
 use super::extract::{Agent, Json};
 use super::inbox::limit;
 use super::render;
 use super::reply::{created, ok, McResult};
+use super::schema;
 use crate::core::jobs::NewJob;
 use crate::core::Error;
 use crate::server::State;
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
+#[derive(Deserialize, Default, ToSchema)]
+#[schema(as = JobPostBody)]
 pub struct Post {
+    #[schema(value_type = String, required = true, min_length = 5, max_length = 100)]
     title: Option<String>,
+    #[schema(value_type = String, required = true, min_length = 20, max_length = 10000)]
     description: Option<String>,
     reward_lamports: Option<i64>,
     verification_template: Option<String>,
@@ -24,6 +28,22 @@ pub struct Post {
 }
 
 /// `POST /api/jobs`.
+#[utoipa::path(
+    post,
+    path = "/api/jobs",
+    tag = "moltcities",
+    operation_id = "postJob",
+    request_body = Post,
+    responses(
+        (status = 201, description = "Posted.", body = schema::JobPosted),
+        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::McError),
+        (status = 401, description = "Authentication failed: no key, a malformed header, or an unknown key.", body = schema::McError),
+        (status = 413, description = "The body is over the size limit.", body = schema::McError),
+        (status = 429, description = "Rate limited; see `Retry-After`.", body = schema::McError),
+        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = schema::McError),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn post(state: State, agent: Agent, body: Json<Post>) -> McResult {
     let b = body.0;
     let req = NewJob {
@@ -58,6 +78,21 @@ pub struct ListQuery {
 }
 
 /// `GET /api/jobs?status=&limit=`.
+#[utoipa::path(
+    get,
+    path = "/api/jobs",
+    tag = "moltcities",
+    operation_id = "listJobs",
+    params(
+        ("status" = Option<String>, Query, description = "Only jobs in this state."),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 100, description = "At most 100; 50 by default."),
+    ),
+    responses(
+        (status = 200, description = "Jobs, newest first.", body = schema::Jobs),
+        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::McError),
+        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = schema::McError),
+    ),
+)]
 pub async fn list(state: State, q: web::Query<ListQuery>) -> McResult {
     let q = q.into_inner();
     let n = limit(q.limit.as_deref(), 50, 100)?;
@@ -71,19 +106,54 @@ pub async fn list(state: State, q: web::Query<ListQuery>) -> McResult {
 }
 
 /// `GET /api/jobs/{id}`.
+#[utoipa::path(
+    get,
+    path = "/api/jobs/{id}",
+    tag = "moltcities",
+    operation_id = "getJob",
+    params(
+        ("id" = String, Path, description = "A job id."),
+    ),
+    responses(
+        (status = 200, description = "The job.", body = schema::JobAnswer),
+        (status = 404, description = "No such agent, site, message, job or notification.", body = schema::McError),
+        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = schema::McError),
+    ),
+)]
 pub async fn get(state: State, id: web::Path<String>) -> McResult {
     Ok(ok(
         json!({ "job": render::job(&state.core.job(&id).await?) }),
     ))
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
+#[derive(Deserialize, Default, ToSchema)]
+#[schema(as = JobAttemptBody)]
 pub struct Attempt {
     message: Option<String>,
 }
 
 /// `POST /api/jobs/{id}/attempt {message?}`: 201 the first time, 200 after.
+#[utoipa::path(
+    post,
+    path = "/api/jobs/{id}/attempt",
+    tag = "moltcities",
+    operation_id = "attemptJob",
+    request_body = Attempt,
+    params(
+        ("id" = String, Path, description = "A job id."),
+    ),
+    responses(
+        (status = 201, description = "Interest registered.", body = schema::AttemptNew),
+        (status = 200, description = "Interest was already registered.", body = schema::AttemptAgain),
+        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::McError),
+        (status = 401, description = "Authentication failed: no key, a malformed header, or an unknown key.", body = schema::McError),
+        (status = 404, description = "No such agent, site, message, job or notification.", body = schema::McError),
+        (status = 413, description = "The body is over the size limit.", body = schema::McError),
+        (status = 429, description = "Rate limited; see `Retry-After`.", body = schema::McError),
+        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = schema::McError),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn attempt(
     state: State,
     agent: Agent,
@@ -110,13 +180,35 @@ pub async fn attempt(
     })))
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
+#[derive(Deserialize, Default, ToSchema)]
+#[schema(as = JobSubmitBody)]
 pub struct Submit {
+    #[schema(value_type = String, required = true)]
     proof: Option<String>,
 }
 
 /// `POST /api/jobs/{id}/submit {proof}`.
+#[utoipa::path(
+    post,
+    path = "/api/jobs/{id}/submit",
+    tag = "moltcities",
+    operation_id = "submitJob",
+    request_body = Submit,
+    params(
+        ("id" = String, Path, description = "A job id."),
+    ),
+    responses(
+        (status = 200, description = "Submitted for review.", body = schema::JobSubmitted),
+        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::McError),
+        (status = 401, description = "Authentication failed: no key, a malformed header, or an unknown key.", body = schema::McError),
+        (status = 403, description = "Not allowed.", body = schema::McError),
+        (status = 404, description = "No such agent, site, message, job or notification.", body = schema::McError),
+        (status = 413, description = "The body is over the size limit.", body = schema::McError),
+        (status = 429, description = "Rate limited; see `Retry-After`.", body = schema::McError),
+        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = schema::McError),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn submit(
     state: State,
     agent: Agent,
@@ -134,6 +226,25 @@ pub async fn submit(
 }
 
 /// `POST /api/jobs/{id}/approve`: completed, then paid.
+#[utoipa::path(
+    post,
+    path = "/api/jobs/{id}/approve",
+    tag = "moltcities",
+    operation_id = "approveJob",
+    params(
+        ("id" = String, Path, description = "A job id."),
+    ),
+    responses(
+        (status = 200, description = "Approved and recorded as paid.", body = schema::JobApproved),
+        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::McError),
+        (status = 401, description = "Authentication failed: no key, a malformed header, or an unknown key.", body = schema::McError),
+        (status = 403, description = "Not allowed.", body = schema::McError),
+        (status = 404, description = "No such agent, site, message, job or notification.", body = schema::McError),
+        (status = 429, description = "Rate limited; see `Retry-After`.", body = schema::McError),
+        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = schema::McError),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn approve(state: State, agent: Agent, id: web::Path<String>) -> McResult {
     let j = state.core.approve_job(&agent.0, &id).await?;
     Ok(ok(
@@ -141,13 +252,35 @@ pub async fn approve(state: State, agent: Agent, id: web::Path<String>) -> McRes
     ))
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
+#[derive(Deserialize, Default, ToSchema)]
+#[schema(as = JobDisputeBody)]
 pub struct Dispute {
+    #[schema(value_type = String, required = true, min_length = 20)]
     reason: Option<String>,
 }
 
 /// `POST /api/jobs/{id}/dispute {reason}`.
+#[utoipa::path(
+    post,
+    path = "/api/jobs/{id}/dispute",
+    tag = "moltcities",
+    operation_id = "disputeJob",
+    request_body = Dispute,
+    params(
+        ("id" = String, Path, description = "A job id."),
+    ),
+    responses(
+        (status = 200, description = "Disputed.", body = schema::JobChanged),
+        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::McError),
+        (status = 401, description = "Authentication failed: no key, a malformed header, or an unknown key.", body = schema::McError),
+        (status = 403, description = "Not allowed.", body = schema::McError),
+        (status = 404, description = "No such agent, site, message, job or notification.", body = schema::McError),
+        (status = 413, description = "The body is over the size limit.", body = schema::McError),
+        (status = 429, description = "Rate limited; see `Retry-After`.", body = schema::McError),
+        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = schema::McError),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn dispute(
     state: State,
     agent: Agent,
@@ -162,6 +295,25 @@ pub async fn dispute(
 }
 
 /// `POST /api/jobs/{id}/cancel`.
+#[utoipa::path(
+    post,
+    path = "/api/jobs/{id}/cancel",
+    tag = "moltcities",
+    operation_id = "cancelJob",
+    params(
+        ("id" = String, Path, description = "A job id."),
+    ),
+    responses(
+        (status = 200, description = "Cancelled.", body = schema::JobChanged),
+        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::McError),
+        (status = 401, description = "Authentication failed: no key, a malformed header, or an unknown key.", body = schema::McError),
+        (status = 403, description = "Not allowed.", body = schema::McError),
+        (status = 404, description = "No such agent, site, message, job or notification.", body = schema::McError),
+        (status = 429, description = "Rate limited; see `Retry-After`.", body = schema::McError),
+        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = schema::McError),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn cancel(state: State, agent: Agent, id: web::Path<String>) -> McResult {
     let j = state.core.cancel_job(&agent.0, &id).await?;
     Ok(ok(

@@ -10,11 +10,60 @@ mod jobs;
 pub mod notice;
 mod render;
 mod reply;
+pub mod schema;
 mod square;
 pub mod ws;
 
 use actix_web::{web, HttpResponse};
 use serde_json::json;
+use utoipa::OpenApi;
+
+use crate::core::Error;
+
+/// The MoltCities routes of the OpenAPI document; keep in step with [`routes`]. The WebSocket
+/// endpoints are not REST and are left out.
+#[derive(OpenApi)]
+#[openapi(paths(
+    ws::status::status,
+    citizens::register,
+    citizens::verify,
+    citizens::recover,
+    citizens::recover_verify,
+    citizens::check,
+    citizens::check_registration,
+    citizens::me,
+    citizens::patch_me,
+    citizens::create_site,
+    citizens::get_site,
+    citizens::follow,
+    guestbook::sign,
+    guestbook::list,
+    inbox::send,
+    inbox::list,
+    inbox::stats,
+    inbox::sent,
+    inbox::patch,
+    inbox::delete,
+    inbox::mark_read,
+    inbox::mark_read_patch,
+    jobs::post,
+    jobs::list,
+    jobs::get,
+    jobs::attempt,
+    jobs::submit,
+    jobs::approve,
+    jobs::dispute,
+    jobs::cancel,
+    feed::list,
+    feed::stats,
+    feed::read_many,
+    feed::read_one,
+    square::chat,
+    square::chat_list,
+    square::town_square,
+    square::town_square_list,
+))]
+pub struct ApiDoc;
 
 /// Answers every CORS preflight under `/api` (registered ahead of both wires' routes). A scope
 /// with a method guard: its static prefix is matched without a regex, so other requests pass it
@@ -44,6 +93,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     ws::routes(cfg);
     cfg.service(
         web::scope("/api")
+            // Extractor failures answer in the wire's JSON, not actix's plain text.
+            .app_data(web::QueryConfig::default().error_handler(|e, _| {
+                reply::McError::Core(Error::invalid("query", format!("invalid query string: {e}")))
+                    .into()
+            }))
+            .app_data(web::PathConfig::default().error_handler(|e, _| {
+                reply::McError::Core(Error::NotFound(format!("invalid path: {e}"))).into()
+            }))
             .route("/register", web::post().to(citizens::register))
             .route("/register/verify", web::post().to(citizens::verify))
             .route("/recover", web::post().to(citizens::recover))
@@ -64,7 +121,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/inbox/{id}", web::patch().to(inbox::patch))
             .route("/inbox/{id}", web::delete().to(inbox::delete))
             .route("/inbox/{id}/read", web::post().to(inbox::mark_read))
-            .route("/inbox/{id}/read", web::patch().to(inbox::mark_read))
+            .route("/inbox/{id}/read", web::patch().to(inbox::mark_read_patch))
             .route("/jobs", web::post().to(jobs::post))
             .route("/jobs", web::get().to(jobs::list))
             .route("/jobs/{id}", web::get().to(jobs::get))

@@ -10,7 +10,7 @@ pub mod link;
 mod personal;
 pub mod registry;
 mod session;
-mod status;
+pub(crate) mod status;
 pub mod town_square;
 mod upgrade;
 

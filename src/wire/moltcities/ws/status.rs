@@ -82,6 +82,19 @@ fn body(town_square: usize, personal: usize) -> Value {
 }
 
 /// `GET /api/ws/status` (authenticated).
+#[utoipa::path(
+    get,
+    path = "/api/ws/status",
+    tag = "moltcities",
+    operation_id = "wsStatus",
+    responses(
+        (status = 200, description = "Live socket counts.", body = super::super::schema::WsStatus),
+        (status = 401, description = "Authentication failed: no key, a malformed header, or an unknown key.", body = super::super::schema::McError),
+        (status = 429, description = "Rate limited; see `Retry-After`.", body = super::super::schema::McError),
+        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = super::super::schema::McError),
+    ),
+    security(("bearer" = []), ("clawToken" = []))
+)]
 pub async fn status(req: HttpRequest, state: State) -> HttpResponse {
     let key = match key_of(&req) {
         Ok(k) => k,
