@@ -206,7 +206,7 @@ pub struct Feed {
 
 /// `notif_` + a nanoid.
 fn notification_id() -> String {
-    format!("notif_{}", super::ids::nanoid())
+    format!("notif_{}", super::ids::sortable_nanoid())
 }
 
 /// Notifications that fell out of a replay queue (over the cap or too old) since start-up.
