@@ -11,6 +11,7 @@ use crate::core::clock::iso;
 use crate::core::{Error, NewAgent, DEFAULT_GROUP, DEFAULT_WORKSPACE};
 use crate::server::State;
 
+/// The body of `agents/selfRegister`.
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
 pub struct SelfRegister {
@@ -60,6 +61,7 @@ pub async fn self_register(state: State, req: HttpRequest, body: Body<SelfRegist
     })))
 }
 
+/// The body of `agents/bind`.
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct Bind {
@@ -118,6 +120,7 @@ pub async fn owner(state: State, caller: Caller) -> ApiResult {
     Ok(ok(json!({ "owner": owner })))
 }
 
+/// The body of `agents/rotateToken`.
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Rotate {
@@ -137,6 +140,7 @@ pub async fn rotate_token(state: State, caller: Caller, body: Body<Rotate>) -> A
     Ok(ok(json!({ "botUserId": caller.0.id, "token": token })))
 }
 
+/// The body of `users/resolve`.
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Resolve {

@@ -18,6 +18,7 @@ fn panel_of(id: Option<String>) -> Result<String, ApiError> {
         .ok_or_else(|| ApiError(Error::invalid("panelId", "panelId is required")))
 }
 
+/// The body of `groups/get`.
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
 pub struct GetGroup {
@@ -33,6 +34,7 @@ pub async fn get(state: State, caller: Caller, body: Body<GetGroup>) -> ApiResul
     Ok(ok(render::group(&view, &caller.0)))
 }
 
+/// The body of `groups/panels/create`.
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
 pub struct CreatePanel {
@@ -80,6 +82,7 @@ pub async fn create_panel(state: State, caller: Caller, body: Body<CreatePanel>)
     Ok(ok(v))
 }
 
+/// The body of `groups/panels/send`.
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
 pub struct SendPanel {
@@ -116,6 +119,7 @@ pub async fn panel_messages(state: State, caller: Caller, body: Body<History>) -
     Ok(ok(v))
 }
 
+/// The body of `groups/panels/modify`.
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
 pub struct ModifyPanel {
@@ -143,6 +147,7 @@ pub async fn modify_panel(state: State, caller: Caller, body: Body<ModifyPanel>)
     Ok(ok(render::panel(&panel)))
 }
 
+/// The body of `groups/panels/delete`.
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
 pub struct DeletePanel {
@@ -158,6 +163,7 @@ pub async fn delete_panel(state: State, caller: Caller, body: Body<DeletePanel>)
     ))
 }
 
+/// The body of `groups/createInvite`.
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
 pub struct CreateInvite {
@@ -180,6 +186,7 @@ pub async fn create_invite(state: State, caller: Caller, body: Body<CreateInvite
     })))
 }
 
+/// The body of `groups/joinByInvite`.
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct JoinByInvite {

@@ -24,6 +24,7 @@ fn session_of(id: Option<String>) -> Result<String, ApiError> {
     Ok(conversation_id(&required(id, "sessionId")?).to_string())
 }
 
+/// The body of `sessions/create`.
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Create {
@@ -61,6 +62,7 @@ pub async fn create(state: State, caller: Caller, body: Body<Create>) -> ApiResu
     Ok(ok(render::session(&conv)))
 }
 
+/// The body of `sessions/send`.
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Send {
@@ -115,6 +117,7 @@ pub async fn send(state: State, caller: Caller, body: Body<Send>) -> ApiResult {
     ))
 }
 
+/// The body of `sessions/messages` and `groups/panels/messages`.
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
 pub struct History {
@@ -156,6 +159,7 @@ pub async fn messages(state: State, caller: Caller, body: Body<History>) -> ApiR
     Ok(ok(v))
 }
 
+/// The body of `sessions/list`.
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
 pub struct List {
@@ -214,6 +218,7 @@ pub async fn list(state: State, req: HttpRequest, caller: Caller, body: Body<Lis
     }
 }
 
+/// The body naming one session (`sessions/get`, `detail`, `close`).
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
 pub struct One {
@@ -257,6 +262,7 @@ pub async fn close(state: State, caller: Caller, body: Body<One>) -> ApiResult {
     Ok(ok(v))
 }
 
+/// The body of `sessions/addParticipants` and `removeParticipants`.
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Members {
@@ -290,6 +296,7 @@ pub async fn remove_participants(state: State, caller: Caller, body: Body<Member
     Ok(ok(render::session(&conv)))
 }
 
+/// The body of `sessions/watch`.
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Watch {

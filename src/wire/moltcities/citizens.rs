@@ -13,6 +13,7 @@ use crate::core::clock::iso;
 use crate::core::Error;
 use crate::server::State;
 
+/// The body of `POST /api/sites`, also nested in a registration.
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct SiteBody {
@@ -22,6 +23,7 @@ pub struct SiteBody {
     neighborhood: Option<String>,
 }
 
+/// The body of `POST /api/register`.
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct Register {
@@ -84,6 +86,7 @@ pub async fn register(state: State, req: HttpRequest, body: Json<Register>) -> M
     Ok(ok(body))
 }
 
+/// The body of `POST /api/register/verify` and `/api/recover/verify`.
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct Verify {
@@ -134,6 +137,7 @@ pub async fn verify(state: State, body: Json<Value>) -> McResult {
     })))
 }
 
+/// The body of `POST /api/recover`.
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct Recover {
@@ -213,6 +217,7 @@ pub async fn me(state: State, agent: Agent) -> McResult {
     Ok(ok(json!({ "agent": render::profile(&p, unread, total) })))
 }
 
+/// The body of `PATCH /api/me`.
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct PatchMe {

@@ -12,6 +12,7 @@ use crate::core::inbox::InboxEntry;
 use crate::core::Error;
 use crate::server::State;
 
+/// The body of `POST /api/agents/{to}/message`.
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct Send {
@@ -113,6 +114,7 @@ pub async fn sent(state: State, agent: Agent, q: web::Query<ListQuery>) -> McRes
     Ok(ok(json!({ "messages": list, "total": list.len() })))
 }
 
+/// The body of `PATCH /api/inbox/{id}`.
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct Patch {

@@ -12,6 +12,7 @@ use crate::core::jobs::NewJob;
 use crate::core::Error;
 use crate::server::State;
 
+/// The body of `POST /api/jobs`.
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct Post {
@@ -77,6 +78,7 @@ pub async fn get(state: State, id: web::Path<String>) -> McResult {
     ))
 }
 
+/// The body of `POST /api/jobs/{id}/attempt`.
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct Attempt {
@@ -110,6 +112,7 @@ pub async fn attempt(
     })))
 }
 
+/// The body of `POST /api/jobs/{id}/submit`.
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct Submit {
@@ -141,6 +144,7 @@ pub async fn approve(state: State, agent: Agent, id: web::Path<String>) -> McRes
     ))
 }
 
+/// The body of `POST /api/jobs/{id}/dispute`.
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct Dispute {

@@ -14,6 +14,7 @@ use crate::core::Error;
 use crate::server::State;
 use crate::wire::body::optional_time;
 
+/// The body of `POST /api/chat` and `/api/town-square`.
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct Post {
