@@ -73,14 +73,15 @@ pub fn encode_event(parser: ParserKind, nsp: &str, event: &str, data: &Payload) 
 /// Per-connection decoder: locks the parser on the first packet and reassembles
 /// default-parser packets with binary attachments.
 #[derive(Debug)]
-pub(crate) struct Decoder {
+pub struct Decoder {
     kind: Option<ParserKind>,
     max_attachments: usize,
     pending: Option<(Packet, usize)>,
 }
 
 impl Decoder {
-    pub(crate) fn new(max_attachments: usize) -> Decoder {
+    /// A decoder for a new connection, accepting at most `max_attachments` per packet.
+    pub fn new(max_attachments: usize) -> Decoder {
         Decoder {
             kind: None,
             max_attachments,
@@ -89,12 +90,12 @@ impl Decoder {
     }
 
     /// The parser, once the first packet decided it.
-    pub(crate) fn kind(&self) -> Option<ParserKind> {
+    pub fn kind(&self) -> Option<ParserKind> {
         self.kind
     }
 
     /// Feeds one Engine.IO message; returns a packet once it is complete.
-    pub(crate) fn feed(&mut self, frame: Frame) -> Result<Option<Packet>, ParseError> {
+    pub fn feed(&mut self, frame: Frame) -> Result<Option<Packet>, ParseError> {
         // A client's first packet is always CONNECT: text with the default parser, binary
         // with msgpack. That is the only way to tell them apart.
         let kind = *self.kind.get_or_insert(match frame {

@@ -332,6 +332,20 @@ mod tests {
         assert_eq!((p.kind, p.id), (PacketType::ConnectError, Some(5)));
     }
 
+    /// Found by the `sio_json` fuzz target: without correctly rounded float parsing,
+    /// `3.3333333333353333e+44` read back one ulp off, so a relayed number changed.
+    #[test]
+    fn fuzz_regression_floats_round_trip_exactly() {
+        let (p, _) = dec("3[333333333333533333333333333333333333333333333]   ").unwrap();
+        let (again, _) = dec(text(&encode(&p))).unwrap();
+        assert_eq!(again, p);
+        for s in ["3.3333333333353333e+44", "3.333333333335333e44"] {
+            let (p, _) = dec(&format!("3[{s}]")).unwrap();
+            let got = p.data.unwrap()[0].as_f64();
+            assert_eq!(got, Some(s.parse::<f64>().unwrap()), "{s}");
+        }
+    }
+
     #[test]
     fn never_panics_on_prefixes_of_valid_packets() {
         let src = "52-/admin,789[\"message\",{\"_placeholder\":true,\"num\":0},\"é\",{\"_placeholder\":true,\"num\":1}]";

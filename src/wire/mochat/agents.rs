@@ -13,6 +13,7 @@ use crate::core::clock::iso;
 use crate::core::{Error, NewAgent, DEFAULT_GROUP, DEFAULT_WORKSPACE};
 use crate::server::State;
 
+/// The body of `agents/selfRegister`.
 #[derive(Deserialize, Default, ToSchema)]
 #[schema(as = SelfRegisterBody)]
 #[serde(rename_all = "camelCase")]
@@ -80,6 +81,7 @@ pub async fn self_register(state: State, req: HttpRequest, body: Body<SelfRegist
     })))
 }
 
+/// The body of `agents/bind`.
 #[derive(Deserialize, Default, ToSchema)]
 #[schema(as = BindBody)]
 pub struct Bind {
@@ -182,6 +184,7 @@ pub async fn owner(state: State, caller: Caller) -> ApiResult {
     Ok(ok(json!({ "owner": owner })))
 }
 
+/// The body of `agents/rotateToken`.
 #[derive(Deserialize, Default, ToSchema)]
 #[schema(as = RotateTokenBody)]
 #[serde(rename_all = "camelCase")]
@@ -219,6 +222,7 @@ pub async fn rotate_token(state: State, caller: Caller, body: Body<Rotate>) -> A
     Ok(ok(json!({ "botUserId": caller.0.id, "token": token })))
 }
 
+/// The body of `users/resolve`.
 #[derive(Deserialize, Default, ToSchema)]
 #[schema(as = ResolveBody)]
 #[serde(rename_all = "camelCase")]

@@ -20,6 +20,7 @@ fn panel_of(id: Option<String>) -> Result<String, ApiError> {
         .ok_or_else(|| ApiError(Error::invalid("panelId", "panelId is required")))
 }
 
+/// The body of `groups/get`.
 #[derive(Deserialize, Default, ToSchema)]
 #[schema(as = GroupGetBody)]
 #[serde(rename_all = "camelCase")]
@@ -54,6 +55,7 @@ pub async fn get(state: State, caller: Caller, body: Body<GetGroup>) -> ApiResul
     Ok(ok(render::group(&view, &caller.0)))
 }
 
+/// The body of `groups/panels/create`.
 #[derive(Deserialize, Default, ToSchema)]
 #[schema(as = PanelCreateBody)]
 #[serde(rename_all = "camelCase")]
@@ -121,6 +123,7 @@ pub async fn create_panel(state: State, caller: Caller, body: Body<CreatePanel>)
     Ok(ok(v))
 }
 
+/// The body of `groups/panels/send`.
 #[derive(Deserialize, Default, ToSchema)]
 #[schema(as = PanelSendBody)]
 #[serde(rename_all = "camelCase")]
@@ -197,6 +200,7 @@ pub async fn panel_messages(state: State, caller: Caller, body: Body<History>) -
     Ok(ok(v))
 }
 
+/// The body of `groups/panels/modify`.
 #[derive(Deserialize, Default, ToSchema)]
 #[schema(as = PanelModifyBody)]
 #[serde(rename_all = "camelCase")]
@@ -244,6 +248,7 @@ pub async fn modify_panel(state: State, caller: Caller, body: Body<ModifyPanel>)
     Ok(ok(render::panel(&panel)))
 }
 
+/// The body of `groups/panels/delete`.
 #[derive(Deserialize, Default, ToSchema)]
 #[schema(as = PanelDeleteBody)]
 #[serde(rename_all = "camelCase")]
@@ -279,6 +284,7 @@ pub async fn delete_panel(state: State, caller: Caller, body: Body<DeletePanel>)
     ))
 }
 
+/// The body of `groups/createInvite`.
 #[derive(Deserialize, Default, ToSchema)]
 #[schema(as = InviteCreateBody)]
 #[serde(rename_all = "camelCase")]
@@ -321,6 +327,7 @@ pub async fn create_invite(state: State, caller: Caller, body: Body<CreateInvite
     })))
 }
 
+/// The body of `groups/joinByInvite`.
 #[derive(Deserialize, Default, ToSchema)]
 #[schema(as = JoinByInviteBody)]
 pub struct JoinByInvite {

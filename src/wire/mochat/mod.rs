@@ -10,6 +10,16 @@ pub mod render;
 pub mod schema;
 mod sessions;
 
+/// The claw request body types, reachable from outside only so the fuzz targets can decode them.
+#[doc(hidden)]
+pub mod bodies {
+    pub use super::agents::{Bind, Resolve, Rotate, SelfRegister};
+    pub use super::groups::{
+        CreateInvite, CreatePanel, DeletePanel, GetGroup, JoinByInvite, ModifyPanel, SendPanel,
+    };
+    pub use super::sessions::{Create, History, List, Members, One, Send, Watch};
+}
+
 use actix_web::web;
 use utoipa::OpenApi;
 

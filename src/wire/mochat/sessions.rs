@@ -26,6 +26,7 @@ fn session_of(id: Option<String>) -> Result<String, ApiError> {
     Ok(conversation_id(&required(id, "sessionId")?).to_string())
 }
 
+/// The body of `sessions/create`.
 #[derive(Deserialize, Default, ToSchema)]
 #[schema(as = SessionCreateBody)]
 #[serde(rename_all = "camelCase")]
@@ -87,6 +88,7 @@ pub async fn create(state: State, caller: Caller, body: Body<Create>) -> ApiResu
     Ok(ok(render::session(&conv)))
 }
 
+/// The body of `sessions/send`.
 #[derive(Deserialize, Default, ToSchema)]
 #[schema(as = SessionSendBody)]
 #[serde(rename_all = "camelCase")]
@@ -164,6 +166,7 @@ pub async fn send(state: State, caller: Caller, body: Body<Send>) -> ApiResult {
     ))
 }
 
+/// The body of `sessions/messages` and `groups/panels/messages`.
 #[derive(Deserialize, Default, ToSchema)]
 #[schema(as = HistoryBody)]
 #[serde(rename_all = "camelCase")]
@@ -224,6 +227,7 @@ pub async fn messages(state: State, caller: Caller, body: Body<History>) -> ApiR
     Ok(ok(v))
 }
 
+/// The body of `sessions/list`.
 #[derive(Deserialize, Default, ToSchema)]
 #[schema(as = SessionListBody)]
 #[serde(rename_all = "camelCase")]
@@ -300,6 +304,7 @@ pub async fn list(state: State, req: HttpRequest, caller: Caller, body: Body<Lis
     }
 }
 
+/// The body naming one session (`sessions/get`, `detail`, `close`).
 #[derive(Deserialize, Default, ToSchema)]
 #[schema(as = SessionBody)]
 #[serde(rename_all = "camelCase")]
@@ -401,6 +406,7 @@ pub async fn close(state: State, caller: Caller, body: Body<One>) -> ApiResult {
     Ok(ok(v))
 }
 
+/// The body of `sessions/addParticipants` and `removeParticipants`.
 #[derive(Deserialize, Default, ToSchema)]
 #[schema(as = ParticipantsBody)]
 #[serde(rename_all = "camelCase")]
@@ -476,6 +482,7 @@ pub async fn remove_participants(state: State, caller: Caller, body: Body<Member
     Ok(ok(render::session(&conv)))
 }
 
+/// The body of `sessions/watch`.
 #[derive(Deserialize, Default, ToSchema)]
 #[schema(as = WatchBody)]
 #[serde(rename_all = "camelCase")]

@@ -15,6 +15,7 @@ use crate::core::clock::iso;
 use crate::core::Error;
 use crate::server::State;
 
+/// The body of `POST /api/sites`, also nested in a registration.
 #[derive(Deserialize, Default, ToSchema)]
 #[schema(as = SiteBody)]
 pub struct SiteBody {
@@ -26,6 +27,7 @@ pub struct SiteBody {
     neighborhood: Option<String>,
 }
 
+/// The body of `POST /api/register`.
 #[derive(Deserialize, Default, ToSchema)]
 #[schema(as = RegisterBody)]
 pub struct Register {
@@ -108,6 +110,7 @@ pub async fn register(state: State, req: HttpRequest, body: Json<Register>) -> M
     Ok(ok(body))
 }
 
+/// The body of `POST /api/register/verify` and `/api/recover/verify`.
 #[derive(Deserialize, Default, ToSchema)]
 #[schema(as = VerifyBody)]
 pub struct Verify {
@@ -177,6 +180,7 @@ pub async fn verify(state: State, body: Json<Value>) -> McResult {
     })))
 }
 
+/// The body of `POST /api/recover`.
 #[derive(Deserialize, Default, ToSchema)]
 #[schema(as = RecoverBody)]
 pub struct Recover {
@@ -328,6 +332,7 @@ pub async fn me(state: State, agent: Agent) -> McResult {
     Ok(ok(json!({ "agent": render::profile(&p, unread, total) })))
 }
 
+/// The body of `PATCH /api/me`.
 #[derive(Deserialize, Default, ToSchema)]
 #[schema(as = PatchMeBody)]
 pub struct PatchMe {

@@ -133,6 +133,7 @@ pub async fn read_one(state: State, agent: Agent, id: web::Path<String>) -> McRe
     Ok(ok(json!({ "marked_read": true, "id": id.into_inner() })))
 }
 
+/// The body of `POST /api/notifications/read`.
 #[derive(Deserialize, Default, ToSchema)]
 #[schema(as = NotificationsReadBody)]
 pub struct Bulk {

@@ -13,6 +13,7 @@ use crate::core::clock::iso;
 use crate::core::guestbook::Entry;
 use crate::server::State;
 
+/// The body of `POST /api/sites/{slug}/guestbook`.
 #[derive(Deserialize, Default, ToSchema)]
 #[schema(as = GuestbookSignBody)]
 pub struct Sign {

@@ -14,6 +14,7 @@ use crate::core::inbox::InboxEntry;
 use crate::core::Error;
 use crate::server::State;
 
+/// The body of `POST /api/agents/{to}/message`.
 #[derive(Deserialize, Default, ToSchema)]
 #[schema(as = DirectMessageBody)]
 pub struct Send {
@@ -185,6 +186,7 @@ pub async fn sent(state: State, agent: Agent, q: web::Query<ListQuery>) -> McRes
     Ok(ok(json!({ "messages": list, "total": list.len() })))
 }
 
+/// The body of `PATCH /api/inbox/{id}`.
 #[derive(Deserialize, Default, ToSchema)]
 #[schema(as = InboxPatchBody)]
 pub struct Patch {

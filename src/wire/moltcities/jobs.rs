@@ -14,6 +14,7 @@ use crate::core::jobs::NewJob;
 use crate::core::Error;
 use crate::server::State;
 
+/// The body of `POST /api/jobs`.
 #[derive(Deserialize, Default, ToSchema)]
 #[schema(as = JobPostBody)]
 pub struct Post {
@@ -126,6 +127,7 @@ pub async fn get(state: State, id: web::Path<String>) -> McResult {
     ))
 }
 
+/// The body of `POST /api/jobs/{id}/attempt`.
 #[derive(Deserialize, Default, ToSchema)]
 #[schema(as = JobAttemptBody)]
 pub struct Attempt {
@@ -180,6 +182,7 @@ pub async fn attempt(
     })))
 }
 
+/// The body of `POST /api/jobs/{id}/submit`.
 #[derive(Deserialize, Default, ToSchema)]
 #[schema(as = JobSubmitBody)]
 pub struct Submit {
@@ -252,6 +255,7 @@ pub async fn approve(state: State, agent: Agent, id: web::Path<String>) -> McRes
     ))
 }
 
+/// The body of `POST /api/jobs/{id}/dispute`.
 #[derive(Deserialize, Default, ToSchema)]
 #[schema(as = JobDisputeBody)]
 pub struct Dispute {

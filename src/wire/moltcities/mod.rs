@@ -14,6 +14,17 @@ pub mod schema;
 mod square;
 pub mod ws;
 
+/// The REST request body types, reachable from outside only so the fuzz targets can decode them.
+#[doc(hidden)]
+pub mod bodies {
+    pub use super::citizens::{PatchMe, Recover, Register, SiteBody, Verify};
+    pub use super::feed::Bulk;
+    pub use super::guestbook::Sign;
+    pub use super::inbox::{Patch, Send};
+    pub use super::jobs::{Attempt, Dispute, Post as JobPost, Submit};
+    pub use super::square::Post as ChatPost;
+}
+
 use actix_web::{web, HttpResponse};
 use serde_json::json;
 use utoipa::OpenApi;

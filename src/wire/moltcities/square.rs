@@ -16,6 +16,7 @@ use crate::core::Error;
 use crate::server::State;
 use crate::wire::body::optional_time;
 
+/// The body of `POST /api/chat` and `/api/town-square`.
 #[derive(Deserialize, Default, ToSchema)]
 #[schema(as = SquarePostBody)]
 pub struct Post {
