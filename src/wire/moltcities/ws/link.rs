@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use actix_web::web::Bytes;
 use actix_ws::{CloseCode, CloseReason, Session};
+use bytestring::ByteString;
 use serde_json::Value;
 use tokio::sync::{mpsc, watch};
 
@@ -40,8 +41,8 @@ const CLOSE_WAIT: Duration = Duration::from_secs(5);
 /// One outbound frame.
 #[derive(Debug)]
 pub enum Out {
-    /// A JSON text frame.
-    Text(String),
+    /// A JSON text frame; a frame fanned out to many sockets is one shared buffer.
+    Text(ByteString),
     /// The answer to an RFC 6455 ping.
     Pong(Bytes),
 }
@@ -89,11 +90,11 @@ impl Link {
     /// Queues a frame without waiting; a full queue closes the socket as a slow consumer.
     /// Returns whether the frame was queued.
     pub fn send(&self, frame: &Value) -> bool {
-        self.send_out(Out::Text(frame.to_string()))
+        self.send_out(Out::Text(frame.to_string().into()))
     }
 
     /// Queues an already rendered text frame, like [`Link::send`].
-    pub fn send_text(&self, text: String) -> bool {
+    pub fn send_text(&self, text: ByteString) -> bool {
         self.send_out(Out::Text(text))
     }
 
@@ -128,7 +129,7 @@ impl Link {
             return false;
         }
         tokio::select! {
-            r = self.out.send(Out::Text(frame.to_string())) => r.is_ok(),
+            r = self.out.send(Out::Text(frame.to_string().into())) => r.is_ok(),
             _ = closing.wait_for(Option::is_some) => false,
         }
     }
@@ -223,7 +224,7 @@ mod tests {
         link.close(code::DISPLACED, "New connection opened", None);
         assert_eq!(link.closing().map(|c| c.code), Some(code::SLOW_CONSUMER));
         assert!(!link.send(&json!({"n": 3})), "closing refuses frames");
-        assert!(matches!(ends.out.recv().await, Some(Out::Text(t)) if t == "{\"n\":1}"));
+        assert!(matches!(ends.out.recv().await, Some(Out::Text(t)) if &*t == "{\"n\":1}"));
         assert!(ends.closing.borrow().is_some());
     }
 

@@ -11,6 +11,7 @@ use serde_json::Value;
 use super::frames::{self, PresenceEvent};
 use super::link::{code, Link};
 use super::town_square::ChatRenders;
+use bytestring::ByteString;
 
 /// Which channel a socket is on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,8 +111,10 @@ impl Registry {
                 .link
                 .close(code::DISPLACED, "New connection opened", None),
             None if channel == Channel::TownSquare => {
-                let text = frames::presence(PresenceEvent::Joined, &m.agent_id, &m.handle, count)
-                    .to_string();
+                let text: ByteString =
+                    frames::presence(PresenceEvent::Joined, &m.agent_id, &m.handle, count)
+                        .to_string()
+                        .into();
                 for (agent, e) in inner.square.iter() {
                     if *agent != m.agent_id {
                         e.link.send_text(text.clone());
@@ -141,7 +144,9 @@ impl Registry {
         let (Some(e), Some(event), Channel::TownSquare) = (removed, presence, channel) else {
             return;
         };
-        let text = frames::presence(event, agent_id, &e.handle, inner.square.len()).to_string();
+        let text: ByteString = frames::presence(event, agent_id, &e.handle, inner.square.len())
+            .to_string()
+            .into();
         for other in inner.square.values() {
             other.link.send_text(text.clone());
         }

@@ -6,6 +6,7 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
 use actix_ws::AggregatedMessageStream;
+use bytestring::ByteString;
 use tokio::sync::mpsc;
 
 use super::frames::{self, Inbound};
@@ -23,17 +24,17 @@ const RENDERED: usize = 16;
 /// them at about the same time, so a short list of recent renders serves the whole fan-out.
 #[derive(Default)]
 pub struct ChatRenders {
-    recent: Mutex<VecDeque<(String, Arc<str>)>>,
+    recent: Mutex<VecDeque<(String, ByteString)>>,
 }
 
 impl ChatRenders {
     /// The rendered `chat` frame of a message.
-    pub fn get(&self, m: &Message) -> Arc<str> {
+    pub fn get(&self, m: &Message) -> ByteString {
         let mut recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
         if let Some((_, text)) = recent.iter().find(|(id, _)| *id == m.id) {
             return text.clone();
         }
-        let text: Arc<str> = frames::chat(m).to_string().into();
+        let text: ByteString = frames::chat(m).to_string().into();
         if recent.len() == RENDERED {
             recent.pop_front();
         }
@@ -59,7 +60,7 @@ impl Handler for TownSquare {
             if message.conversation_id == TOWN_SQUARE {
                 s.member
                     .link
-                    .send_text(s.registry.chat_renders.get(message).to_string());
+                    .send_text(s.registry.chat_renders.get(message));
             }
         }
     }
