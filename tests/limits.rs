@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Client, Resp, Server, GENERAL};
+use common::{Resp, Server, GENERAL};
 use serde_json::{json, Value};
 
 const ENV: [(&str, &str); 4] = [
@@ -13,21 +13,6 @@ const ENV: [(&str, &str); 4] = [
     ("AGENTGATE_MAX_PARTICIPANTS", "3"),
     ("AGENTGATE_MAX_IDS_PER_REQUEST", "2"),
 ];
-
-/// A MoltCities call with a Bearer key.
-async fn mc(c: &Client, method: &str, path: &str, key: &str, body: Value) -> Resp {
-    let url = c.url_of(path);
-    let req = match method {
-        "PATCH" => c.http.patch(url),
-        _ => c.http.post(url),
-    };
-    let mut res = req
-        .insert_header(("Authorization", format!("Bearer {key}")))
-        .send_json(&body)
-        .await
-        .unwrap();
-    Client::finish_pub(&mut res).await
-}
 
 /// The error text of either wire's error body.
 fn message(r: &Resp) -> String {
@@ -65,12 +50,11 @@ async fn every_limit_is_named_in_its_error_and_changes_nothing() {
     ));
     cases.push((
         "MoltCities body size",
-        mc(
-            &c,
+        c.mc(
             "POST",
             &format!("/api/agents/{}/message", b.id),
-            &a.token,
-            json!({"body": big}),
+            Some(&a.token),
+            Some(json!({"body": big})),
         )
         .await,
         413,
@@ -94,12 +78,11 @@ async fn every_limit_is_named_in_its_error_and_changes_nothing() {
     ));
     cases.push((
         "inbox message length",
-        mc(
-            &c,
+        c.mc(
             "POST",
             &format!("/api/agents/{}/message", b.id),
-            &a.token,
-            json!({"body": long}),
+            Some(&a.token),
+            Some(json!({"body": long})),
         )
         .await,
         413,
@@ -107,7 +90,13 @@ async fn every_limit_is_named_in_its_error_and_changes_nothing() {
     ));
     cases.push((
         "town square message length",
-        mc(&c, "POST", "/api/chat", &a.token, json!({"message": long})).await,
+        c.mc(
+            "POST",
+            "/api/chat",
+            Some(&a.token),
+            Some(json!({"message": long})),
+        )
+        .await,
         413,
         "20 characters".into(),
     ));
@@ -140,12 +129,11 @@ async fn every_limit_is_named_in_its_error_and_changes_nothing() {
     ));
     cases.push((
         "notification ids per request",
-        mc(
-            &c,
+        c.mc(
             "POST",
             "/api/notifications/read",
-            &a.token,
-            json!({"ids": (0..101).map(|i| format!("notif_{i}")).collect::<Vec<_>>()}),
+            Some(&a.token),
+            Some(json!({"ids": (0..101).map(|i| format!("notif_{i}")).collect::<Vec<_>>()})),
         )
         .await,
         400,

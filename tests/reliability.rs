@@ -272,20 +272,20 @@ async fn a_full_disk_answers_503_on_both_wires_and_the_server_recovers() {
     assert_eq!(r.header("retry-after"), Some("1"));
     // The MoltCities wire says the same, in its own shape.
     let r = c
-        .http
-        .post(s.url(&format!("/api/agents/{}/message", b.id)))
-        .insert_header(("Authorization", format!("Bearer {}", a.token)))
-        .send_json(&json!({"subject": "s", "body": filler}))
-        .await
-        .unwrap()
-        .json::<serde_json::Value>()
-        .await
-        .unwrap();
+        .mc(
+            "POST",
+            &format!("/api/agents/{}/message", b.id),
+            Some(&a.token),
+            Some(json!({"subject": "s", "body": filler})),
+        )
+        .await;
+    assert_eq!(r.status, 503, "{}", r.body);
     assert!(
-        r["error"]
+        r.body["error"]
             .as_str()
             .is_some_and(|e| e.contains("disk is full")),
-        "{r}"
+        "{}",
+        r.body
     );
     // Still serving: health and reads work, and every accepted write is there, the refused one
     // is not.
@@ -387,15 +387,14 @@ async fn sigterm_under_load_loses_nothing_and_exits_0() {
     let to_a = stored.iter().filter(over_moltcities).count();
     for (agent, want) in [(&a, to_a), (&b, stored.len() - to_a)] {
         let feed = c
-            .http
-            .get(s.url("/api/notifications?limit=1"))
-            .insert_header(("Authorization", format!("Bearer {}", agent.token)))
-            .send()
+            .mc(
+                "GET",
+                "/api/notifications?limit=1",
+                Some(&agent.token),
+                None,
+            )
             .await
-            .unwrap()
-            .json::<serde_json::Value>()
-            .await
-            .unwrap();
+            .body;
         assert_eq!(
             feed["unread_count"],
             json!(want),

@@ -1,6 +1,6 @@
 //! The one error type of the domain; each wire maps it to its own status and body.
 
-use crate::store::StoreError;
+use crate::store::{Cause, StoreError};
 
 /// Why a domain operation did not happen. Nothing was changed when one is returned.
 #[derive(Debug, Clone, PartialEq)]
@@ -63,23 +63,22 @@ impl std::fmt::Display for Error {
 
 /// What the client is told when the database cannot take a request: the cause, never the
 /// SQLite text.
-fn unavailable_reason(detail: &str) -> &'static str {
-    let d = detail.to_ascii_lowercase();
-    if d.contains("full") {
-        "the database is unavailable: the disk is full; retry later"
-    } else if d.contains("locked") || d.contains("busy") {
-        "the database is unavailable: it is locked by another process; retry shortly"
-    } else {
-        "the database is unavailable right now; retry shortly"
+fn unavailable_reason(cause: Cause) -> &'static str {
+    match cause {
+        Cause::DiskFull => "the database is unavailable: the disk is full; retry later",
+        Cause::Locked => {
+            "the database is unavailable: it is locked by another process; retry shortly"
+        }
+        Cause::Other => "the database is unavailable right now; retry shortly",
     }
 }
 
 impl From<StoreError> for Error {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Unavailable(m) => {
+            StoreError::Unavailable(cause, m) => {
                 log::warn!("{m}");
-                Error::Unavailable(unavailable_reason(&m).into())
+                Error::Unavailable(unavailable_reason(cause).into())
             }
             StoreError::Internal(m) => {
                 log::error!("{m}");

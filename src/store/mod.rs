@@ -22,11 +22,22 @@ pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 /// A database connection as the query functions take it.
 pub type Conn = SqliteConnection;
 
+/// Why the database cannot take a request now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cause {
+    /// SQLITE_FULL: no room left on the disk.
+    DiskFull,
+    /// Another connection holds the lock longer than the busy timeout.
+    Locked,
+    /// An I/O error, a read-only file, the writer gone.
+    Other,
+}
+
 /// A failure of the storage layer itself (not of a query's logic).
 #[derive(Debug, Clone)]
 pub enum StoreError {
-    /// The database cannot take the request now (disk full, locked, I/O error, writer gone).
-    Unavailable(String),
+    /// The database cannot take the request now; retrying later may work.
+    Unavailable(Cause, String),
     /// Any other database error.
     Internal(String),
 }
@@ -34,7 +45,7 @@ pub enum StoreError {
 impl std::fmt::Display for StoreError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            StoreError::Unavailable(m) => write!(f, "database unavailable: {m}"),
+            StoreError::Unavailable(_, m) => write!(f, "database unavailable: {m}"),
             StoreError::Internal(m) => write!(f, "database error: {m}"),
         }
     }
@@ -46,21 +57,20 @@ impl From<diesel::result::Error> for StoreError {
     }
 }
 
-/// Sorts a Diesel error into "try again later" (503) or an internal fault.
+/// Sorts a Diesel error into "try again later" (503), with its cause, or an internal fault.
 pub fn classify(e: &diesel::result::Error) -> StoreError {
     let text = e.to_string();
     let lower = text.to_ascii_lowercase();
     let transient = [
-        "database or disk is full",
-        "database is locked",
-        "disk i/o error",
-        "busy",
-        "readonly",
+        ("database or disk is full", Cause::DiskFull),
+        ("database is locked", Cause::Locked),
+        ("busy", Cause::Locked),
+        ("disk i/o error", Cause::Other),
+        ("readonly", Cause::Other),
     ];
-    if transient.iter().any(|t| lower.contains(t)) {
-        StoreError::Unavailable(text)
-    } else {
-        StoreError::Internal(text)
+    match transient.iter().find(|(t, _)| lower.contains(t)) {
+        Some((_, cause)) => StoreError::Unavailable(*cause, text),
+        None => StoreError::Internal(text),
     }
 }
 
@@ -135,7 +145,10 @@ impl Store {
         let pool = self.readers.clone();
         let joined = tokio::task::spawn_blocking(move || {
             let mut conn = pool.get().map_err(|e| {
-                E::from(StoreError::Unavailable(format!("no read connection: {e}")))
+                E::from(StoreError::Unavailable(
+                    Cause::Other,
+                    format!("no read connection: {e}"),
+                ))
             })?;
             f(&mut conn)
         })

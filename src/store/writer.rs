@@ -10,7 +10,7 @@ use crate::histogram::Histogram;
 use diesel::{Connection, SqliteConnection};
 use tokio::sync::oneshot;
 
-use super::StoreError;
+use super::{Cause, StoreError};
 
 /// Most jobs one transaction takes; bounds the latency of the first job in a batch.
 const MAX_BATCH: usize = 256;
@@ -139,12 +139,14 @@ impl Writer {
         });
         if self.jobs.send(job).is_err() {
             return Err(E::from(StoreError::Unavailable(
+                Cause::Other,
                 "the writer has stopped".into(),
             )));
         }
         match answer.await {
             Ok(r) => r,
             Err(_) => Err(E::from(StoreError::Unavailable(
+                Cause::Other,
                 "the write was abandoned".into(),
             ))),
         }

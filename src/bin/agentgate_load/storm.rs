@@ -421,6 +421,7 @@ async fn run_inner(ctx: &mut Ctx, rep: &mut Report) -> Result<(), String> {
             ),
             ("duplicates", json!(all.duplicates)),
             ("kills", json!(all.kills)),
+            ("closed by server", json!(all.server_closes)),
             ("reconnects", json!(all.connects.saturating_sub(n as u64))),
             ("replayed", json!(replayed)),
             ("replay p50 ms", json!(replay.p50_ms)),

@@ -100,13 +100,9 @@ pub struct Bind {
     operation_id = "claw.agents.bind",
     request_body = Bind,
     responses(
+        schema::ClawErrors,
         (status = 200, description = "Done.", body = schema::BindEnvelope),
-        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::ClawError),
-        (status = 401, description = "No token, or an unknown or revoked one.", body = schema::ClawError),
         (status = 409, description = "Conflicts with what exists.", body = schema::ClawError),
-        (status = 413, description = "A size limit was exceeded.", body = schema::ClawError),
-        (status = 429, description = "Too many requests; see `Retry-After`.", body = schema::ClawError),
-        (status = 503, description = "The database cannot take the request now; retry.", body = schema::ClawError),
     ),
     security(("clawToken" = []), ("bearer" = []))
 )]
@@ -200,13 +196,9 @@ pub struct Rotate {
     operation_id = "claw.agents.rotateToken",
     request_body = Rotate,
     responses(
+        schema::ClawErrors,
         (status = 200, description = "Done.", body = schema::Envelope<schema::Rotated>),
-        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::ClawError),
-        (status = 401, description = "No token, or an unknown or revoked one.", body = schema::ClawError),
         (status = 403, description = "The caller may not do this.", body = schema::ClawError),
-        (status = 413, description = "A size limit was exceeded.", body = schema::ClawError),
-        (status = 429, description = "Too many requests; see `Retry-After`.", body = schema::ClawError),
-        (status = 503, description = "The database cannot take the request now; retry.", body = schema::ClawError),
     ),
     security(("clawToken" = []), ("bearer" = []))
 )]
@@ -239,12 +231,8 @@ pub struct Resolve {
     operation_id = "claw.users.resolve",
     request_body = Resolve,
     responses(
+        schema::ClawErrors,
         (status = 200, description = "Done.", body = schema::Envelope<Vec<schema::User>>),
-        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::ClawError),
-        (status = 401, description = "No token, or an unknown or revoked one.", body = schema::ClawError),
-        (status = 413, description = "A size limit was exceeded.", body = schema::ClawError),
-        (status = 429, description = "Too many requests; see `Retry-After`.", body = schema::ClawError),
-        (status = 503, description = "The database cannot take the request now; retry.", body = schema::ClawError),
     ),
     security(("clawToken" = []), ("bearer" = []))
 )]

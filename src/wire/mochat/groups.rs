@@ -36,14 +36,10 @@ pub struct GetGroup {
     operation_id = "claw.groups.get",
     request_body = GetGroup,
     responses(
+        schema::ClawErrors,
         (status = 200, description = "Done.", body = schema::Envelope<schema::Group>),
-        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::ClawError),
-        (status = 401, description = "No token, or an unknown or revoked one.", body = schema::ClawError),
         (status = 403, description = "The caller may not do this.", body = schema::ClawError),
         (status = 404, description = "No such session, panel, group, user or invite.", body = schema::ClawError),
-        (status = 413, description = "A size limit was exceeded.", body = schema::ClawError),
-        (status = 429, description = "Too many requests; see `Retry-After`.", body = schema::ClawError),
-        (status = 503, description = "The database cannot take the request now; retry.", body = schema::ClawError),
     ),
     security(("clawToken" = []), ("bearer" = []))
 )]
@@ -83,14 +79,10 @@ pub struct CreatePanel {
     operation_id = "claw.groups.panels.create",
     request_body = CreatePanel,
     responses(
+        schema::ClawErrors,
         (status = 200, description = "Done.", body = schema::Envelope<schema::PanelCreated>),
-        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::ClawError),
-        (status = 401, description = "No token, or an unknown or revoked one.", body = schema::ClawError),
         (status = 403, description = "The caller may not do this.", body = schema::ClawError),
         (status = 404, description = "No such session, panel, group, user or invite.", body = schema::ClawError),
-        (status = 413, description = "A size limit was exceeded.", body = schema::ClawError),
-        (status = 429, description = "Too many requests; see `Retry-After`.", body = schema::ClawError),
-        (status = 503, description = "The database cannot take the request now; retry.", body = schema::ClawError),
     ),
     security(("clawToken" = []), ("bearer" = []))
 )]
@@ -147,14 +139,10 @@ pub struct SendPanel {
     operation_id = "claw.groups.panels.send",
     request_body = SendPanel,
     responses(
+        schema::ClawErrors,
         (status = 200, description = "Done.", body = schema::Envelope<schema::PanelSent>),
-        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::ClawError),
-        (status = 401, description = "No token, or an unknown or revoked one.", body = schema::ClawError),
         (status = 403, description = "The caller may not do this.", body = schema::ClawError),
         (status = 404, description = "No such session, panel, group, user or invite.", body = schema::ClawError),
-        (status = 413, description = "A size limit was exceeded.", body = schema::ClawError),
-        (status = 429, description = "Too many requests; see `Retry-After`.", body = schema::ClawError),
-        (status = 503, description = "The database cannot take the request now; retry.", body = schema::ClawError),
     ),
     security(("clawToken" = []), ("bearer" = []))
 )]
@@ -176,14 +164,10 @@ pub async fn send_panel(state: State, caller: Caller, body: Body<SendPanel>) -> 
     operation_id = "claw.groups.panels.messages",
     request_body = History,
     responses(
+        schema::ClawErrors,
         (status = 200, description = "Done.", body = schema::Envelope<schema::History>),
-        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::ClawError),
-        (status = 401, description = "No token, or an unknown or revoked one.", body = schema::ClawError),
         (status = 403, description = "The caller may not do this.", body = schema::ClawError),
         (status = 404, description = "No such session, panel, group, user or invite.", body = schema::ClawError),
-        (status = 413, description = "A size limit was exceeded.", body = schema::ClawError),
-        (status = 429, description = "Too many requests; see `Retry-After`.", body = schema::ClawError),
-        (status = 503, description = "The database cannot take the request now; retry.", body = schema::ClawError),
     ),
     security(("clawToken" = []), ("bearer" = []))
 )]
@@ -223,14 +207,10 @@ pub struct ModifyPanel {
     operation_id = "claw.groups.panels.modify",
     request_body = ModifyPanel,
     responses(
+        schema::ClawErrors,
         (status = 200, description = "Done.", body = schema::Envelope<schema::Panel>),
-        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::ClawError),
-        (status = 401, description = "No token, or an unknown or revoked one.", body = schema::ClawError),
         (status = 403, description = "The caller may not do this.", body = schema::ClawError),
         (status = 404, description = "No such session, panel, group, user or invite.", body = schema::ClawError),
-        (status = 413, description = "A size limit was exceeded.", body = schema::ClawError),
-        (status = 429, description = "Too many requests; see `Retry-After`.", body = schema::ClawError),
-        (status = 503, description = "The database cannot take the request now; retry.", body = schema::ClawError),
     ),
     security(("clawToken" = []), ("bearer" = []))
 )]
@@ -265,14 +245,10 @@ pub struct DeletePanel {
     operation_id = "claw.groups.panels.delete",
     request_body = DeletePanel,
     responses(
+        schema::ClawErrors,
         (status = 200, description = "Done.", body = schema::Envelope<schema::PanelDeleted>),
-        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::ClawError),
-        (status = 401, description = "No token, or an unknown or revoked one.", body = schema::ClawError),
         (status = 403, description = "The caller may not do this.", body = schema::ClawError),
         (status = 404, description = "No such session, panel, group, user or invite.", body = schema::ClawError),
-        (status = 413, description = "A size limit was exceeded.", body = schema::ClawError),
-        (status = 429, description = "Too many requests; see `Retry-After`.", body = schema::ClawError),
-        (status = 503, description = "The database cannot take the request now; retry.", body = schema::ClawError),
     ),
     security(("clawToken" = []), ("bearer" = []))
 )]
@@ -302,14 +278,10 @@ pub struct CreateInvite {
     operation_id = "claw.groups.createInvite",
     request_body = CreateInvite,
     responses(
+        schema::ClawErrors,
         (status = 200, description = "Done.", body = schema::Envelope<schema::Invite>),
-        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::ClawError),
-        (status = 401, description = "No token, or an unknown or revoked one.", body = schema::ClawError),
         (status = 403, description = "The caller may not do this.", body = schema::ClawError),
         (status = 404, description = "No such session, panel, group, user or invite.", body = schema::ClawError),
-        (status = 413, description = "A size limit was exceeded.", body = schema::ClawError),
-        (status = 429, description = "Too many requests; see `Retry-After`.", body = schema::ClawError),
-        (status = 503, description = "The database cannot take the request now; retry.", body = schema::ClawError),
     ),
     security(("clawToken" = []), ("bearer" = []))
 )]
@@ -342,13 +314,9 @@ pub struct JoinByInvite {
     operation_id = "claw.groups.joinByInvite",
     request_body = JoinByInvite,
     responses(
+        schema::ClawErrors,
         (status = 200, description = "Done.", body = schema::Envelope<schema::Joined>),
-        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::ClawError),
-        (status = 401, description = "No token, or an unknown or revoked one.", body = schema::ClawError),
         (status = 404, description = "No such session, panel, group, user or invite.", body = schema::ClawError),
-        (status = 413, description = "A size limit was exceeded.", body = schema::ClawError),
-        (status = 429, description = "Too many requests; see `Retry-After`.", body = schema::ClawError),
-        (status = 503, description = "The database cannot take the request now; retry.", body = schema::ClawError),
     ),
     security(("clawToken" = []), ("bearer" = []))
 )]

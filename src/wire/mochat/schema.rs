@@ -7,7 +7,7 @@
 use serde_json::Value;
 use utoipa::openapi::schema::{ArrayBuilder, OneOfBuilder, Ref, Schema};
 use utoipa::openapi::RefOr;
-use utoipa::{PartialSchema, ToSchema};
+use utoipa::{IntoResponses, PartialSchema, ToSchema};
 
 /// The success envelope every claw answer is wrapped in.
 #[derive(ToSchema)]
@@ -544,4 +544,27 @@ pub struct Joined {
     group_id: String,
     workspace_id: String,
     name: String,
+}
+
+/// The error answers most routes share, declared once: 400, 401, 413, 429 and 503. Only the
+/// document uses it; no value of it is ever built.
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+pub enum ClawErrors {
+    #[response(
+        status = 400,
+        description = "A field is missing or wrong, or the body is not a JSON object."
+    )]
+    Invalid(ClawError),
+    #[response(status = 401, description = "No token, or an unknown or revoked one.")]
+    Unauthorized(ClawError),
+    #[response(status = 413, description = "A size limit was exceeded.")]
+    TooLarge(ClawError),
+    #[response(status = 429, description = "Too many requests; see `Retry-After`.")]
+    RateLimited(ClawError),
+    #[response(
+        status = 503,
+        description = "The database cannot take the request now; retry."
+    )]
+    Unavailable(ClawError),
 }

@@ -52,15 +52,11 @@ pub struct Create {
     operation_id = "claw.sessions.create",
     request_body = Create,
     responses(
+        schema::ClawErrors,
         (status = 200, description = "Done.", body = schema::Envelope<schema::Session>),
-        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::ClawError),
-        (status = 401, description = "No token, or an unknown or revoked one.", body = schema::ClawError),
         (status = 403, description = "The caller may not do this.", body = schema::ClawError),
         (status = 404, description = "No such session, panel, group, user or invite.", body = schema::ClawError),
         (status = 409, description = "Conflicts with what exists.", body = schema::ClawError),
-        (status = 413, description = "A size limit was exceeded.", body = schema::ClawError),
-        (status = 429, description = "Too many requests; see `Retry-After`.", body = schema::ClawError),
-        (status = 503, description = "The database cannot take the request now; retry.", body = schema::ClawError),
     ),
     security(("clawToken" = []), ("bearer" = []))
 )]
@@ -144,15 +140,11 @@ pub fn new_message(
     operation_id = "claw.sessions.send",
     request_body = Send,
     responses(
+        schema::ClawErrors,
         (status = 200, description = "Done.", body = schema::Envelope<schema::Sent>),
-        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::ClawError),
-        (status = 401, description = "No token, or an unknown or revoked one.", body = schema::ClawError),
         (status = 403, description = "The caller may not do this.", body = schema::ClawError),
         (status = 404, description = "No such session, panel, group, user or invite.", body = schema::ClawError),
         (status = 409, description = "Conflicts with what exists.", body = schema::ClawError),
-        (status = 413, description = "A size limit was exceeded.", body = schema::ClawError),
-        (status = 429, description = "Too many requests; see `Retry-After`.", body = schema::ClawError),
-        (status = 503, description = "The database cannot take the request now; retry.", body = schema::ClawError),
     ),
     security(("clawToken" = []), ("bearer" = []))
 )]
@@ -199,14 +191,10 @@ pub fn page(page: &Page) -> Value {
     operation_id = "claw.sessions.messages",
     request_body = History,
     responses(
+        schema::ClawErrors,
         (status = 200, description = "Done.", body = schema::Envelope<schema::History>),
-        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::ClawError),
-        (status = 401, description = "No token, or an unknown or revoked one.", body = schema::ClawError),
         (status = 403, description = "The caller may not do this.", body = schema::ClawError),
         (status = 404, description = "No such session, panel, group, user or invite.", body = schema::ClawError),
-        (status = 413, description = "A size limit was exceeded.", body = schema::ClawError),
-        (status = 429, description = "Too many requests; see `Retry-After`.", body = schema::ClawError),
-        (status = 503, description = "The database cannot take the request now; retry.", body = schema::ClawError),
     ),
     security(("clawToken" = []), ("bearer" = []))
 )]
@@ -276,12 +264,8 @@ fn timestamp_ms(v: &Value) -> Result<i64, ApiError> {
     operation_id = "claw.sessions.list",
     request_body = List,
     responses(
+        schema::ClawErrors,
         (status = 200, description = "Done.", body = schema::Envelope<schema::SessionList>),
-        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::ClawError),
-        (status = 401, description = "No token, or an unknown or revoked one.", body = schema::ClawError),
-        (status = 413, description = "A size limit was exceeded.", body = schema::ClawError),
-        (status = 429, description = "Too many requests; see `Retry-After`.", body = schema::ClawError),
-        (status = 503, description = "The database cannot take the request now; retry.", body = schema::ClawError),
     ),
     security(("clawToken" = []), ("bearer" = []))
 )]
@@ -323,14 +307,10 @@ pub struct One {
     operation_id = "claw.sessions.get",
     request_body = One,
     responses(
+        schema::ClawErrors,
         (status = 200, description = "Done.", body = schema::Envelope<schema::Session>),
-        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::ClawError),
-        (status = 401, description = "No token, or an unknown or revoked one.", body = schema::ClawError),
         (status = 403, description = "The caller may not do this.", body = schema::ClawError),
         (status = 404, description = "No such session, panel, group, user or invite.", body = schema::ClawError),
-        (status = 413, description = "A size limit was exceeded.", body = schema::ClawError),
-        (status = 429, description = "Too many requests; see `Retry-After`.", body = schema::ClawError),
-        (status = 503, description = "The database cannot take the request now; retry.", body = schema::ClawError),
     ),
     security(("clawToken" = []), ("bearer" = []))
 )]
@@ -348,14 +328,10 @@ pub async fn get(state: State, caller: Caller, body: Body<One>) -> ApiResult {
     operation_id = "claw.sessions.detail",
     request_body = One,
     responses(
+        schema::ClawErrors,
         (status = 200, description = "Done.", body = schema::Envelope<schema::SessionDetail>),
-        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::ClawError),
-        (status = 401, description = "No token, or an unknown or revoked one.", body = schema::ClawError),
         (status = 403, description = "The caller may not do this.", body = schema::ClawError),
         (status = 404, description = "No such session, panel, group, user or invite.", body = schema::ClawError),
-        (status = 413, description = "A size limit was exceeded.", body = schema::ClawError),
-        (status = 429, description = "Too many requests; see `Retry-After`.", body = schema::ClawError),
-        (status = 503, description = "The database cannot take the request now; retry.", body = schema::ClawError),
     ),
     security(("clawToken" = []), ("bearer" = []))
 )]
@@ -385,15 +361,11 @@ pub async fn detail(state: State, caller: Caller, body: Body<One>) -> ApiResult 
     operation_id = "claw.sessions.close",
     request_body = One,
     responses(
+        schema::ClawErrors,
         (status = 200, description = "Done.", body = schema::Envelope<schema::Closed>),
-        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::ClawError),
-        (status = 401, description = "No token, or an unknown or revoked one.", body = schema::ClawError),
         (status = 403, description = "The caller may not do this.", body = schema::ClawError),
         (status = 404, description = "No such session, panel, group, user or invite.", body = schema::ClawError),
         (status = 409, description = "Conflicts with what exists.", body = schema::ClawError),
-        (status = 413, description = "A size limit was exceeded.", body = schema::ClawError),
-        (status = 429, description = "Too many requests; see `Retry-After`.", body = schema::ClawError),
-        (status = 503, description = "The database cannot take the request now; retry.", body = schema::ClawError),
     ),
     security(("clawToken" = []), ("bearer" = []))
 )]
@@ -438,15 +410,11 @@ fn member_refs(b: Members) -> Result<(String, Vec<crate::core::ParticipantRef>),
     operation_id = "claw.sessions.addParticipants",
     request_body = Members,
     responses(
+        schema::ClawErrors,
         (status = 200, description = "Done.", body = schema::Envelope<schema::Session>),
-        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::ClawError),
-        (status = 401, description = "No token, or an unknown or revoked one.", body = schema::ClawError),
         (status = 403, description = "The caller may not do this.", body = schema::ClawError),
         (status = 404, description = "No such session, panel, group, user or invite.", body = schema::ClawError),
         (status = 409, description = "Conflicts with what exists.", body = schema::ClawError),
-        (status = 413, description = "A size limit was exceeded.", body = schema::ClawError),
-        (status = 429, description = "Too many requests; see `Retry-After`.", body = schema::ClawError),
-        (status = 503, description = "The database cannot take the request now; retry.", body = schema::ClawError),
     ),
     security(("clawToken" = []), ("bearer" = []))
 )]
@@ -464,15 +432,11 @@ pub async fn add_participants(state: State, caller: Caller, body: Body<Members>)
     operation_id = "claw.sessions.removeParticipants",
     request_body = Members,
     responses(
+        schema::ClawErrors,
         (status = 200, description = "Done.", body = schema::Envelope<schema::Session>),
-        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::ClawError),
-        (status = 401, description = "No token, or an unknown or revoked one.", body = schema::ClawError),
         (status = 403, description = "The caller may not do this.", body = schema::ClawError),
         (status = 404, description = "No such session, panel, group, user or invite.", body = schema::ClawError),
         (status = 409, description = "Conflicts with what exists.", body = schema::ClawError),
-        (status = 413, description = "A size limit was exceeded.", body = schema::ClawError),
-        (status = 429, description = "Too many requests; see `Retry-After`.", body = schema::ClawError),
-        (status = 503, description = "The database cannot take the request now; retry.", body = schema::ClawError),
     ),
     security(("clawToken" = []), ("bearer" = []))
 )]
@@ -511,14 +475,10 @@ pub fn events(list: &[Message]) -> Vec<Value> {
     operation_id = "claw.sessions.watch",
     request_body = Watch,
     responses(
+        schema::ClawErrors,
         (status = 200, description = "Done.", body = schema::Envelope<schema::Watched>),
-        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::ClawError),
-        (status = 401, description = "No token, or an unknown or revoked one.", body = schema::ClawError),
         (status = 403, description = "The caller may not do this.", body = schema::ClawError),
         (status = 404, description = "No such session, panel, group, user or invite.", body = schema::ClawError),
-        (status = 413, description = "A size limit was exceeded.", body = schema::ClawError),
-        (status = 429, description = "Too many requests; see `Retry-After`.", body = schema::ClawError),
-        (status = 503, description = "The database cannot take the request now; retry.", body = schema::ClawError),
     ),
     security(("clawToken" = []), ("bearer" = []))
 )]

@@ -354,13 +354,9 @@ pub struct PatchMe {
     operation_id = "patchMe",
     request_body = PatchMe,
     responses(
+        schema::McErrors,
         (status = 200, description = "The updated profile.", body = schema::MeUpdated),
-        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::McError),
-        (status = 401, description = "Authentication failed: no key, a malformed header, or an unknown key.", body = schema::McError),
         (status = 404, description = "No such agent, site, message, job or notification.", body = schema::McError),
-        (status = 413, description = "The body is over the size limit.", body = schema::McError),
-        (status = 429, description = "Rate limited; see `Retry-After`.", body = schema::McError),
-        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = schema::McError),
     ),
     security(("bearer" = []))
 )]
@@ -393,13 +389,9 @@ pub async fn patch_me(state: State, agent: Agent, body: Json<PatchMe>) -> McResu
     operation_id = "createSite",
     request_body = SiteBody,
     responses(
+        schema::McErrors,
         (status = 201, description = "Published.", body = schema::SitePublished),
-        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::McError),
-        (status = 401, description = "Authentication failed: no key, a malformed header, or an unknown key.", body = schema::McError),
         (status = 409, description = "Conflicts with what exists.", body = schema::McError),
-        (status = 413, description = "The body is over the size limit.", body = schema::McError),
-        (status = 429, description = "Rate limited; see `Retry-After`.", body = schema::McError),
-        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = schema::McError),
     ),
     security(("bearer" = []))
 )]

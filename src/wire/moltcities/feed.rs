@@ -149,12 +149,8 @@ pub struct Bulk {
     operation_id = "markNotificationsRead",
     request_body = Bulk,
     responses(
+        schema::McErrors,
         (status = 200, description = "What was marked.", body = schema::NotificationsRead),
-        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::McError),
-        (status = 401, description = "Authentication failed: no key, a malformed header, or an unknown key.", body = schema::McError),
-        (status = 413, description = "The body is over the size limit.", body = schema::McError),
-        (status = 429, description = "Rate limited; see `Retry-After`.", body = schema::McError),
-        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = schema::McError),
     ),
     security(("bearer" = []))
 )]

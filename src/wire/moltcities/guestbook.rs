@@ -37,14 +37,10 @@ fn entry(e: &Entry) -> Value {
         ("slug" = String, Path, description = "A site slug."),
     ),
     responses(
+        schema::McErrors,
         (status = 201, description = "Signed.", body = schema::Signed),
-        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::McError),
-        (status = 401, description = "Authentication failed: no key, a malformed header, or an unknown key.", body = schema::McError),
         (status = 403, description = "Not allowed.", body = schema::McError),
         (status = 404, description = "No such agent, site, message, job or notification.", body = schema::McError),
-        (status = 413, description = "The body is over the size limit.", body = schema::McError),
-        (status = 429, description = "Rate limited; see `Retry-After`.", body = schema::McError),
-        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = schema::McError),
     ),
     security((), ("bearer" = []))
 )]

@@ -34,14 +34,10 @@ pub struct Send {
         ("to" = String, Path, description = "The recipient: a site slug, agent id or username."),
     ),
     responses(
+        schema::McErrors,
         (status = 201, description = "Sent.", body = schema::DirectSent),
-        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::McError),
-        (status = 401, description = "Authentication failed: no key, a malformed header, or an unknown key.", body = schema::McError),
         (status = 404, description = "No such agent, site, message, job or notification.", body = schema::McError),
         (status = 409, description = "Conflicts with what exists.", body = schema::McError),
-        (status = 413, description = "The body is over the size limit.", body = schema::McError),
-        (status = 429, description = "Rate limited; see `Retry-After`.", body = schema::McError),
-        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = schema::McError),
     ),
     security(("bearer" = []))
 )]
@@ -205,13 +201,9 @@ pub struct Patch {
         ("id" = String, Path, description = "A message id."),
     ),
     responses(
+        schema::McErrors,
         (status = 200, description = "Updated.", body = schema::Done),
-        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::McError),
-        (status = 401, description = "Authentication failed: no key, a malformed header, or an unknown key.", body = schema::McError),
         (status = 404, description = "No such agent, site, message, job or notification.", body = schema::McError),
-        (status = 413, description = "The body is over the size limit.", body = schema::McError),
-        (status = 429, description = "Rate limited; see `Retry-After`.", body = schema::McError),
-        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = schema::McError),
     ),
     security(("bearer" = []))
 )]

@@ -36,12 +36,8 @@ pub struct Post {
     operation_id = "postJob",
     request_body = Post,
     responses(
+        schema::McErrors,
         (status = 201, description = "Posted.", body = schema::JobPosted),
-        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::McError),
-        (status = 401, description = "Authentication failed: no key, a malformed header, or an unknown key.", body = schema::McError),
-        (status = 413, description = "The body is over the size limit.", body = schema::McError),
-        (status = 429, description = "Rate limited; see `Retry-After`.", body = schema::McError),
-        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = schema::McError),
     ),
     security(("bearer" = []))
 )]
@@ -145,14 +141,10 @@ pub struct Attempt {
         ("id" = String, Path, description = "A job id."),
     ),
     responses(
+        schema::McErrors,
         (status = 201, description = "Interest registered.", body = schema::AttemptNew),
         (status = 200, description = "Interest was already registered.", body = schema::AttemptAgain),
-        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::McError),
-        (status = 401, description = "Authentication failed: no key, a malformed header, or an unknown key.", body = schema::McError),
         (status = 404, description = "No such agent, site, message, job or notification.", body = schema::McError),
-        (status = 413, description = "The body is over the size limit.", body = schema::McError),
-        (status = 429, description = "Rate limited; see `Retry-After`.", body = schema::McError),
-        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = schema::McError),
     ),
     security(("bearer" = []))
 )]
@@ -201,14 +193,10 @@ pub struct Submit {
         ("id" = String, Path, description = "A job id."),
     ),
     responses(
+        schema::McErrors,
         (status = 200, description = "Submitted for review.", body = schema::JobSubmitted),
-        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::McError),
-        (status = 401, description = "Authentication failed: no key, a malformed header, or an unknown key.", body = schema::McError),
         (status = 403, description = "Not allowed.", body = schema::McError),
         (status = 404, description = "No such agent, site, message, job or notification.", body = schema::McError),
-        (status = 413, description = "The body is over the size limit.", body = schema::McError),
-        (status = 429, description = "Rate limited; see `Retry-After`.", body = schema::McError),
-        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = schema::McError),
     ),
     security(("bearer" = []))
 )]
@@ -274,14 +262,10 @@ pub struct Dispute {
         ("id" = String, Path, description = "A job id."),
     ),
     responses(
+        schema::McErrors,
         (status = 200, description = "Disputed.", body = schema::JobChanged),
-        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::McError),
-        (status = 401, description = "Authentication failed: no key, a malformed header, or an unknown key.", body = schema::McError),
         (status = 403, description = "Not allowed.", body = schema::McError),
         (status = 404, description = "No such agent, site, message, job or notification.", body = schema::McError),
-        (status = 413, description = "The body is over the size limit.", body = schema::McError),
-        (status = 429, description = "Rate limited; see `Retry-After`.", body = schema::McError),
-        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = schema::McError),
     ),
     security(("bearer" = []))
 )]

@@ -5,7 +5,7 @@
 #![allow(dead_code)]
 
 use serde_json::Value;
-use utoipa::ToSchema;
+use utoipa::{IntoResponses, ToSchema};
 
 /// A MoltCities error: `error` always, the other fields depending on the kind.
 #[derive(ToSchema)]
@@ -645,4 +645,30 @@ pub struct WsStatus {
     websocket_status: SocketCounts,
     #[schema(format = DateTime)]
     timestamp: String,
+}
+
+/// The error answers most routes share, declared once: 400, 401, 413, 429 and 503. Only the
+/// document uses it; no value of it is ever built.
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+pub enum McErrors {
+    #[response(
+        status = 400,
+        description = "A field is missing or wrong, or the body is not a JSON object."
+    )]
+    Invalid(McError),
+    #[response(
+        status = 401,
+        description = "Authentication failed: no key, a malformed header, or an unknown key."
+    )]
+    Unauthorized(McError),
+    #[response(status = 413, description = "The body is over the size limit.")]
+    TooLarge(McError),
+    #[response(status = 429, description = "Rate limited; see `Retry-After`.")]
+    RateLimited(McError),
+    #[response(
+        status = 503,
+        description = "The database cannot take the request now; retry after `Retry-After`."
+    )]
+    Unavailable(McError),
 }

@@ -40,12 +40,8 @@ fn text(v: Option<Value>) -> Result<String, Error> {
     operation_id = "postChat",
     request_body = Post,
     responses(
+        schema::McErrors,
         (status = 201, description = "Posted.", body = schema::ChatPosted),
-        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::McError),
-        (status = 401, description = "Authentication failed: no key, a malformed header, or an unknown key.", body = schema::McError),
-        (status = 413, description = "The body is over the size limit.", body = schema::McError),
-        (status = 429, description = "Rate limited; see `Retry-After`.", body = schema::McError),
-        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = schema::McError),
     ),
     security(("bearer" = []))
 )]
@@ -67,12 +63,8 @@ pub async fn chat(state: State, agent: Agent, body: Json<Post>) -> McResult {
     operation_id = "postTownSquare",
     request_body = Post,
     responses(
+        schema::McErrors,
         (status = 201, description = "Posted.", body = schema::SquarePosted),
-        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::McError),
-        (status = 401, description = "Authentication failed: no key, a malformed header, or an unknown key.", body = schema::McError),
-        (status = 413, description = "The body is over the size limit.", body = schema::McError),
-        (status = 429, description = "Rate limited; see `Retry-After`.", body = schema::McError),
-        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = schema::McError),
     ),
     security(("bearer" = []))
 )]
