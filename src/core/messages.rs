@@ -119,7 +119,8 @@ impl Core {
         let found = mentions::parse(&input.content);
         let (mention_ids, mention_names) = resolve_mentions(conn, &found)?;
         let now = now_ms();
-        let seq = conversations::next_seq(conn, &conv.id, now)?;
+        // The insert's trigger advances the conversation to this seq (single writer: no race).
+        let seq = conversations::last_seq(conn, &conv.id)? + 1;
         let row = MessageRow {
             id: ids::object_id(),
             conversation_id: conv.id.clone(),

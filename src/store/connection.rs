@@ -5,9 +5,11 @@ use diesel::r2d2::{self, CustomizeConnection};
 use diesel::{Connection, SqliteConnection};
 
 /// WAL for concurrent readers, FULL sync so a commit survives power loss, a busy timeout so a
-/// reader never fails on a checkpoint, and foreign keys on.
+/// reader never fails on a checkpoint, and foreign keys on. Temporary storage in memory: every
+/// write job runs in a savepoint, and SQLite journals each page a savepoint changes; on disk
+/// that was a temporary file written, created and deleted for every batch.
 const PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-     PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;";
+     PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;";
 
 /// Opens one connection with the pragmas applied.
 pub fn open(url: &str) -> Result<SqliteConnection, String> {

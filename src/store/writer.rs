@@ -10,6 +10,7 @@ use crate::histogram::Histogram;
 use diesel::{Connection, SqliteConnection};
 use tokio::sync::oneshot;
 
+use super::checkpointer::Nudge;
 use super::{Cause, StoreError};
 
 /// Most jobs one transaction takes; bounds the latency of the first job in a batch.
@@ -106,14 +107,14 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// Starts the writer thread on its own connection.
-    pub fn start(conn: SqliteConnection) -> Result<Writer, String> {
+    /// Starts the writer thread on its own connection; `checkpoint` hears of every commit.
+    pub fn start(conn: SqliteConnection, checkpoint: Nudge) -> Result<Writer, String> {
         let (jobs, queue) = mpsc::channel::<Box<dyn Job>>();
         let stats = Arc::new(WriterStats::default());
         let counters = stats.clone();
         std::thread::Builder::new()
             .name("agentgate-writer".into())
-            .spawn(move || run(conn, queue, &counters))
+            .spawn(move || run(conn, queue, &counters, &checkpoint))
             .map_err(|e| format!("cannot start the writer thread: {e}"))?;
         Ok(Writer { jobs, stats })
     }
@@ -153,7 +154,12 @@ impl Writer {
     }
 }
 
-fn run(mut conn: SqliteConnection, queue: mpsc::Receiver<Box<dyn Job>>, stats: &WriterStats) {
+fn run(
+    mut conn: SqliteConnection,
+    queue: mpsc::Receiver<Box<dyn Job>>,
+    stats: &WriterStats,
+    checkpoint: &Nudge,
+) {
     // Ends when every sender is gone, after the queued jobs have been committed.
     while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
@@ -170,6 +176,7 @@ fn run(mut conn: SqliteConnection, queue: mpsc::Receiver<Box<dyn Job>>, stats: &
         stats.batches.fetch_add(1, Ordering::Relaxed);
         if ok {
             stats.writes.fetch_add(n, Ordering::Relaxed);
+            checkpoint.committed();
         } else {
             stats.failed.fetch_add(n, Ordering::Relaxed);
         }

@@ -32,15 +32,14 @@ pub fn by_dm_key(conn: &mut Conn, key: &str) -> QueryResult<Option<ConversationR
         .optional()
 }
 
-/// Takes the next seq of a conversation and marks it updated.
-pub fn next_seq(conn: &mut Conn, id: &str, now: i64) -> QueryResult<i64> {
-    diesel::update(conversations::table.find(id))
-        .set((
-            conversations::last_seq.eq(conversations::last_seq + 1),
-            conversations::updated_at.eq(now),
-        ))
-        .returning(conversations::last_seq)
-        .get_result(conn)
+/// The seq of a conversation's newest message (0 when it has none). Inserting a message
+/// advances it (trigger `messages_advance_conversation`), so the writer reads it, adds one and
+/// inserts.
+pub fn last_seq(conn: &mut Conn, id: &str) -> QueryResult<i64> {
+    conversations::table
+        .find(id)
+        .select(conversations::last_seq)
+        .first(conn)
 }
 
 /// Sets a conversation's status.
@@ -116,26 +115,35 @@ pub fn remove_participants(conn: &mut Conn, id: &str, users: &[String]) -> Query
 
 /// The participant ids of a conversation, in joining order.
 pub fn participant_ids(conn: &mut Conn, id: &str) -> QueryResult<Vec<String>> {
-    participants::table
-        .filter(participants::conversation_id.eq(id))
-        .order(joining_order())
-        .select(participants::user_id)
+    use joined::participants as p;
+    p::table
+        .filter(p::conversation_id.eq(id))
+        .order(p::rowid)
+        .select(p::user_id)
         .load(conn)
 }
 
 /// Participant ids of many conversations at once, as (conversation, user) pairs.
 pub fn participant_pairs(conn: &mut Conn, ids: &[String]) -> QueryResult<Vec<(String, String)>> {
-    participants::table
-        .filter(participants::conversation_id.eq_any(ids))
-        .order(joining_order())
-        .select((participants::conversation_id, participants::user_id))
+    use joined::participants as p;
+    p::table
+        .filter(p::conversation_id.eq_any(ids))
+        .order(p::rowid)
+        .select((p::conversation_id, p::user_id))
         .load(conn)
 }
 
-/// Rows in insertion order: rowid grows with every insert, and ids added in one request
-/// share a timestamp.
-fn joining_order() -> diesel::expression::SqlLiteral<diesel::sql_types::BigInt> {
-    diesel::dsl::sql::<diesel::sql_types::BigInt>("participants.rowid")
+/// `participants` with its rowid, which orders rows as they joined (ids added in one request
+/// share a timestamp). Declared as a column, the order is part of a statement Diesel keeps
+/// prepared; as an SQL literal it was compiled again on every read.
+mod joined {
+    diesel::table! {
+        participants (rowid) {
+            rowid -> BigInt,
+            conversation_id -> Text,
+            user_id -> Text,
+        }
+    }
 }
 
 /// Whether a user takes part in a conversation.

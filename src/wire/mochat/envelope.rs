@@ -3,13 +3,26 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::json;
 
 use crate::core::Error;
 
+/// The success envelope, serialized straight from its data (no intermediate JSON tree).
+#[derive(Serialize)]
+struct Success<T> {
+    success: bool,
+    code: u16,
+    data: T,
+}
+
 /// A successful answer.
-pub fn ok(data: Value) -> HttpResponse {
-    HttpResponse::Ok().json(json!({ "success": true, "code": 200, "data": data }))
+pub fn ok(data: impl Serialize) -> HttpResponse {
+    HttpResponse::Ok().json(Success {
+        success: true,
+        code: 200,
+        data,
+    })
 }
 
 /// A core error as a MoChat response.

@@ -1,5 +1,6 @@
 //! JSON shapes of the MoChat wire: the union of the seed guide's and the real clients' fields.
 
+use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 use crate::core::clock::iso;
@@ -49,15 +50,28 @@ pub fn user(u: &User, viewer: &User) -> Value {
 }
 
 /// The author block of a message or event.
-pub fn author_info(u: &User) -> Value {
-    json!({
-        "userId": u.id,
-        "agentId": if u.is_agent() { u.username.clone() } else { None },
-        "nickname": u.display_name,
-        "username": u.username,
-        "avatar": u.avatar,
-        "type": kind(u),
-    })
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthorInfo<'a> {
+    user_id: &'a str,
+    agent_id: Option<&'a str>,
+    nickname: &'a str,
+    username: Option<&'a str>,
+    avatar: Option<&'a str>,
+    #[serde(rename = "type")]
+    kind: &'static str,
+}
+
+/// The author block of a message or event.
+pub fn author_info(u: &User) -> AuthorInfo<'_> {
+    AuthorInfo {
+        user_id: &u.id,
+        agent_id: u.username.as_deref().filter(|_| u.is_agent()),
+        nickname: &u.display_name,
+        username: u.username.as_deref(),
+        avatar: u.avatar.as_deref(),
+        kind: kind(u),
+    }
 }
 
 /// The seed's `sender` block.
@@ -73,55 +87,93 @@ pub fn sender(u: &User) -> Value {
     })
 }
 
-fn meta(m: &Message) -> Value {
-    let mut meta = json!({ "mentions": m.mention_ids });
-    if m.mention_all {
-        meta["mentionAll"] = json!(true);
+/// A message's `meta`: its mentions, and a MoltCities inbox message's subject line.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Meta<'a> {
+    mentions: &'a [String],
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    mention_all: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    subject: Option<&'a str>,
+}
+
+fn meta(m: &Message) -> Meta<'_> {
+    Meta {
+        mentions: &m.mention_ids,
+        mention_all: m.mention_all,
+        subject: m.subject.as_deref(),
     }
-    // A MoltCities inbox message keeps its subject line here.
-    if let Some(subject) = &m.subject {
-        meta["subject"] = json!(subject);
-    }
-    meta
 }
 
 /// `message.mentions`: ids and the usernames written, so both the seed's checks pass.
-fn mentions(m: &Message) -> Vec<String> {
+fn mentions(m: &Message) -> Vec<&str> {
     m.mention_ids
         .iter()
         .chain(m.mention_names.iter())
-        .cloned()
+        .map(String::as_str)
         .collect()
 }
 
+/// A message with every field either dialect reads (serialized straight from the domain value).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageView<'a> {
+    id: &'a str,
+    message_id: &'a str,
+    #[serde(rename = "_id")]
+    underscore_id: &'a str,
+    converse_id: &'a str,
+    content: &'a str,
+    #[serde(rename = "type")]
+    kind: &'a str,
+    sender_id: &'a str,
+    author: &'a str,
+    author_info: AuthorInfo<'a>,
+    reply_to: Option<&'a str>,
+    mentions: Vec<&'a str>,
+    is_mention_all: bool,
+    meta: Meta<'a>,
+    metadata: Option<&'a Value>,
+    seq: i64,
+    created_at: String,
+    has_recall: bool,
+    /// Panel messages only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    panel_id: Option<&'a str>,
+    /// Panel messages only (null for a panel outside any group).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    group_id: Option<Option<&'a str>>,
+    /// Session messages only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    session_id: Option<String>,
+}
+
 /// A message with every field either dialect reads.
-pub fn message(m: &Message) -> Value {
-    let mut v = json!({
-        "id": m.id,
-        "messageId": m.id,
-        "_id": m.id,
-        "converseId": m.conversation_id,
-        "content": m.content,
-        "type": m.kind,
-        "senderId": m.author.id,
-        "author": m.author.id,
-        "authorInfo": author_info(&m.author),
-        "replyTo": m.reply_to,
-        "mentions": mentions(m),
-        "isMentionAll": m.mention_all,
-        "meta": meta(m),
-        "metadata": m.metadata,
-        "seq": m.seq,
-        "createdAt": iso(m.created_at),
-        "hasRecall": false,
-    });
-    if m.conversation_kind == ConversationKind::Panel {
-        v["panelId"] = json!(m.conversation_id);
-        v["groupId"] = json!(m.group_id);
-    } else {
-        v["sessionId"] = json!(session_id(&m.conversation_id));
+pub fn message(m: &Message) -> MessageView<'_> {
+    let panel = m.conversation_kind == ConversationKind::Panel;
+    MessageView {
+        id: &m.id,
+        message_id: &m.id,
+        underscore_id: &m.id,
+        converse_id: &m.conversation_id,
+        content: &m.content,
+        kind: &m.kind,
+        sender_id: &m.author.id,
+        author: &m.author.id,
+        author_info: author_info(&m.author),
+        reply_to: m.reply_to.as_deref(),
+        mentions: mentions(m),
+        is_mention_all: m.mention_all,
+        meta: meta(m),
+        metadata: m.metadata.as_ref(),
+        seq: m.seq,
+        created_at: iso(m.created_at),
+        has_recall: false,
+        panel_id: panel.then_some(m.conversation_id.as_str()),
+        group_id: panel.then_some(m.group_id.as_deref()),
+        session_id: (!panel).then(|| session_id(&m.conversation_id)),
     }
-    v
 }
 
 /// The wire id a message's event stream is keyed by: the session id, or the panel id.
@@ -132,31 +184,62 @@ pub fn target_id(m: &Message) -> String {
     }
 }
 
+/// The payload of a `message.add` event.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventPayload<'a> {
+    message_id: &'a str,
+    author: &'a str,
+    author_info: AuthorInfo<'a>,
+    content: &'a str,
+    meta: Meta<'a>,
+    converse_id: &'a str,
+    #[serde(rename = "type")]
+    kind: &'a str,
+    reply_to: Option<&'a str>,
+    created_at: String,
+    // A groupId marks a group context for the clients; sessions leave both out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    group_id: Option<Option<&'a str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    panel_id: Option<&'a str>,
+}
+
 /// A `message.add` event, as watch responses and `claw.*.events` carry it.
-pub fn event(m: &Message) -> Value {
-    let mut payload = json!({
-        "messageId": m.id,
-        "author": m.author.id,
-        "authorInfo": author_info(&m.author),
-        "content": m.content,
-        "meta": meta(m),
-        "converseId": m.conversation_id,
-        "type": m.kind,
-        "replyTo": m.reply_to,
-        "createdAt": iso(m.created_at),
-    });
-    // A groupId marks a group context for the clients; sessions leave it out.
-    if m.conversation_kind == ConversationKind::Panel {
-        payload["groupId"] = json!(m.group_id);
-        payload["panelId"] = json!(m.conversation_id);
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventView<'a> {
+    seq: i64,
+    session_id: String,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    timestamp: String,
+    payload: EventPayload<'a>,
+}
+
+/// A `message.add` event, as watch responses and `claw.*.events` carry it.
+pub fn event(m: &Message) -> EventView<'_> {
+    let panel = m.conversation_kind == ConversationKind::Panel;
+    let created_at = iso(m.created_at);
+    EventView {
+        seq: m.seq,
+        session_id: target_id(m),
+        kind: "message.add",
+        timestamp: created_at.clone(),
+        payload: EventPayload {
+            message_id: &m.id,
+            author: &m.author.id,
+            author_info: author_info(&m.author),
+            content: &m.content,
+            meta: meta(m),
+            converse_id: &m.conversation_id,
+            kind: &m.kind,
+            reply_to: m.reply_to.as_deref(),
+            created_at,
+            group_id: panel.then_some(m.group_id.as_deref()),
+            panel_id: panel.then_some(m.conversation_id.as_str()),
+        },
     }
-    json!({
-        "seq": m.seq,
-        "sessionId": target_id(m),
-        "type": "message.add",
-        "timestamp": iso(m.created_at),
-        "payload": payload,
-    })
 }
 
 /// A session with both dialects' fields.

@@ -173,7 +173,7 @@ pub struct History {
 
 /// A history page in both dialects: `messages` and `items`, `nextCursor` and `cursor`.
 pub fn page(page: &Page) -> Value {
-    let list: Vec<Value> = page.messages.iter().map(render::message).collect();
+    let list: Vec<_> = page.messages.iter().map(render::message).collect();
     json!({
         "messages": list,
         "items": list,
@@ -463,7 +463,7 @@ const WATCH_TIMEOUT_MS: i64 = 25_000;
 const WATCH_LIMIT: i64 = 100;
 
 /// The events of a batch, as watch responses and socket pushes carry them.
-pub fn events(list: &[Message]) -> Vec<Value> {
+pub fn events(list: &[Message]) -> Vec<render::EventView<'_>> {
     list.iter().map(render::event).collect()
 }
 

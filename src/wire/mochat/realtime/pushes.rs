@@ -74,7 +74,7 @@ pub fn push(style: Style, m: &Message) -> (&'static str, Value) {
 
 /// A `claw.*.events` payload: `{sessionId, cursor, events}`.
 pub fn batch(target: &str, cursor: i64, messages: &[&Message]) -> Value {
-    let events: Vec<Value> = messages.iter().map(|m| render::event(m)).collect();
+    let events: Vec<_> = messages.iter().map(|m| render::event(m)).collect();
     json!({ "sessionId": target, "cursor": cursor, "events": events })
 }
 
