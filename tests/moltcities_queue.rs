@@ -83,3 +83,47 @@ async fn the_replay_cap_keeps_the_newest_and_the_feed_keeps_all() {
     assert_eq!(feed.body["count"], 4, "{}", feed.body);
     assert_eq!(feed.body["unread_count"], 4);
 }
+
+#[actix_rt::test]
+async fn acks_and_reads_make_room_under_the_cap() {
+    let s = Server::start_with(&[("AGENTGATE_NOTIFICATION_QUEUE_CAP", "2")]);
+    let c = s.client();
+    let ada = c.register("ada").await;
+    let bob = c.register("bob").await;
+    let previews = |frames: &[Value]| -> Vec<String> {
+        frames
+            .iter()
+            .map(|f| f["data"]["preview"].as_str().unwrap().to_string())
+            .collect()
+    };
+    dm(&c, &bob, &ada, "m1").await;
+    dm(&c, &bob, &ada, "m2").await;
+    let (mut ws, _) = Ws::personal(&s, &ada).await;
+    let frames = replay(&mut ws).await;
+    assert_eq!(previews(&frames), ["m1", "m2"]);
+    // One acknowledged over the socket, one read over REST: the queue is empty again.
+    ws.send(serde_json::json!({"type": "ack", "notification_id": frames[0]["id"]}))
+        .await;
+    ws.ping().await;
+    ws.close().await;
+    let read = c
+        .mc(
+            "POST",
+            "/api/notifications/read",
+            Some(&ada.token),
+            Some(serde_json::json!({"ids": [frames[1]["id"]]})),
+        )
+        .await;
+    assert_eq!(read.status, 200, "{}", read.body);
+    // Two more fit under the cap of 2 without pushing anything out: had the queue depth not
+    // dropped with the ack and the read, m3 would have fallen out of the replay.
+    dm(&c, &bob, &ada, "m3").await;
+    dm(&c, &bob, &ada, "m4").await;
+    let (mut again, _) = Ws::personal(&s, &ada).await;
+    assert_eq!(previews(&replay(&mut again).await), ["m3", "m4"]);
+    // A fifth pushes the oldest queued one (m3) out, and only that one.
+    dm(&c, &bob, &ada, "m5").await;
+    again.close().await;
+    let (mut third, _) = Ws::personal(&s, &ada).await;
+    assert_eq!(previews(&replay(&mut third).await), ["m4", "m5"]);
+}

@@ -131,6 +131,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    notification_queues (recipient_id) {
+        recipient_id -> Text,
+        queued -> BigInt,
+    }
+}
+
+diesel::table! {
     notifications (id) {
         id -> Text,
         recipient_id -> Text,
@@ -238,6 +245,7 @@ diesel::joinable!(job_attempts -> users (worker_id));
 diesel::joinable!(key_challenges -> users (user_id));
 diesel::joinable!(messages -> conversations (conversation_id));
 diesel::joinable!(messages -> users (author_id));
+diesel::joinable!(notification_queues -> users (recipient_id));
 diesel::joinable!(notifications -> users (recipient_id));
 diesel::joinable!(panels -> conversations (conversation_id));
 diesel::joinable!(participants -> conversations (conversation_id));
@@ -258,6 +266,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     jobs,
     key_challenges,
     messages,
+    notification_queues,
     notifications,
     panels,
     participants,

@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 
 use crate::store::models::NotificationRow;
-use crate::store::schema::notifications;
+use crate::store::schema::{notification_queues, notifications};
 use crate::store::Conn;
 
 /// Queues a notification.
@@ -130,14 +130,15 @@ pub fn unread_count(conn: &mut Conn, recipient: &str) -> QueryResult<i64> {
         .get_result(conn)
 }
 
-/// How many notifications of a recipient are queued (neither acked nor read).
+/// How many notifications of a recipient are queued (neither acked nor read), as the
+/// `notification_queues` triggers keep it.
 pub fn queued_count(conn: &mut Conn, recipient: &str) -> QueryResult<i64> {
-    notifications::table
-        .filter(notifications::recipient_id.eq(recipient))
-        .filter(notifications::read_at.is_null())
-        .filter(notifications::acked_at.is_null())
-        .count()
-        .get_result(conn)
+    notification_queues::table
+        .find(recipient)
+        .select(notification_queues::queued)
+        .first(conn)
+        .optional()
+        .map(Option::unwrap_or_default)
 }
 
 /// Takes the `n` oldest queued notifications of a recipient out of the replay queue.

@@ -1,0 +1,5 @@
+DROP TRIGGER notifications_deleted_from_queue;
+DROP TRIGGER notifications_reenter_queue;
+DROP TRIGGER notifications_leave_queue;
+DROP TRIGGER notifications_enter_queue;
+DROP TABLE notification_queues;
