@@ -3,6 +3,7 @@
 
 mod checkpointer;
 mod connection;
+mod savepoint;
 pub mod models;
 pub mod queries;
 pub mod schema;

@@ -7,10 +7,11 @@ use std::time::Instant;
 
 use crate::histogram::Histogram;
 
-use diesel::{Connection, SqliteConnection};
+use diesel::SqliteConnection;
 use tokio::sync::oneshot;
 
 use super::checkpointer::Nudge;
+use super::savepoint;
 use super::{Cause, StoreError};
 
 /// Most jobs one transaction takes; bounds the latency of the first job in a batch.
@@ -18,8 +19,12 @@ const MAX_BATCH: usize = 256;
 
 /// One write waiting for the writer thread.
 trait Job: Send {
-    /// Runs inside the batch transaction, in a savepoint of its own.
-    fn run(self: Box<Self>, conn: &mut SqliteConnection) -> Box<dyn Done>;
+    /// Runs inside the batch transaction, in a savepoint of its own. The error says the
+    /// savepoint failed and the whole batch must roll back.
+    fn run(
+        self: Box<Self>,
+        conn: &mut SqliteConnection,
+    ) -> (Box<dyn Done>, Result<(), diesel::result::Error>);
     /// The batch could not start: answer with the error.
     fn abort(self: Box<Self>, err: StoreError);
 }
@@ -48,15 +53,22 @@ where
     R: Send + 'static,
     E: From<StoreError> + From<diesel::result::Error> + Send + 'static,
 {
-    fn run(self: Box<Self>, conn: &mut SqliteConnection) -> Box<dyn Done> {
+    fn run(
+        self: Box<Self>,
+        conn: &mut SqliteConnection,
+    ) -> (Box<dyn Done>, Result<(), diesel::result::Error>) {
         let this = *self;
-        // A nested transaction is a savepoint: a failed job rolls back only its own changes.
-        let result = conn.transaction(this.work);
-        Box::new(TypedDone {
+        // A failed job rolls back only its own changes.
+        let (result, batch) = match savepoint::run(conn, this.work) {
+            Ok(result) => (result, Ok(())),
+            Err(e) => (Err(E::from(super::classify(&e))), Err(e)),
+        };
+        let done = Box::new(TypedDone {
             result,
             on_commit: this.on_commit,
             reply: this.reply,
-        })
+        });
+        (done, batch)
     }
 
     fn abort(self: Box<Self>, err: StoreError) {
@@ -188,7 +200,9 @@ fn commit_batch(conn: &mut SqliteConnection, mut batch: Vec<Box<dyn Job>>) -> bo
     let mut done: Vec<Box<dyn Done>> = Vec::with_capacity(batch.len());
     let outcome = conn.immediate_transaction(|c| {
         for job in batch.drain(..) {
-            done.push(job.run(c));
+            let (finished, savepoint) = job.run(c);
+            done.push(finished);
+            savepoint?;
         }
         Ok::<(), diesel::result::Error>(())
     });
