@@ -161,11 +161,6 @@ impl Core {
         self.store.writer_stats()
     }
 
-    /// The checkpointer's counters.
-    pub fn checkpoint_stats(&self) -> &Arc<crate::store::CheckpointStats> {
-        self.store.checkpoint_stats()
-    }
-
     /// The size limits in force.
     pub fn limits(&self) -> &Limits {
         &self.settings.limits

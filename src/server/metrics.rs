@@ -131,17 +131,6 @@ pub async fn metrics(state: State, io: web::Data<SocketIo>) -> HttpResponse {
             ("outcome=\"failed\"", w.failed.load(Relaxed)),
         ],
     );
-    let c = core.checkpoint_stats();
-    line(
-        &mut out,
-        "agentgate_checkpoints_total",
-        "counter",
-        "WAL checkpoints run off the writer thread, by outcome.",
-        &[
-            ("outcome=\"ok\"", c.runs.load(Relaxed)),
-            ("outcome=\"failed\"", c.failed.load(Relaxed)),
-        ],
-    );
     w.commit_latency.render(
         "agentgate_commit_seconds",
         "Time to run, commit and answer one write batch.",

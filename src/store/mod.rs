@@ -1,23 +1,20 @@
 //! Storage: the Diesel schema, row models, queries, the connection pool and the single writer.
 //! The only module that writes SQL.
 
-mod checkpointer;
 mod connection;
-mod savepoint;
 pub mod models;
 pub mod queries;
+mod savepoint;
 pub mod schema;
 mod writer;
 
 use std::path::Path;
 use std::sync::Arc;
 
-use diesel::connection::SimpleConnection;
 use diesel::r2d2::{ConnectionManager, Pool};
 use diesel::SqliteConnection;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
-pub use checkpointer::CheckpointStats;
 pub use writer::{Writer, WriterStats};
 
 /// The embedded migrations, run at start-up.
@@ -91,7 +88,6 @@ pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
 pub struct Store {
     writer: Writer,
     readers: Pool<ConnectionManager<SqliteConnection>>,
-    checkpoints: Arc<CheckpointStats>,
 }
 
 impl Store {
@@ -111,16 +107,11 @@ impl Store {
             // cost a parsed `SELECT 1` on every read.
             .test_on_check_out(false)
             .connection_customizer(Box::new(connection::Pragmas))
-            .build(ConnectionManager::<SqliteConnection>::new(url.clone()))
+            .build(ConnectionManager::<SqliteConnection>::new(url))
             .map_err(|e| format!("cannot open read pool: {e}"))?;
-        // The writer only appends to the WAL; the checkpointer copies it into the file.
-        conn.batch_execute("PRAGMA wal_autocheckpoint = 0;")
-            .map_err(|e| format!("cannot configure database: {e}"))?;
-        let (nudge, checkpoints) = checkpointer::start(connection::open(&url)?)?;
         Ok(Store {
-            writer: Writer::start(conn, nudge)?,
+            writer: Writer::start(conn)?,
             readers,
-            checkpoints,
         })
     }
 
@@ -143,11 +134,6 @@ impl Store {
     /// The writer's counters.
     pub fn writer_stats(&self) -> &Arc<WriterStats> {
         self.writer.stats()
-    }
-
-    /// The checkpointer's counters.
-    pub fn checkpoint_stats(&self) -> &Arc<CheckpointStats> {
-        &self.checkpoints
     }
 
     /// Runs a read on a pooled connection, off the async workers.

@@ -10,7 +10,6 @@ use crate::histogram::Histogram;
 use diesel::SqliteConnection;
 use tokio::sync::oneshot;
 
-use super::checkpointer::Nudge;
 use super::savepoint;
 use super::{Cause, StoreError};
 
@@ -119,14 +118,14 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// Starts the writer thread on its own connection; `checkpoint` hears of every commit.
-    pub fn start(conn: SqliteConnection, checkpoint: Nudge) -> Result<Writer, String> {
+    /// Starts the writer thread on its own connection.
+    pub fn start(conn: SqliteConnection) -> Result<Writer, String> {
         let (jobs, queue) = mpsc::channel::<Box<dyn Job>>();
         let stats = Arc::new(WriterStats::default());
         let counters = stats.clone();
         std::thread::Builder::new()
             .name("agentgate-writer".into())
-            .spawn(move || run(conn, queue, &counters, &checkpoint))
+            .spawn(move || run(conn, queue, &counters))
             .map_err(|e| format!("cannot start the writer thread: {e}"))?;
         Ok(Writer { jobs, stats })
     }
@@ -166,12 +165,7 @@ impl Writer {
     }
 }
 
-fn run(
-    mut conn: SqliteConnection,
-    queue: mpsc::Receiver<Box<dyn Job>>,
-    stats: &WriterStats,
-    checkpoint: &Nudge,
-) {
+fn run(mut conn: SqliteConnection, queue: mpsc::Receiver<Box<dyn Job>>, stats: &WriterStats) {
     // Ends when every sender is gone, after the queued jobs have been committed.
     while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
@@ -188,7 +182,6 @@ fn run(
         stats.batches.fetch_add(1, Ordering::Relaxed);
         if ok {
             stats.writes.fetch_add(n, Ordering::Relaxed);
-            checkpoint.committed();
         } else {
             stats.failed.fetch_add(n, Ordering::Relaxed);
         }
