@@ -16,6 +16,14 @@ async fn replay(ws: &mut Ws) -> Vec<Value> {
     out
 }
 
+/// The `preview` of each notification frame, in order.
+fn previews(frames: &[Value]) -> Vec<String> {
+    frames
+        .iter()
+        .map(|f| f["data"]["preview"].as_str().unwrap().to_string())
+        .collect()
+}
+
 #[actix_rt::test]
 async fn queued_notifications_are_replayed_after_a_kill_and_restart() {
     let dir = tempfile::tempdir().unwrap();
@@ -35,12 +43,8 @@ async fn queued_notifications_are_replayed_after_a_kill_and_restart() {
     let (mut ws, connected) = Ws::personal(&s, &ada).await;
     assert_eq!(connected["agent_id"], ada.id);
     let frames = replay(&mut ws).await;
-    let previews: Vec<&str> = frames
-        .iter()
-        .map(|f| f["data"]["preview"].as_str().unwrap())
-        .collect();
     assert_eq!(
-        previews,
+        previews(&frames),
         ["offline 1", "offline 2", "offline 3"],
         "oldest first"
     );
@@ -53,12 +57,10 @@ async fn queued_notifications_are_replayed_after_a_kill_and_restart() {
     ws.ping().await;
     ws.close().await;
     let (mut again, _) = Ws::personal(&s, &ada).await;
-    let left: Vec<String> = replay(&mut again)
-        .await
-        .iter()
-        .map(|f| f["data"]["preview"].as_str().unwrap().to_string())
-        .collect();
-    assert_eq!(left, ["offline 2", "offline 3"]);
+    assert_eq!(
+        previews(&replay(&mut again).await),
+        ["offline 2", "offline 3"]
+    );
 }
 
 #[actix_rt::test]
@@ -71,12 +73,7 @@ async fn the_replay_cap_keeps_the_newest_and_the_feed_keeps_all() {
         dm(&c, &bob, &ada, &format!("m{i}")).await;
     }
     let (mut ws, _) = Ws::personal(&s, &ada).await;
-    let previews: Vec<String> = replay(&mut ws)
-        .await
-        .iter()
-        .map(|f| f["data"]["preview"].as_str().unwrap().to_string())
-        .collect();
-    assert_eq!(previews, ["m3", "m4"]);
+    assert_eq!(previews(&replay(&mut ws).await), ["m3", "m4"]);
     let feed = c
         .mc("GET", "/api/notifications", Some(&ada.token), None)
         .await;
@@ -90,12 +87,6 @@ async fn acks_and_reads_make_room_under_the_cap() {
     let c = s.client();
     let ada = c.register("ada").await;
     let bob = c.register("bob").await;
-    let previews = |frames: &[Value]| -> Vec<String> {
-        frames
-            .iter()
-            .map(|f| f["data"]["preview"].as_str().unwrap().to_string())
-            .collect()
-    };
     dm(&c, &bob, &ada, "m1").await;
     dm(&c, &bob, &ada, "m2").await;
     let (mut ws, _) = Ws::personal(&s, &ada).await;

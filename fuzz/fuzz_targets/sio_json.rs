@@ -4,13 +4,16 @@
 #![no_main]
 
 use agentgate::socketio::engine_packet::Frame;
-use agentgate::socketio::packet::{placeholder_num, Packet, PacketType};
+use agentgate::socketio::packet::{Packet, PacketType};
 use agentgate::socketio::parser::{Decoder, ParserKind};
 use agentgate::socketio::{parser_json, parser_msgpack};
 use arbitrary::Arbitrary;
 use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
-use serde_json::Value;
+
+#[path = "shared/attachments.rs"]
+mod attachments;
+use attachments::resolved;
 
 #[derive(Arbitrary, Debug)]
 enum Message {
@@ -36,28 +39,6 @@ fn normalised(mut p: Packet) -> Packet {
         };
     }
     p
-}
-
-/// Placeholders replaced by the bytes they refer to, so that two packets carrying the same
-/// data with differently numbered attachments compare equal.
-fn resolved(v: &Value, attachments: &[Bytes]) -> Value {
-    if let Some(b) = placeholder_num(v).and_then(|n| attachments.get(n)) {
-        return Value::Array(vec![
-            Value::from("$bin"),
-            Value::from(b.iter().map(|x| u64::from(*x)).collect::<Vec<_>>()),
-        ]);
-    }
-    match v {
-        Value::Array(items) => {
-            Value::Array(items.iter().map(|i| resolved(i, attachments)).collect())
-        }
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .map(|(k, v)| (k.clone(), resolved(v, attachments)))
-                .collect(),
-        ),
-        other => other.clone(),
-    }
 }
 
 /// Feeds `frames` to a fresh decoder; the last one must complete exactly one packet.

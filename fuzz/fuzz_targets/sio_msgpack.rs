@@ -5,32 +5,13 @@
 #![no_main]
 
 use agentgate::socketio::engine_packet::Frame;
-use agentgate::socketio::packet::{placeholder_num, Packet, PacketType};
+use agentgate::socketio::packet::{Packet, PacketType};
 use agentgate::socketio::parser_msgpack::{decode, encode};
-use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
-use serde_json::Value;
 
-/// Placeholders replaced by the bytes they refer to.
-fn resolved(v: &Value, attachments: &[Bytes]) -> Value {
-    if let Some(b) = placeholder_num(v).and_then(|n| attachments.get(n)) {
-        return Value::Array(vec![
-            Value::from("$bin"),
-            Value::from(b.iter().map(|x| u64::from(*x)).collect::<Vec<_>>()),
-        ]);
-    }
-    match v {
-        Value::Array(items) => {
-            Value::Array(items.iter().map(|i| resolved(i, attachments)).collect())
-        }
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .map(|(k, v)| (k.clone(), resolved(v, attachments)))
-                .collect(),
-        ),
-        other => other.clone(),
-    }
-}
+#[path = "shared/attachments.rs"]
+mod attachments;
+use attachments::resolved;
 
 fn round_trip(p: &Packet) -> Packet {
     let Frame::Binary(b) = encode(p) else {
