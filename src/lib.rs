@@ -7,4 +7,5 @@ pub mod hub;
 pub mod server;
 pub mod socketio;
 pub mod store;
+pub mod websocket;
 pub mod wire;

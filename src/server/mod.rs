@@ -2,14 +2,17 @@
 
 pub mod config;
 mod health;
+pub mod http;
+pub mod listen;
 mod metrics;
 pub mod openapi;
+mod upgrade;
 
 use std::io::Write;
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::{web, App, HttpResponse, HttpServer};
+use actix_web::{web, HttpResponse};
 
 use crate::core::{Core, CoreSettings, Limits};
 use crate::socketio::{SocketIo, SocketIoConfig};
@@ -89,31 +92,37 @@ async fn no_route() -> HttpResponse {
     wire::mochat::envelope::not_found_route()
 }
 
-/// Serves until SIGINT/SIGTERM, then stops gracefully: in-flight requests finish and every
-/// accepted write is committed before the process exits.
+/// How long shutdown waits for WebSockets to send their close frames.
+const SOCKETS_CLOSE_WAIT: Duration = Duration::from_secs(5);
+
+/// Serves until SIGINT/SIGTERM, then stops gracefully: WebSockets are closed (1001 on
+/// MoltCities, a close frame on Socket.IO), in-flight requests finish, and every accepted write
+/// is committed before the process exits.
 pub async fn serve(settings: Settings) -> std::io::Result<()> {
     let state = build_state(settings.clone()).map_err(std::io::Error::other)?;
-    let data = state.clone();
     let io = socket_io(&state);
-    let io_data = web::Data::new(io.clone());
-    let mut server = HttpServer::new(move || {
-        App::new()
-            .app_data(data.clone())
-            .app_data(io_data.clone())
-            .configure(routes)
-            .configure(io.configure("/socket.io/"))
-            .default_service(web::to(no_route))
-    })
-    .shutdown_timeout(10)
-    // Live pushes are small frames: without this, Nagle's algorithm holds one back until the
-    // previous one is acknowledged, and a delayed ACK makes that up to 40 ms.
-    .tcp_nodelay(true)
-    .client_request_timeout(Duration::from_secs(30));
+    let configure = {
+        let data = state.clone();
+        let io = io.clone();
+        let io_data = web::Data::new(io.clone());
+        move |cfg: &mut web::ServiceConfig| {
+            cfg.app_data(data.clone())
+                .app_data(io_data.clone())
+                .configure(routes)
+                .configure(io.configure("/socket.io/"))
+                .default_service(web::to(no_route));
+        }
+    };
+    // Signals are handled below, so that sockets close before the workers stop.
+    let mut builder = actix_server::Server::build()
+        .disable_signals()
+        .shutdown_timeout(10);
     if settings.workers > 0 {
-        server = server.workers(settings.workers);
+        builder = builder.workers(settings.workers);
     }
-    let server = server.bind(&settings.listen)?;
-    for addr in server.addrs() {
+    for listener in listen::bind(&settings.listen)? {
+        let addr = listener.local_addr()?;
+        builder = http::listen(builder, listener, configure.clone())?;
         log::info!(
             "listening on http://{addr} (database {})",
             settings.database.display()
@@ -123,7 +132,20 @@ pub async fn serve(settings: Settings) -> std::io::Result<()> {
         let _ = writeln!(out, "agentgate listening on http://{addr}");
         let _ = out.flush();
     }
-    server.run().await?;
+    let server = builder.run();
+    let handle = server.handle();
+    actix_web::rt::spawn(async move {
+        listen::stop_requested().await;
+        log::info!("stopping: closing WebSockets");
+        state.moltcities_ws.shut_down();
+        io.engine().sessions().close_all();
+        let deadline = tokio::time::Instant::now() + SOCKETS_CLOSE_WAIT;
+        while crate::websocket::open_sockets() > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        handle.stop(true).await;
+    });
+    server.await?;
     log::info!("stopped");
     Ok(())
 }

@@ -101,7 +101,7 @@ pub async fn handle(engine: Arc<Engine>, req: HttpRequest, body: web::Payload) -
             return engine_error(EngineError::UnknownSid);
         };
         return match transport {
-            Transport::Websocket if upgrade => websocket::upgrade(session, &req, body),
+            Transport::Websocket if upgrade => websocket::upgrade(session, &req),
             Transport::Websocket => engine_error(EngineError::BadRequest),
             Transport::Polling if *req.method() == Method::GET => polling::get(session).await,
             Transport::Polling if *req.method() == Method::POST => {
@@ -125,7 +125,7 @@ pub async fn handle(engine: Arc<Engine>, req: HttpRequest, body: web::Payload) -
         headers: req.headers().clone(),
     };
     match transport {
-        Transport::Websocket => websocket::open(&engine, &req, body, info),
+        Transport::Websocket => websocket::open(&engine, &req, info),
         Transport::Polling => polling::handshake(&engine, info),
     }
 }

@@ -179,6 +179,14 @@ impl SessionRegistry {
         read(&self.map).is_empty()
     }
 
+    /// Closes every session (the server is stopping).
+    pub fn close_all(&self) {
+        let sessions: Vec<_> = read(&self.map).values().cloned().collect();
+        for s in sessions {
+            s.close(CloseReason::ServerClose);
+        }
+    }
+
     pub(crate) fn insert(&self, session: Arc<EngineSession>) {
         write(&self.map).insert(session.sid.clone(), session);
     }

@@ -1,5 +1,5 @@
-//! WebSocket transport on actix-ws: WebSocket-only sessions, the polling → WebSocket
-//! upgrade (`2probe` / `3probe` / `5`), and the reader and writer tasks.
+//! WebSocket transport: WebSocket-only sessions, the polling → WebSocket upgrade
+//! (`2probe` / `3probe` / `5`), and the reader and writer tasks.
 
 use super::engine::Engine;
 use super::engine_packet::{EnginePacket, Frame};
@@ -8,8 +8,8 @@ use super::session::{
     wait_closed, wait_closing, CloseReason, CloseState, ConnInfo, EngineSession, Outgoing,
     TransportKind,
 };
-use actix_web::{web, HttpRequest, HttpResponse};
-use actix_ws::{AggregatedMessage, AggregatedMessageStream, Session as WsSession};
+use crate::websocket::{self, Message, Pending, Reader, Writer};
+use actix_web::{HttpRequest, HttpResponse};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -17,54 +17,48 @@ use tokio::sync::watch;
 /// How long closing a WebSocket may wait for room in its send buffer.
 const CLOSE_WAIT: Duration = Duration::from_secs(1);
 
-fn accept(
-    req: &HttpRequest,
-    body: web::Payload,
-    max_payload: usize,
-) -> Option<(HttpResponse, WsSession, AggregatedMessageStream)> {
-    let (res, ws, stream) = actix_ws::handle(req, body).ok()?;
-    // actix-ws caps frames at 64 KiB by default; maxPayload is the limit that applies.
-    let stream = stream
-        .max_frame_size(max_payload)
-        .aggregate_continuations()
-        .max_continuation_size(max_payload);
-    Some((res, ws, stream))
+/// The accepted socket split into its halves; `None` when the client left before the handoff.
+async fn connect(pending: Pending, max_payload: usize) -> Option<(Reader, Writer)> {
+    Some(pending.socket().await?.split(max_payload))
 }
 
 /// `?EIO=4&transport=websocket` without sid: a WebSocket-only session.
-pub(crate) fn open(
-    engine: &Engine,
-    req: &HttpRequest,
-    body: web::Payload,
-    info: ConnInfo,
-) -> HttpResponse {
-    let (res, ws, stream) = match accept(req, body, engine.config().max_payload) {
-        Some(t) => t,
-        None => return engine_error(EngineError::BadRequest),
+pub(crate) fn open(engine: &Engine, req: &HttpRequest, info: ConnInfo) -> HttpResponse {
+    let Ok((res, pending)) = websocket::accept(req) else {
+        return engine_error(EngineError::BadRequest);
     };
     let session = engine.create_session(TransportKind::Websocket, info);
-    actix_web::rt::spawn(run(session, ws, stream));
+    let max_payload = engine.config().max_payload;
+    actix_web::rt::spawn(async move {
+        match connect(pending, max_payload).await {
+            Some((reader, writer)) => run(session, reader, writer).await,
+            None => session.close(CloseReason::TransportClose),
+        }
+    });
     res
 }
 
 /// `?EIO=4&transport=websocket&sid=…`: an upgrade of a polling session.
-pub(crate) fn upgrade(
-    session: Arc<EngineSession>,
-    req: &HttpRequest,
-    body: web::Payload,
-) -> HttpResponse {
-    let (res, ws, stream) = match accept(req, body, session.config().max_payload) {
-        Some(t) => t,
-        None => return engine_error(EngineError::BadRequest),
+pub(crate) fn upgrade(session: Arc<EngineSession>, req: &HttpRequest) -> HttpResponse {
+    let Ok((res, pending)) = websocket::accept(req) else {
+        return engine_error(EngineError::BadRequest);
     };
+    let max_payload = session.config().max_payload;
     if !session.begin_upgrade() {
         // Already upgraded or upgrading: like the reference, accept and close at once.
         actix_web::rt::spawn(async move {
-            let _ = tokio::time::timeout(CLOSE_WAIT, ws.close(None)).await;
+            if let Some((_, ws)) = connect(pending, max_payload).await {
+                let _ = tokio::time::timeout(CLOSE_WAIT, ws.close(None)).await;
+            }
         });
         return res;
     }
-    actix_web::rt::spawn(probe_then_run(session, ws, stream));
+    actix_web::rt::spawn(async move {
+        match connect(pending, max_payload).await {
+            Some((reader, writer)) => probe_then_run(session, reader, writer).await,
+            None => session.abort_upgrade(),
+        }
+    });
     res
 }
 
@@ -74,28 +68,24 @@ enum ProbeStep {
     Other,
 }
 
-async fn next_probe_message(ws: &mut WsSession, stream: &mut AggregatedMessageStream) -> ProbeStep {
+async fn next_probe_message(ws: &Writer, stream: &mut Reader) -> ProbeStep {
     loop {
         match stream.recv().await {
-            Some(Ok(AggregatedMessage::Text(t))) => return ProbeStep::Text(t.to_string()),
-            Some(Ok(AggregatedMessage::Ping(b))) => {
+            Some(Ok(Message::Text(t))) => return ProbeStep::Text(t.to_string()),
+            Some(Ok(Message::Ping(b))) => {
                 let _ = ws.pong(&b).await;
             }
-            Some(Ok(AggregatedMessage::Pong(_))) => {}
+            Some(Ok(Message::Pong(_))) => {}
             _ => return ProbeStep::Other,
         }
     }
 }
 
-async fn probe_then_run(
-    session: Arc<EngineSession>,
-    mut ws: WsSession,
-    mut stream: AggregatedMessageStream,
-) {
+async fn probe_then_run(session: Arc<EngineSession>, mut stream: Reader, ws: Writer) {
     let mut close_rx = session.watch_close();
     let timeout = session.config().upgrade_timeout;
     let probe = async {
-        match next_probe_message(&mut ws, &mut stream).await {
+        match next_probe_message(&ws, &mut stream).await {
             ProbeStep::Text(t) if t == "2probe" => {}
             _ => return false,
         }
@@ -103,14 +93,14 @@ async fn probe_then_run(
             return false;
         }
         session.mark_probed();
-        matches!(next_probe_message(&mut ws, &mut stream).await, ProbeStep::Text(t) if t == "5")
+        matches!(next_probe_message(&ws, &mut stream).await, ProbeStep::Text(t) if t == "5")
     };
     let ok = tokio::select! {
         r = tokio::time::timeout(timeout, probe) => r.unwrap_or(false),
         _ = wait_closing(&mut close_rx) => false,
     };
     if ok && session.complete_upgrade() {
-        run(session, ws, stream).await;
+        run(session, stream, ws).await;
     } else {
         // A failed probe must not kill the session: it stays on polling.
         session.abort_upgrade();
@@ -119,16 +109,12 @@ async fn probe_then_run(
 }
 
 /// Runs the transport: a writer task draining the outbox and this reader loop.
-async fn run(session: Arc<EngineSession>, ws: WsSession, stream: AggregatedMessageStream) {
+async fn run(session: Arc<EngineSession>, stream: Reader, ws: Writer) {
     actix_web::rt::spawn(writer(Arc::clone(&session), ws.clone()));
     reader(session, ws, stream).await;
 }
 
-async fn reader(
-    session: Arc<EngineSession>,
-    mut ws: WsSession,
-    mut stream: AggregatedMessageStream,
-) {
+async fn reader(session: Arc<EngineSession>, ws: Writer, mut stream: Reader) {
     let mut close_rx = session.watch_close();
     loop {
         let msg = tokio::select! {
@@ -149,7 +135,7 @@ async fn reader(
             Some(Ok(m)) => m,
         };
         match msg {
-            AggregatedMessage::Text(t) => {
+            Message::Text(t) => {
                 session.touch();
                 match EnginePacket::decode_text(&t) {
                     Ok(EnginePacket::Message(f)) => session.deliver(vec![f]).await,
@@ -170,15 +156,15 @@ async fn reader(
                     }
                 }
             }
-            AggregatedMessage::Binary(b) => {
+            Message::Binary(b) => {
                 session.touch();
                 session.deliver(vec![Frame::Binary(b)]).await;
             }
-            AggregatedMessage::Ping(b) => {
+            Message::Ping(b) => {
                 let _ = ws.pong(&b).await;
             }
-            AggregatedMessage::Pong(_) => {}
-            AggregatedMessage::Close(_) => {
+            Message::Pong(_) => {}
+            Message::Close(_) => {
                 session.close(CloseReason::TransportClose);
                 return;
             }
@@ -187,15 +173,11 @@ async fn reader(
 }
 
 /// Sends one WS message unless the session is closed for good meanwhile.
-async fn write(
-    ws: &mut WsSession,
-    close_rx: &mut watch::Receiver<CloseState>,
-    msg: WsOut<'_>,
-) -> bool {
+async fn write(ws: &Writer, close_rx: &mut watch::Receiver<CloseState>, frame: &Frame) -> bool {
     let send = async {
-        match msg {
-            WsOut::Text(t) => ws.text(t).await,
-            WsOut::Binary(b) => ws.binary(b.clone()).await,
+        match frame {
+            Frame::Text(t) => ws.text_prefixed("4", t).await,
+            Frame::Binary(b) => ws.binary(b).await,
         }
     };
     tokio::select! {
@@ -204,12 +186,7 @@ async fn write(
     }
 }
 
-enum WsOut<'a> {
-    Text(String),
-    Binary(&'a bytes::Bytes),
-}
-
-async fn writer(session: Arc<EngineSession>, mut ws: WsSession) {
+async fn writer(session: Arc<EngineSession>, ws: Writer) {
     let mut close_rx = session.watch_close();
     loop {
         let notified = session.changed.notified();
@@ -229,22 +206,16 @@ async fn writer(session: Arc<EngineSession>, mut ws: WsSession) {
                     return;
                 }
                 Outgoing::Control(p) => match p.encode_text() {
-                    Some(t) => write(&mut ws, &mut close_rx, WsOut::Text(t)).await,
+                    Some(t) => tokio::select! {
+                        r = ws.text(&t) => r.is_ok(),
+                        _ = wait_closed(&mut close_rx) => false,
+                    },
                     None => true,
                 },
                 Outgoing::Frames(frames) => {
                     let mut ok = true;
                     for f in frames.as_ref().as_ref() {
-                        let out = match f {
-                            Frame::Text(t) => {
-                                let mut s = String::with_capacity(t.len() + 1);
-                                s.push('4');
-                                s.push_str(t);
-                                WsOut::Text(s)
-                            }
-                            Frame::Binary(b) => WsOut::Binary(b),
-                        };
-                        if !write(&mut ws, &mut close_rx, out).await {
+                        if !write(&ws, &mut close_rx, f).await {
                             ok = false;
                             break;
                         }

@@ -2,8 +2,7 @@
 //! (awc polling + WebSocket) that see the exact bytes on the wire.
 #![allow(dead_code)]
 
-use actix_web::dev::ServerHandle;
-use actix_web::{App, HttpServer};
+use actix_server::ServerHandle;
 use agentgate::socketio::{configure_engine, EchoApp, Engine, SocketIo, SocketIoConfig};
 use awc::ws;
 use bytes::Bytes;
@@ -51,17 +50,15 @@ pub fn start(config: SocketIoConfig, setup: impl FnOnce(&SocketIo)) -> TestServe
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
     let (io2, echo2) = (io.clone(), Arc::clone(&echo));
-    let server = HttpServer::new(move || {
-        let echo = Arc::clone(&echo2);
-        App::new()
-            .configure(move |cfg| configure_engine(cfg, "/engine.io/", echo))
-            .configure(io2.configure("/socket.io/"))
+    let builder = actix_server::Server::build()
+        // Two workers, so requests of one session really land on different threads.
+        .workers(2)
+        .disable_signals()
+        .shutdown_timeout(1);
+    let server = agentgate::server::http::listen(builder, listener, move |cfg| {
+        configure_engine(cfg, "/engine.io/", Arc::clone(&echo2));
+        io2.configure("/socket.io/")(cfg);
     })
-    // Two workers, so requests of one session really land on different threads.
-    .workers(2)
-    .disable_signals()
-    .shutdown_timeout(1)
-    .listen(listener)
     .expect("listen")
     .run();
     let handle = server.handle();
@@ -144,8 +141,8 @@ pub enum WsMsg {
 
 /// Raw WebSocket client.
 pub struct WsClient {
-    sink: Pin<Box<dyn Sink<ws::Message, Error = actix_ws::ProtocolError>>>,
-    stream: Pin<Box<dyn Stream<Item = Result<ws::Frame, actix_ws::ProtocolError>>>>,
+    sink: Pin<Box<dyn Sink<ws::Message, Error = awc::error::WsProtocolError>>>,
+    stream: Pin<Box<dyn Stream<Item = Result<ws::Frame, awc::error::WsProtocolError>>>>,
 }
 
 impl WsClient {

@@ -5,12 +5,12 @@
 use std::time::Duration;
 
 use actix_web::web::Bytes;
-use actix_ws::{CloseCode, CloseReason, Session};
 use bytestring::ByteString;
 use serde_json::Value;
 use tokio::sync::{mpsc, watch};
 
 use super::frames::PresenceEvent;
+use crate::websocket::{CloseFrame, Writer};
 
 /// Close codes this server sends.
 pub mod code {
@@ -20,6 +20,8 @@ pub mod code {
     pub const GOING_AWAY: u16 = 1001;
     /// The client broke the WebSocket protocol.
     pub const PROTOCOL_ERROR: u16 = 1002;
+    /// A text message was not UTF-8.
+    pub const INVALID_DATA: u16 = 1007;
     /// The key the socket authenticated with was revoked.
     pub const POLICY: u16 = 1008;
     /// An inbound message exceeded the frame size limit.
@@ -167,8 +169,9 @@ impl Link {
 }
 
 /// Writes queued frames to the socket until a close is requested, then sends the close frame.
-/// Frames still queued at that point are dropped: the socket is going away.
-pub async fn writer(mut ws: Session, ends: LinkEnds) {
+/// A frame being written when the close comes gets [`CLOSE_WAIT`] to finish, so the close frame
+/// never cuts one in half; frames still queued are dropped: the socket is going away.
+pub async fn writer(ws: Writer, ends: LinkEnds) {
     let LinkEnds {
         mut out,
         mut closing,
@@ -179,31 +182,31 @@ pub async fn writer(mut ws: Session, ends: LinkEnds) {
             _ = closing.wait_for(Option::is_some) => break,
             m = out.recv() => m,
         };
-        let sent = match next {
-            None => break,
-            Some(Out::Text(t)) => {
-                tokio::select! {
-                    biased;
-                    _ = closing.wait_for(Option::is_some) => break,
-                    r = ws.text(t) => r.is_ok(),
-                }
-            }
-            Some(Out::Pong(p)) => {
-                tokio::select! {
-                    biased;
-                    _ = closing.wait_for(Option::is_some) => break,
-                    r = ws.pong(&p) => r.is_ok(),
-                }
+        let Some(next) = next else { break };
+        let write = async {
+            match next {
+                Out::Text(t) => ws.text(&t).await,
+                Out::Pong(p) => ws.pong(&p).await,
             }
         };
-        if !sent {
+        tokio::pin!(write);
+        let sent = tokio::select! {
+            biased;
+            r = &mut write => r,
+            _ = closing.wait_for(Option::is_some) => {
+                // Abandoned halfway, the frame is torn and the writer refuses the close frame.
+                let _ = tokio::time::timeout(CLOSE_WAIT, &mut write).await;
+                break;
+            }
+        };
+        if sent.is_err() {
             // The connection is gone; nothing more can be written.
             return;
         }
     }
-    let reason = closing.borrow().as_ref().map(|c| CloseReason {
-        code: CloseCode::from(c.code),
-        description: Some(c.reason.clone()),
+    let reason = closing.borrow().as_ref().map(|c| CloseFrame {
+        code: c.code,
+        reason: c.reason.clone(),
     });
     let _ = tokio::time::timeout(CLOSE_WAIT, ws.close(reason)).await;
 }

@@ -5,7 +5,6 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_ws::AggregatedMessageStream;
 use serde_json::Value;
 use tokio::sync::mpsc;
 
@@ -15,6 +14,7 @@ use super::registry::Channel;
 use super::session::{drive, Handler, Socket};
 use crate::core::events::Event;
 use crate::hub::Registration;
+use crate::websocket::Reader;
 use crate::wire::moltcities::notice;
 
 /// The per-socket state of the personal channel.
@@ -89,7 +89,7 @@ impl Handler for Personal {
 /// is registered before the queue is read, so nothing falls between replay and live delivery.
 pub async fn run(
     s: Socket,
-    stream: AggregatedMessageStream,
+    stream: Reader,
     events: mpsc::Receiver<Arc<Event>>,
     registration: Registration<Event>,
 ) {

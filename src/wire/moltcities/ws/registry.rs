@@ -58,7 +58,6 @@ pub struct Counts {
 pub struct Registry {
     inner: Mutex<Inner>,
     next_id: AtomicU64,
-    watching_signals: AtomicBool,
     shutting_down: AtomicBool,
     /// Town-square chat frames, rendered once for every socket.
     pub chat_renders: ChatRenders,
@@ -168,45 +167,6 @@ impl Registry {
         for e in inner.personal.values().chain(inner.square.values()) {
             e.link.close(code::GOING_AWAY, "Server shutting down", None);
         }
-    }
-
-    /// Starts, once per registry, the task that closes every socket with 1001 when the process
-    /// is asked to stop (SIGTERM/SIGINT). The HTTP server waits for open connections before it
-    /// exits, so without this a socket would hold shutdown until the server's timeout.
-    pub fn watch_shutdown(self: &Arc<Self>) {
-        if self.watching_signals.swap(true, Ordering::AcqRel) {
-            return;
-        }
-        let me = self.clone();
-        actix_web::rt::spawn(async move {
-            stop_requested().await;
-            log::info!("closing MoltCities WebSockets for shutdown");
-            me.shut_down();
-        });
-    }
-}
-
-/// Resolves when the process gets SIGTERM or SIGINT.
-async fn stop_requested() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = term.recv() => {}
-                    _ = tokio::signal::ctrl_c() => {}
-                }
-            }
-            Err(e) => {
-                log::warn!("cannot watch SIGTERM: {e}");
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
     }
 }
 

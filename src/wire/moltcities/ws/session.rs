@@ -4,7 +4,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_ws::{AggregatedMessage, AggregatedMessageStream, ProtocolError};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, MissedTickBehavior};
 
@@ -15,6 +14,7 @@ use crate::core::events::Event;
 use crate::core::model::User;
 use crate::hub::Registration;
 use crate::server::State;
+use crate::websocket::{Message, ReadError, Reader};
 
 /// An accepted, authenticated socket.
 pub struct Socket {
@@ -47,21 +47,11 @@ pub trait Handler {
     fn on_event(&mut self, s: &Socket, event: &Event);
 }
 
-/// Whether a read error is the frame size limit.
-fn too_big(e: &ProtocolError) -> bool {
-    match e {
-        ProtocolError::Overflow => true,
-        // Aggregated continuations report their own limit as an I/O error.
-        ProtocolError::Io(io) => io.to_string().contains("maximum continuation size"),
-        _ => false,
-    }
-}
-
 /// Runs the socket until it closes, then leaves the hub and the registry.
 pub async fn drive<H: Handler>(
     s: Socket,
     mut handler: H,
-    mut stream: AggregatedMessageStream,
+    mut stream: Reader,
     mut events: mpsc::Receiver<Arc<Event>>,
     registration: Registration<Event>,
 ) {
@@ -86,8 +76,10 @@ pub async fn drive<H: Handler>(
                         break;
                     }
                     Some(Err(e)) => {
-                        if too_big(&e) {
+                        if matches!(e, ReadError::TooBig) {
                             link.close(code::TOO_BIG, "Message too big", Some(PresenceEvent::Left));
+                        } else if matches!(e, ReadError::InvalidUtf8) {
+                            link.close(code::INVALID_DATA, "Invalid UTF-8", Some(PresenceEvent::Left));
                         } else {
                             log::debug!("MoltCities socket of {}: {e}", s.user.id);
                             link.close(code::PROTOCOL_ERROR, "Protocol error", Some(PresenceEvent::Left));
@@ -97,7 +89,7 @@ pub async fn drive<H: Handler>(
                     Some(Ok(m)) => m,
                 };
                 last_inbound = Instant::now();
-                let data_frame = matches!(msg, AggregatedMessage::Text(_) | AggregatedMessage::Binary(_));
+                let data_frame = matches!(msg, Message::Text(_) | Message::Binary(_));
                 if data_frame && !budget.take() {
                     if !told {
                         told = true;
@@ -113,15 +105,15 @@ pub async fn drive<H: Handler>(
                     told = false;
                 }
                 match msg {
-                    AggregatedMessage::Text(t) => handler.on_frame(&s, frames::parse(&t)).await,
-                    AggregatedMessage::Binary(_) => handler.on_frame(&s, Inbound::InvalidJson).await,
-                    AggregatedMessage::Ping(p) => {
+                    Message::Text(t) => handler.on_frame(&s, frames::parse(&t)).await,
+                    Message::Binary(_) => handler.on_frame(&s, Inbound::InvalidJson).await,
+                    Message::Ping(p) => {
                         link.pong(p);
                     }
-                    AggregatedMessage::Pong(_) => {}
-                    AggregatedMessage::Close(reason) => {
+                    Message::Pong(_) => {}
+                    Message::Close(reason) => {
                         // Echo the client's code, as RFC 6455 §5.5.1 suggests.
-                        let echoed = reason.map(|r| u16::from(r.code)).unwrap_or(code::NORMAL);
+                        let echoed = reason.map(|r| r.code).unwrap_or(code::NORMAL);
                         link.close(echoed, "", Some(PresenceEvent::Left));
                         break;
                     }

@@ -5,7 +5,6 @@
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
-use actix_ws::AggregatedMessageStream;
 use bytestring::ByteString;
 use tokio::sync::mpsc;
 
@@ -16,6 +15,7 @@ use crate::core::events::Event;
 use crate::core::model::Message;
 use crate::core::TOWN_SQUARE;
 use crate::hub::Registration;
+use crate::websocket::Reader;
 
 /// How many recent chat frames stay rendered.
 const RENDERED: usize = 16;
@@ -69,7 +69,7 @@ impl Handler for TownSquare {
 /// Serves a town-square socket whose hub listener is already on the town-square conversation.
 pub async fn run(
     s: Socket,
-    stream: AggregatedMessageStream,
+    stream: Reader,
     events: mpsc::Receiver<Arc<Event>>,
     registration: Registration<Event>,
 ) {

@@ -8,13 +8,14 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
-use super::link::{writer, Link};
+use super::link::{self, Link};
 use super::registry::{Channel, Member};
 use super::session::Socket;
 use super::{personal, town_square, MAX_FRAME_BYTES};
 use crate::core::{ids, Error, TOWN_SQUARE};
 use crate::hub::Topic;
 use crate::server::State;
+use crate::websocket;
 
 /// A JSON response as the MoltCities API writes them: pretty-printed, open to any origin.
 pub fn json_response(status: actix_web::http::StatusCode, body: &Value) -> HttpResponse {
@@ -70,7 +71,7 @@ fn channel_of(q: &HashMap<String, String>) -> Channel {
 }
 
 /// `GET /api/notifications/connect`, `/api/ws`, `/ws` (any method reaches the 426 check).
-pub async fn connect(req: HttpRequest, body: web::Payload, state: State) -> HttpResponse {
+pub async fn connect(req: HttpRequest, state: State) -> HttpResponse {
     use actix_web::http::StatusCode;
     if !wants_upgrade(&req) {
         return HttpResponse::UpgradeRequired()
@@ -109,21 +110,14 @@ pub async fn connect(req: HttpRequest, body: web::Payload, state: State) -> Http
             );
         }
     };
-    let (res, ws, stream) = match actix_ws::handle(&req, body) {
+    let (res, pending) = match websocket::accept(&req) {
         Ok(t) => t,
-        Err(e) => return e.error_response(),
+        Err(e) => return json_response(e.status(), &json!({ "error": e.message() })),
     };
-    // One limit for a frame and for a message assembled from continuations.
-    let stream = stream
-        .max_frame_size(MAX_FRAME_BYTES)
-        .aggregate_continuations()
-        .max_continuation_size(MAX_FRAME_BYTES);
 
     let settings = &state.settings;
     let registry = state.moltcities_ws.clone();
-    registry.watch_shutdown();
     let (link, ends) = Link::new(settings.outbound_queue);
-    actix_web::rt::spawn(writer(ws, ends));
     // Registering with the agent's id counts the socket as the agent's presence (/health).
     let (registration, events) = state
         .core
@@ -148,14 +142,19 @@ pub async fn connect(req: HttpRequest, body: web::Payload, state: State) -> Http
         channel,
         user,
     };
-    match channel {
-        Channel::Personal => {
-            actix_web::rt::spawn(personal::run(socket, stream, events, registration))
+    actix_web::rt::spawn(async move {
+        // The client may leave before the answer is written; its registration goes with it.
+        let Some(ws) = pending.socket().await else {
+            return;
+        };
+        // One limit for a frame and for a message assembled from continuations.
+        let (reader, writer) = ws.split(MAX_FRAME_BYTES);
+        actix_web::rt::spawn(link::writer(writer, ends));
+        match channel {
+            Channel::Personal => personal::run(socket, reader, events, registration).await,
+            Channel::TownSquare => town_square::run(socket, reader, events, registration).await,
         }
-        Channel::TownSquare => {
-            actix_web::rt::spawn(town_square::run(socket, stream, events, registration))
-        }
-    };
+    });
     res
 }
 

@@ -1,0 +1,131 @@
+//! The WebSocket upgrade path. actix-http hands every request that asks for a WebSocket here,
+//! together with its connection. The request still goes through the application, so routing,
+//! state and every check stay in the handlers. When a handler accepted (a 101 answer and an
+//! armed [`Handoff`]), the answer is written and the TCP stream handed to the handler's
+//! socket; the HTTP connection and its buffers end there. Any other answer is written and the
+//! connection closed.
+
+use std::rc::Rc;
+
+use actix_codec::Framed;
+use actix_http::body::{BodySize, MessageBody};
+use actix_http::{h1, ConnectionType, Request, Response};
+use actix_service::boxed::{BoxService, BoxServiceFactory};
+use actix_service::{Service, ServiceFactory};
+use actix_web::dev::ServiceResponse;
+use actix_web::http::StatusCode;
+use actix_web::HttpMessage;
+use bytes::BytesMut;
+use futures_util::future::LocalBoxFuture;
+use futures_util::SinkExt;
+use tokio::net::TcpStream;
+
+use crate::websocket::{Handoff, Socket};
+
+/// The application as a boxed service factory, as the upgrade path calls it.
+pub type AppFactory = BoxServiceFactory<(), Request, ServiceResponse, actix_web::Error, ()>;
+type AppService = BoxService<Request, ServiceResponse, actix_web::Error>;
+type Connection = (Request, Framed<TcpStream, h1::Codec>);
+
+/// Builds one [`UpgradeService`] per worker.
+pub struct Upgrade {
+    app: AppFactory,
+}
+
+impl Upgrade {
+    /// An upgrade path that runs requests through `app`.
+    pub fn new(app: AppFactory) -> Upgrade {
+        Upgrade { app }
+    }
+}
+
+impl ServiceFactory<Connection> for Upgrade {
+    type Response = ();
+    type Error = actix_web::Error;
+    type Config = ();
+    type Service = UpgradeService;
+    type InitError = ();
+    type Future = LocalBoxFuture<'static, Result<UpgradeService, ()>>;
+
+    fn new_service(&self, _: ()) -> Self::Future {
+        let app = self.app.new_service(());
+        Box::pin(async move {
+            Ok(UpgradeService {
+                app: Rc::new(app.await?),
+            })
+        })
+    }
+}
+
+/// Answers one upgrade request and, when a handler accepted it, hands the stream over.
+pub struct UpgradeService {
+    app: Rc<AppService>,
+}
+
+impl Service<Connection> for UpgradeService {
+    type Response = ();
+    // Never returned: failures are logged here, and the connection just ends.
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<(), actix_web::Error>>;
+
+    actix_service::always_ready!();
+
+    fn call(&self, (req, mut framed): Connection) -> Self::Future {
+        let app = Rc::clone(&self.app);
+        let handoff = Handoff::default();
+        req.extensions_mut().insert(handoff.clone());
+        Box::pin(async move {
+            let res: Response<_> = match app.call(req).await {
+                Ok(res) => res.into(),
+                Err(e) => e.error_response().into(),
+            };
+            match handoff.take() {
+                Some(tx) if res.status() == StatusCode::SWITCHING_PROTOCOLS => {
+                    let (head, _) = res.into_parts();
+                    if let Err(e) = framed.send(h1::Message::Item((head, BodySize::None))).await {
+                        log::debug!("writing a WebSocket handshake answer failed: {e}");
+                        return Ok(());
+                    }
+                    let parts = framed.into_parts();
+                    // The connection's 8 KiB read buffer is kept only if the client already
+                    // sent frames behind its handshake.
+                    let early = if parts.read_buf.is_empty() {
+                        BytesMut::new()
+                    } else {
+                        parts.read_buf
+                    };
+                    // The handler may have given up meanwhile; the stream then just closes.
+                    let _ = tx.send(Socket::new(parts.io, early));
+                }
+                _ => {
+                    if let Err(e) = answer_and_close(&mut framed, res).await {
+                        log::debug!("answering a refused WebSocket upgrade failed: {e}");
+                    }
+                }
+            }
+            Ok(())
+        })
+    }
+}
+
+/// Writes a whole answer with `Connection: close`; the caller drops the connection after it.
+async fn answer_and_close<B: MessageBody>(
+    framed: &mut Framed<TcpStream, h1::Codec>,
+    res: Response<B>,
+) -> std::io::Result<()> {
+    let (mut head, body) = res.into_parts();
+    head.head_mut().set_connection_type(ConnectionType::Close);
+    let body = actix_web::body::to_bytes(body)
+        .await
+        .map_err(|_| std::io::Error::other("response body failed"))?;
+    framed
+        .send(h1::Message::Item((
+            head,
+            BodySize::Sized(body.len() as u64),
+        )))
+        .await?;
+    if !body.is_empty() {
+        framed.send(h1::Message::Chunk(Some(body))).await?;
+    }
+    framed.send(h1::Message::Chunk(None)).await
+}

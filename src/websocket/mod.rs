@@ -1,0 +1,14 @@
+//! WebSocket (RFC 6455) for both wires: the handshake inside an actix-web handler, the handoff
+//! of the TCP stream once the 101 answer is written, and framing on that stream.
+//!
+//! Served outside actix-http's connection dispatcher, a socket keeps no fixed buffers: an idle
+//! one costs its TCP stream and what its owner's tasks hold. This module knows nothing of
+//! Socket.IO, MoChat or MoltCities.
+
+pub mod frame;
+mod handshake;
+mod socket;
+
+pub(crate) use handshake::Handoff;
+pub use handshake::{accept, HandshakeError, Pending};
+pub use socket::{open_sockets, CloseFrame, Closed, Message, ReadError, Reader, Socket, Writer};

@@ -1,0 +1,367 @@
+//! An accepted WebSocket on its TCP stream: a reader that yields whole messages and a writer
+//! that several tasks of one connection may share.
+//!
+//! Memory is the point: an idle socket holds no read buffer (one is taken only while bytes are
+//! arriving) and no write buffer (each frame is written whole, then freed).
+
+use std::cell::Cell;
+use std::io;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use bytes::{Bytes, BytesMut};
+use bytestring::ByteString;
+use tokio::io::AsyncWriteExt;
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::TcpStream;
+use tokio::sync::Mutex;
+
+use super::frame::{self, HeaderError};
+
+/// How much one read may take from the kernel at most.
+const READ_CHUNK: usize = 4096;
+
+/// Sockets whose writer is still alive, in the whole process.
+static OPEN: AtomicUsize = AtomicUsize::new(0);
+
+/// How many accepted WebSockets can still send; shutdown waits for this to reach zero.
+pub fn open_sockets() -> usize {
+    OPEN.load(Ordering::Acquire)
+}
+
+/// One message from the client; fragments are already joined.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Message {
+    /// A text message (checked UTF-8).
+    Text(ByteString),
+    /// A binary message.
+    Binary(Bytes),
+    /// A ping; the owner answers it with [`Writer::pong`].
+    Ping(Bytes),
+    /// A pong.
+    Pong(Bytes),
+    /// The client's close frame; the reader yields nothing after it.
+    Close(Option<CloseFrame>),
+}
+
+/// The code and reason of a close frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CloseFrame {
+    /// The close code (RFC 6455 §7.4).
+    pub code: u16,
+    /// The reason; at most 123 bytes are sent.
+    pub reason: String,
+}
+
+/// Why reading stopped.
+#[derive(Debug)]
+pub enum ReadError {
+    /// A message longer than the limit (close code 1009).
+    TooBig,
+    /// The client broke RFC 6455; the text names the rule (close code 1002).
+    Protocol(&'static str),
+    /// A text message that is not UTF-8 (close code 1007).
+    InvalidUtf8,
+    /// The connection failed.
+    Io(io::Error),
+}
+
+impl std::fmt::Display for ReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReadError::TooBig => f.write_str("message over the size limit"),
+            ReadError::Protocol(rule) => write!(f, "protocol error: {rule}"),
+            ReadError::InvalidUtf8 => f.write_str("text message is not UTF-8"),
+            ReadError::Io(e) => write!(f, "i/o error: {e}"),
+        }
+    }
+}
+
+/// The writer was closed, or the connection failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Closed;
+
+/// An accepted WebSocket, handed over by the HTTP server after the 101 answer.
+pub struct Socket {
+    io: TcpStream,
+    /// Bytes the client sent right behind its handshake.
+    early: BytesMut,
+}
+
+impl Socket {
+    /// A socket on `io`; `early` holds bytes already read past the handshake.
+    pub(crate) fn new(io: TcpStream, early: BytesMut) -> Socket {
+        Socket { io, early }
+    }
+
+    /// Splits the socket; messages over `max_message` bytes end the reader with
+    /// [`ReadError::TooBig`].
+    pub fn split(self, max_message: usize) -> (Reader, Writer) {
+        let (read, write) = self.io.into_split();
+        let reader = Reader {
+            io: read,
+            buf: self.early,
+            max_message,
+            partial: None,
+            done: false,
+        };
+        OPEN.fetch_add(1, Ordering::AcqRel);
+        let writer = Writer(Rc::new(WriterState {
+            io: Mutex::new(write),
+            closed: Cell::new(false),
+            torn: Cell::new(false),
+        }));
+        (reader, writer)
+    }
+}
+
+/// A message being assembled from fragments.
+struct Partial {
+    text: bool,
+    data: BytesMut,
+}
+
+/// The receiving half.
+pub struct Reader {
+    io: OwnedReadHalf,
+    buf: BytesMut,
+    max_message: usize,
+    partial: Option<Partial>,
+    done: bool,
+}
+
+impl Reader {
+    /// The next message; `None` once the connection ended (after a close frame, an error or
+    /// the end of the stream).
+    pub async fn recv(&mut self) -> Option<Result<Message, ReadError>> {
+        if self.done {
+            return None;
+        }
+        let r = self.next().await;
+        if !matches!(r, Some(Ok(ref m)) if !matches!(m, Message::Close(_))) {
+            self.done = true;
+        }
+        r
+    }
+
+    async fn next(&mut self) -> Option<Result<Message, ReadError>> {
+        loop {
+            match self.parse() {
+                Ok(Some(m)) => return Some(Ok(m)),
+                Ok(None) => {}
+                Err(e) => return Some(Err(e)),
+            }
+            if self.buf.is_empty() {
+                // Idle sockets keep no buffer.
+                self.buf = BytesMut::new();
+            }
+            if let Err(e) = self.io.readable().await {
+                return Some(Err(ReadError::Io(e)));
+            }
+            self.buf.reserve(READ_CHUNK);
+            match self.io.try_read_buf(&mut self.buf) {
+                Ok(0) if self.buf.is_empty() && self.partial.is_none() => return None,
+                Ok(0) => {
+                    return Some(Err(ReadError::Io(io::ErrorKind::UnexpectedEof.into())));
+                }
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => return Some(Err(ReadError::Io(e))),
+            }
+        }
+    }
+
+    /// Takes whole frames off the buffer until one completes a message.
+    fn parse(&mut self) -> Result<Option<Message>, ReadError> {
+        loop {
+            let assembled = self.partial.as_ref().map_or(0, |p| p.data.len());
+            let room = self.max_message.saturating_sub(assembled);
+            let header = match frame::parse_header(&self.buf, self.max_message) {
+                Ok(Some(h)) => h,
+                Ok(None) => return Ok(None),
+                Err(HeaderError::TooBig) => return Err(ReadError::TooBig),
+                Err(HeaderError::Protocol(rule)) => return Err(ReadError::Protocol(rule)),
+            };
+            if !frame::is_control(header.opcode) && header.len > room {
+                return Err(ReadError::TooBig);
+            }
+            if self.buf.len() < header.header_len + header.len {
+                return Ok(None);
+            }
+            let _ = self.buf.split_to(header.header_len);
+            let mut payload = self.buf.split_to(header.len);
+            frame::unmask(&mut payload, header.mask);
+            if let Some(m) = self.take_frame(header.fin, header.opcode, payload)? {
+                return Ok(Some(m));
+            }
+        }
+    }
+
+    /// One unmasked frame: a control message, a whole message, or a fragment to keep.
+    fn take_frame(
+        &mut self,
+        fin: bool,
+        opcode: u8,
+        payload: BytesMut,
+    ) -> Result<Option<Message>, ReadError> {
+        let (text, data) = match opcode {
+            frame::OP_PING => return Ok(Some(Message::Ping(payload.freeze()))),
+            frame::OP_PONG => return Ok(Some(Message::Pong(payload.freeze()))),
+            frame::OP_CLOSE => return close_frame(&payload).map(|c| Some(Message::Close(c))),
+            frame::OP_CONTINUATION => match self.partial.as_mut() {
+                None => return Err(ReadError::Protocol("continuation without a message")),
+                Some(p) => {
+                    p.data.extend_from_slice(&payload);
+                    if !fin {
+                        return Ok(None);
+                    }
+                    let p = self.partial.take().map(|p| (p.text, p.data));
+                    p.unwrap_or_default()
+                }
+            },
+            _ if self.partial.is_some() => {
+                return Err(ReadError::Protocol("new message inside a fragmented one"))
+            }
+            op if !fin => {
+                self.partial = Some(Partial {
+                    text: op == frame::OP_TEXT,
+                    data: payload,
+                });
+                return Ok(None);
+            }
+            op => (op == frame::OP_TEXT, payload),
+        };
+        let data = data.freeze();
+        if text {
+            ByteString::try_from(data)
+                .map(|t| Some(Message::Text(t)))
+                .map_err(|_| ReadError::InvalidUtf8)
+        } else {
+            Ok(Some(Message::Binary(data)))
+        }
+    }
+}
+
+/// The code and reason of a client's close frame.
+fn close_frame(payload: &[u8]) -> Result<Option<CloseFrame>, ReadError> {
+    match payload {
+        [] => Ok(None),
+        [_] => Err(ReadError::Protocol("close frame of one byte")),
+        [hi, lo, reason @ ..] => {
+            let code = u16::from_be_bytes([*hi, *lo]);
+            let reason = std::str::from_utf8(reason).map_err(|_| ReadError::InvalidUtf8)?;
+            Ok(Some(CloseFrame {
+                code,
+                reason: reason.to_string(),
+            }))
+        }
+    }
+}
+
+struct WriterState {
+    io: Mutex<OwnedWriteHalf>,
+    /// A close frame was sent, or a write failed.
+    closed: Cell<bool>,
+    /// A write was abandoned halfway: the stream is mid-frame, so nothing more may be sent.
+    torn: Cell<bool>,
+}
+
+impl Drop for WriterState {
+    fn drop(&mut self) {
+        OPEN.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// The sending half; clones share one connection, and each frame goes out whole.
+#[derive(Clone)]
+pub struct Writer(Rc<WriterState>);
+
+impl Writer {
+    /// Sends a text message.
+    pub async fn text(&self, text: &str) -> Result<(), Closed> {
+        self.send(frame::OP_TEXT, &[text.as_bytes()]).await
+    }
+
+    /// Sends one text message made of `prefix` and `text`, without joining them first.
+    pub async fn text_prefixed(&self, prefix: &str, text: &str) -> Result<(), Closed> {
+        self.send(frame::OP_TEXT, &[prefix.as_bytes(), text.as_bytes()])
+            .await
+    }
+
+    /// Sends a binary message.
+    pub async fn binary(&self, data: &[u8]) -> Result<(), Closed> {
+        self.send(frame::OP_BINARY, &[data]).await
+    }
+
+    /// Answers a ping.
+    pub async fn pong(&self, payload: &[u8]) -> Result<(), Closed> {
+        self.send(frame::OP_PONG, &[payload]).await
+    }
+
+    /// Sends a close frame (with a code and reason, or none), then ends the stream's sending
+    /// side. Later sends fail; a second close does nothing.
+    pub async fn close(&self, reason: Option<CloseFrame>) -> Result<(), Closed> {
+        let mut payload = Vec::new();
+        if let Some(c) = reason {
+            payload.extend_from_slice(&c.code.to_be_bytes());
+            payload.extend_from_slice(truncate(&c.reason, 123).as_bytes());
+        }
+        let sent = self.send(frame::OP_CLOSE, &[&payload]).await;
+        self.0.closed.set(true);
+        let _ = self.0.io.lock().await.shutdown().await;
+        sent
+    }
+
+    async fn send(&self, opcode: u8, payload: &[&[u8]]) -> Result<(), Closed> {
+        let state = &self.0;
+        let mut io = state.io.lock().await;
+        if state.closed.get() || state.torn.get() {
+            return Err(Closed);
+        }
+        let mut bytes = Vec::new();
+        frame::encode(opcode, payload, &mut bytes);
+        // Dropped halfway (a timeout, a select), the frame would be cut: remember that.
+        state.torn.set(true);
+        let r = io.write_all(&bytes).await;
+        state.torn.set(false);
+        r.map_err(|_| {
+            state.closed.set(true);
+            Closed
+        })
+    }
+}
+
+/// The longest prefix of `s` within `max` bytes that ends on a character boundary.
+fn truncate(s: &str, max: usize) -> &str {
+    let mut end = s.len().min(max);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn close_payloads() {
+        assert!(matches!(close_frame(&[]), Ok(None)));
+        assert!(matches!(close_frame(&[3]), Err(ReadError::Protocol(_))));
+        let c = close_frame(&[0x0F, 0xA0, b'b', b'y', b'e'])
+            .unwrap()
+            .unwrap();
+        assert_eq!((c.code, c.reason.as_str()), (4000, "bye"));
+        assert!(matches!(
+            close_frame(&[3, 232, 0xFF]),
+            Err(ReadError::InvalidUtf8)
+        ));
+    }
+
+    #[test]
+    fn reasons_are_cut_on_a_character_boundary() {
+        assert_eq!(truncate("abc", 123), "abc");
+        let s = "é".repeat(100); // 200 bytes
+        assert_eq!(truncate(&s, 123).len(), 122);
+    }
+}
