@@ -116,7 +116,11 @@ pub async fn serve(settings: Settings) -> std::io::Result<()> {
     // Signals are handled below, so that sockets close before the workers stop.
     let mut builder = actix_server::Server::build()
         .disable_signals()
-        .shutdown_timeout(10);
+        .shutdown_timeout(10)
+        // Reads run on each worker's blocking pool and wait for one of the pool's connections:
+        // more threads than connections would only wait, each with its stack and malloc arena
+        // (a burst of 10,000 WebSocket logins grew the process to 140 threads).
+        .worker_max_blocking_threads(settings.read_pool_size.max(1) as usize);
     if settings.workers > 0 {
         builder = builder.workers(settings.workers);
     }

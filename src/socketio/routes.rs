@@ -122,7 +122,6 @@ pub async fn handle(engine: Arc<Engine>, req: HttpRequest, body: web::Payload) -
     let info = ConnInfo {
         remote_addr: req.peer_addr(),
         query: req.query_string().to_owned(),
-        headers: req.headers().clone(),
     };
     match transport {
         Transport::Websocket => websocket::open(&engine, &req, info),

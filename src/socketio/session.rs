@@ -3,7 +3,6 @@
 
 use super::config::SocketIoConfig;
 use super::engine_packet::{push_payload_frame, push_payload_packet, EnginePacket, Frame};
-use actix_web::http::header::HeaderMap;
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::net::SocketAddr;
@@ -127,8 +126,6 @@ pub struct ConnInfo {
     pub remote_addr: Option<SocketAddr>,
     /// Raw query string of the opening request.
     pub query: String,
-    /// Headers of the opening request.
-    pub headers: HeaderMap,
 }
 
 /// One queued outbound item.
@@ -292,7 +289,8 @@ impl EngineSession {
         &self.sid
     }
 
-    /// The opening request's address, query and headers.
+    /// The opening request's address and query. Its headers are not kept: a copy of the
+    /// request's header map cost more than the rest of an idle session.
     pub fn info(&self) -> &ConnInfo {
         &self.info
     }

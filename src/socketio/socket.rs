@@ -121,7 +121,7 @@ impl Socket {
         self.inner.engine.sid()
     }
 
-    /// Address, query and headers of the request that opened the connection.
+    /// Address and query of the request that opened the connection.
     pub fn info(&self) -> &ConnInfo {
         self.inner.engine.info()
     }

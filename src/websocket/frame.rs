@@ -143,21 +143,22 @@ pub fn encode(opcode: u8, parts: &[&[u8]], out: &mut Vec<u8>) {
     }
 }
 
+/// A masked client frame with first byte `b0`, as a browser would send it (for tests).
+#[cfg(test)]
+pub(crate) fn client_frame(b0: u8, payload: &[u8], mask: [u8; 4]) -> Vec<u8> {
+    let mut out = Vec::new();
+    encode(b0 & 0x0F, &[payload], &mut out);
+    out[0] = b0;
+    out[1] |= 0x80;
+    let at = out.len() - payload.len();
+    out.splice(at..at, mask);
+    unmask(&mut out[at + 4..], mask);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A masked client frame, as a browser would send it.
-    fn client_frame(b0: u8, payload: &[u8], mask: [u8; 4]) -> Vec<u8> {
-        let mut out = Vec::new();
-        encode(b0 & 0x0F, &[payload], &mut out);
-        out[0] = b0;
-        out[1] |= 0x80;
-        let at = out.len() - payload.len();
-        out.splice(at..at, mask);
-        unmask(&mut out[at + 4..], mask);
-        out
-    }
 
     #[test]
     fn header_of_each_length_form() {

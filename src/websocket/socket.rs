@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use bytes::{Bytes, BytesMut};
 use bytestring::ByteString;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncWriteExt, ReadBuf};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
 use tokio::sync::Mutex;
@@ -155,7 +155,7 @@ impl Reader {
                 // Idle sockets keep no buffer.
                 self.buf = BytesMut::new();
             }
-            if let Err(e) = self.io.readable().await {
+            if let Err(e) = self.wait_readable().await {
                 return Some(Err(ReadError::Io(e)));
             }
             self.buf.reserve(READ_CHUNK);
@@ -169,6 +169,18 @@ impl Reader {
                 Err(e) => return Some(Err(ReadError::Io(e))),
             }
         }
+    }
+
+    /// Waits until bytes (or the end of the stream) can be read, without a buffer.
+    ///
+    /// Peeking registers this task as the stream's reader, which drops the waker the HTTP
+    /// connection's task left there; `readable()` would only queue a second waiter, and that
+    /// stale waker would keep the finished connection task's memory (2.8 KB) alive.
+    async fn wait_readable(&mut self) -> io::Result<()> {
+        let mut probe = [0u8; 1];
+        std::future::poll_fn(|cx| self.io.poll_peek(cx, &mut ReadBuf::new(&mut probe)))
+            .await
+            .map(|_| ())
     }
 
     /// Takes whole frames off the buffer until one completes a message.
@@ -343,6 +355,117 @@ fn truncate(s: &str, max: usize) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::websocket::frame::client_frame;
+    use tokio::io::AsyncReadExt;
+    use tokio::net::TcpListener;
+
+    /// A connected pair on 127.0.0.1: the client's stream and the server's socket.
+    async fn pair(early: &[u8], max: usize) -> (TcpStream, Reader, Writer) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (server, _) = listener.accept().await.unwrap();
+        let (r, w) = Socket::new(server, BytesMut::from(early)).split(max);
+        (client, r, w)
+    }
+
+    const M: [u8; 4] = [0x37, 0xFA, 0x21, 0x3D];
+
+    #[tokio::test]
+    async fn fragments_join_around_a_ping_and_early_bytes_come_first() {
+        let early = client_frame(0x82, &[1, 2], M);
+        let (mut client, mut r, _w) = pair(&early, 100).await;
+        let mut wire = client_frame(0x01, b"hel", M);
+        wire.extend(client_frame(0x89, b"p", M));
+        wire.extend(client_frame(0x80, b"lo", M));
+        // Byte by byte: frames split across reads must still be assembled.
+        for b in wire {
+            client.write_all(&[b]).await.unwrap();
+        }
+        assert_eq!(
+            r.recv().await.unwrap().unwrap(),
+            Message::Binary(Bytes::from_static(&[1, 2]))
+        );
+        assert_eq!(
+            r.recv().await.unwrap().unwrap(),
+            Message::Ping(Bytes::from_static(b"p"))
+        );
+        assert_eq!(
+            r.recv().await.unwrap().unwrap(),
+            Message::Text("hello".into())
+        );
+        client
+            .write_all(&client_frame(0x88, &[0x0F, 0xA0, b'b', b'y', b'e'], M))
+            .await
+            .unwrap();
+        assert_eq!(
+            r.recv().await.unwrap().unwrap(),
+            Message::Close(Some(CloseFrame {
+                code: 4000,
+                reason: "bye".into()
+            }))
+        );
+        assert!(r.recv().await.is_none(), "nothing after the close frame");
+    }
+
+    #[tokio::test]
+    async fn the_limit_counts_a_whole_fragmented_message() {
+        let (mut client, mut r, _w) = pair(&[], 10).await;
+        let mut wire = client_frame(0x01, b"123456", M);
+        wire.extend(client_frame(0x80, b"12345", M));
+        client.write_all(&wire).await.unwrap();
+        assert!(matches!(r.recv().await, Some(Err(ReadError::TooBig))));
+        assert!(r.recv().await.is_none());
+    }
+
+    #[tokio::test]
+    async fn protocol_breaches_end_the_reader() {
+        let cases: [(Vec<u8>, fn(&ReadError) -> bool); 3] = [
+            (client_frame(0x81, &[0xC3, 0x28], M), |e| {
+                matches!(e, ReadError::InvalidUtf8)
+            }),
+            (client_frame(0x80, b"x", M), |e| {
+                matches!(e, ReadError::Protocol("continuation without a message"))
+            }),
+            (
+                [client_frame(0x01, b"a", M), client_frame(0x81, b"b", M)].concat(),
+                |e| {
+                    matches!(
+                        e,
+                        ReadError::Protocol("new message inside a fragmented one")
+                    )
+                },
+            ),
+        ];
+        for (wire, expected) in cases {
+            let (mut client, mut r, _w) = pair(&[], 100).await;
+            client.write_all(&wire).await.unwrap();
+            match r.recv().await {
+                Some(Err(e)) => assert!(expected(&e), "{e}"),
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn writes_are_whole_frames_and_close_ends_the_stream() {
+        let (mut client, _r, w) = pair(&[], 100).await;
+        w.text_prefixed("4", "abc").await.unwrap();
+        w.close(Some(CloseFrame {
+            code: 1001,
+            reason: "bye".into(),
+        }))
+        .await
+        .unwrap();
+        assert_eq!(w.text("late").await, Err(Closed));
+        let mut got = Vec::new();
+        client.read_to_end(&mut got).await.unwrap();
+        assert_eq!(
+            got,
+            [&[0x81, 4][..], b"4abc", &[0x88, 5, 0x03, 0xE9], b"bye"].concat()
+        );
+    }
 
     #[test]
     fn close_payloads() {

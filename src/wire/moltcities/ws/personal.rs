@@ -97,6 +97,18 @@ pub async fn run(
     s.registry.attach(Channel::Personal, &s.member, |_| {
         frames::connected_personal(&connection_id, &s.user.id)
     });
+    // Boxed: the replay's futures are large and needed once, so they must not stay in the
+    // socket's task for its whole idle life.
+    let replayed = Box::pin(replay(&s)).await;
+    let handler = Personal {
+        subscribed: None,
+        replayed,
+    };
+    drive(s, handler, stream, events, registration).await;
+}
+
+/// Sends the agent's queued notifications, oldest first; returns their ids.
+async fn replay(s: &Socket) -> HashSet<String> {
     let mut replayed = HashSet::new();
     match s.state.core.queued_notifications(&s.user).await {
         Ok(queued) => {
@@ -128,11 +140,7 @@ pub async fn run(
                 .close(code::INTERNAL, "Internal error", Some(PresenceEvent::Left));
         }
     }
-    let handler = Personal {
-        subscribed: None,
-        replayed,
-    };
-    drive(s, handler, stream, events, registration).await;
+    replayed
 }
 
 #[cfg(test)]

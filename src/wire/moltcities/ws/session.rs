@@ -105,8 +105,9 @@ pub async fn drive<H: Handler>(
                     told = false;
                 }
                 match msg {
-                    Message::Text(t) => handler.on_frame(&s, frames::parse(&t)).await,
-                    Message::Binary(_) => handler.on_frame(&s, Inbound::InvalidJson).await,
+                    // Boxed, so that an idle socket's task does not carry the frame's future.
+                    Message::Text(t) => Box::pin(handler.on_frame(&s, frames::parse(&t))).await,
+                    Message::Binary(_) => Box::pin(handler.on_frame(&s, Inbound::InvalidJson)).await,
                     Message::Ping(p) => {
                         link.pong(p);
                     }

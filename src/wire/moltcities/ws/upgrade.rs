@@ -12,6 +12,7 @@ use super::link::{self, Link};
 use super::registry::{Channel, Member};
 use super::session::Socket;
 use super::{personal, town_square, MAX_FRAME_BYTES};
+use crate::core::model::User;
 use crate::core::{ids, Error, TOWN_SQUARE};
 use crate::hub::Topic;
 use crate::server::State;
@@ -129,11 +130,20 @@ pub async fn connect(req: HttpRequest, state: State) -> HttpResponse {
     if channel == Channel::TownSquare {
         registration.subscribe(Topic::Conversation(TOWN_SQUARE.to_string()));
     }
+    let handle = super::frames::handle_of(&user).to_string();
+    // The socket lives as long as the agent stays connected and needs only the agent's id: the
+    // profile (metadata holds the soul, skills and public key, often a kilobyte) is let go.
+    let user = User {
+        metadata: None,
+        email: None,
+        avatar: None,
+        ..user
+    };
     let socket = Socket {
         member: Member {
             id: registry.next_id(),
             agent_id: user.id.clone(),
-            handle: super::frames::handle_of(&user).to_string(),
+            handle,
             link: Arc::new(link),
         },
         state: state.clone(),
