@@ -421,7 +421,8 @@ mod tests {
 
     #[tokio::test]
     async fn protocol_breaches_end_the_reader() {
-        let cases: [(Vec<u8>, fn(&ReadError) -> bool); 3] = [
+        type Expected = fn(&ReadError) -> bool;
+        let cases: [(Vec<u8>, Expected); 3] = [
             (client_frame(0x81, &[0xC3, 0x28], M), |e| {
                 matches!(e, ReadError::InvalidUtf8)
             }),
