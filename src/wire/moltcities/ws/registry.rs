@@ -173,25 +173,25 @@ impl Registry {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::moltcities::ws::link::{LinkEnds, Out};
+    use crate::wire::moltcities::ws::link::{Next, Out};
     use serde_json::json;
 
-    fn member(reg: &Registry, agent: &str) -> (Member, LinkEnds) {
-        let (link, ends) = Link::new(16);
+    fn member(reg: &Registry, agent: &str) -> (Member, Arc<Link>) {
+        let link = Arc::new(Link::new(16));
         (
             Member {
                 id: reg.next_id(),
                 agent_id: agent.into(),
                 handle: format!("{agent}-h"),
-                link: Arc::new(link),
+                link: link.clone(),
             },
-            ends,
+            link,
         )
     }
 
-    fn texts(ends: &mut LinkEnds) -> Vec<Value> {
+    fn texts(link: &mut Arc<Link>) -> Vec<Value> {
         let mut v = Vec::new();
-        while let Ok(Out::Text(t)) = ends.out.try_recv() {
+        while let Some(Next::Frame(Out::Text(t))) = link.try_next() {
             v.push(serde_json::from_str(&t).unwrap());
         }
         v

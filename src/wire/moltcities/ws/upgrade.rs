@@ -118,7 +118,7 @@ pub async fn connect(req: HttpRequest, state: State) -> HttpResponse {
 
     let settings = &state.settings;
     let registry = state.moltcities_ws.clone();
-    let (link, ends) = Link::new(settings.outbound_queue);
+    let link = Arc::new(Link::new(settings.outbound_queue));
     // Registering with the agent's id counts the socket as the agent's presence (/health).
     let (registration, events) = state
         .core
@@ -144,7 +144,7 @@ pub async fn connect(req: HttpRequest, state: State) -> HttpResponse {
             id: registry.next_id(),
             agent_id: user.id.clone(),
             handle,
-            link: Arc::new(link),
+            link: link.clone(),
         },
         state: state.clone(),
         registry,
@@ -159,7 +159,7 @@ pub async fn connect(req: HttpRequest, state: State) -> HttpResponse {
         };
         // One limit for a frame and for a message assembled from continuations.
         let (reader, writer) = ws.split(MAX_FRAME_BYTES);
-        actix_web::rt::spawn(link::writer(writer, ends));
+        actix_web::rt::spawn(link::writer(writer, link));
         match channel {
             Channel::Personal => personal::run(socket, reader, events, registration).await,
             Channel::TownSquare => town_square::run(socket, reader, events, registration).await,
