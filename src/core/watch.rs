@@ -71,7 +71,7 @@ impl Core {
                         (listener, wake) = self.hub.register(16, None);
                         listener.subscribe(Topic::Conversation(conv.id.clone()));
                     }
-                    while wake.try_recv().is_ok() {}
+                    while wake.try_recv().is_some() {}
                 }
                 _ = sleep_until(deadline) => return Ok(Watched { cursor: after, messages: vec![] }),
             }

@@ -4,14 +4,13 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde_json::json;
-use tokio::sync::mpsc;
 
 use super::pushes::{encode, RenderCache};
 use super::subscriptions::{Style, Subscriptions};
 use super::MochatSockets;
 use crate::core::events::Event;
 use crate::core::model::{Message, User};
-use crate::hub::{Dropped, Registration, Topic};
+use crate::hub::{Dropped, Inbox, Registration, Topic};
 use crate::socketio::Socket;
 use crate::wire::mochat::render;
 
@@ -109,7 +108,7 @@ impl Connection {
 async fn pump(
     conn: Arc<Connection>,
     socket: Socket,
-    mut events: mpsc::Receiver<Arc<Event>>,
+    mut events: Inbox<Event>,
     cache: Arc<RenderCache>,
 ) {
     while let Some(event) = events.recv().await {

@@ -2,18 +2,16 @@
 //! filtered by the socket's subscriptions, and `ping` / `ack` / `subscribe`.
 
 use std::collections::HashSet;
-use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
-use tokio::sync::mpsc;
 
 use super::frames::{self, Inbound, PresenceEvent};
 use super::link::code;
 use super::registry::Channel;
 use super::session::{drive, Handler, Socket};
 use crate::core::events::Event;
-use crate::hub::Registration;
+use crate::hub::{Inbox, Registration};
 use crate::websocket::Reader;
 use crate::wire::moltcities::notice;
 
@@ -90,7 +88,7 @@ impl Handler for Personal {
 pub async fn run(
     s: Socket,
     stream: Reader,
-    events: mpsc::Receiver<Arc<Event>>,
+    events: Inbox<Event>,
     registration: Registration<Event>,
 ) {
     let connection_id = uuid::Uuid::new_v4().to_string();

@@ -4,7 +4,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::mpsc;
 use tokio::time::{Instant, MissedTickBehavior};
 
 use super::frames::{self, Inbound, PresenceEvent};
@@ -12,7 +11,7 @@ use super::link::code;
 use super::registry::{Channel, Member, Registry};
 use crate::core::events::Event;
 use crate::core::model::User;
-use crate::hub::Registration;
+use crate::hub::{Inbox, Registration};
 use crate::server::State;
 use crate::websocket::{Message, ReadError, Reader};
 
@@ -52,7 +51,7 @@ pub async fn drive<H: Handler>(
     s: Socket,
     mut handler: H,
     mut stream: Reader,
-    mut events: mpsc::Receiver<Arc<Event>>,
+    mut events: Inbox<Event>,
     registration: Registration<Event>,
 ) {
     let settings = &s.state.settings;

@@ -3,10 +3,9 @@
 //! sockets never get personal notifications.
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use bytestring::ByteString;
-use tokio::sync::mpsc;
 
 use super::frames::{self, Inbound};
 use super::registry::Channel;
@@ -14,7 +13,7 @@ use super::session::{drive, Handler, Socket};
 use crate::core::events::Event;
 use crate::core::model::Message;
 use crate::core::TOWN_SQUARE;
-use crate::hub::Registration;
+use crate::hub::{Inbox, Registration};
 use crate::websocket::Reader;
 
 /// How many recent chat frames stay rendered.
@@ -70,7 +69,7 @@ impl Handler for TownSquare {
 pub async fn run(
     s: Socket,
     stream: Reader,
-    events: mpsc::Receiver<Arc<Event>>,
+    events: Inbox<Event>,
     registration: Registration<Event>,
 ) {
     s.registry
