@@ -9,14 +9,13 @@ use serde_json::Value;
 use super::frames::{self, Inbound, PresenceEvent};
 use super::link::code;
 use super::registry::Channel;
-use super::session::{drive, Handler, Socket};
+use super::session::{Handler, Socket};
 use crate::core::events::Event;
-use crate::hub::{Inbox, Registration};
-use crate::websocket::Reader;
 use crate::wire::moltcities::notice;
 
 /// The per-socket state of the personal channel.
-struct Personal {
+#[derive(Default)]
+pub struct Personal {
     /// The documented event names delivered live; `None` is the default (all of them).
     subscribed: Option<HashSet<&'static str>>,
     /// Ids sent in the replay: a notification committed while the replay was read reaches
@@ -33,6 +32,16 @@ impl Personal {
 }
 
 impl Handler for Personal {
+    /// `connected`, then the queued notifications. The hub listener is registered before the
+    /// queue is read, so nothing falls between replay and live delivery.
+    async fn start(&mut self, s: &Socket) {
+        let connection_id = uuid::Uuid::new_v4().to_string();
+        s.registry.attach(Channel::Personal, &s.member, |_| {
+            frames::connected_personal(&connection_id, &s.user.id)
+        });
+        self.replayed = replay(s).await;
+    }
+
     async fn on_frame(&mut self, s: &Socket, frame: Inbound) {
         match frame {
             Inbound::Ping => {
@@ -81,28 +90,6 @@ impl Handler for Personal {
             s.send(&notice::frame(notification, false));
         }
     }
-}
-
-/// Serves a personal socket whose hub listener is already on the agent's topic: the listener
-/// is registered before the queue is read, so nothing falls between replay and live delivery.
-pub async fn run(
-    s: Socket,
-    stream: Reader,
-    events: Inbox<Event>,
-    registration: Registration<Event>,
-) {
-    let connection_id = uuid::Uuid::new_v4().to_string();
-    s.registry.attach(Channel::Personal, &s.member, |_| {
-        frames::connected_personal(&connection_id, &s.user.id)
-    });
-    // Boxed: the replay's futures are large and needed once, so they must not stay in the
-    // socket's task for its whole idle life.
-    let replayed = Box::pin(replay(&s)).await;
-    let handler = Personal {
-        subscribed: None,
-        replayed,
-    };
-    drive(s, handler, stream, events, registration).await;
 }
 
 /// Sends the agent's queued notifications, oldest first; returns their ids.

@@ -40,13 +40,17 @@ impl Socket {
 
 /// What differs between the channels.
 pub trait Handler {
+    /// Joins the registry and sends what a new socket gets first (`connected`, a replay).
+    async fn start(&mut self, s: &Socket);
     /// A client text frame (or a binary one, read as [`Inbound::InvalidJson`]).
     async fn on_frame(&mut self, s: &Socket, frame: Inbound);
     /// A hub event on one of the socket's topics.
     fn on_event(&mut self, s: &Socket, event: &Event);
 }
 
-/// Runs the socket until it closes, then leaves the hub and the registry.
+/// Runs the socket until it closes, then leaves the hub and the registry. Spawned as the
+/// socket's task itself: every layer of `async fn` around it would keep its own copy of the
+/// arguments for the socket's whole life.
 pub async fn drive<H: Handler>(
     s: Socket,
     mut handler: H,
@@ -54,6 +58,8 @@ pub async fn drive<H: Handler>(
     mut events: Inbox<Event>,
     registration: Registration<Event>,
 ) {
+    // Boxed: the start's futures are needed once and must not stay in the task.
+    Box::pin(handler.start(&s)).await;
     let settings = &s.state.settings;
     let idle_timeout = Duration::from_secs(settings.ws_idle_timeout_secs);
     let mut tick = tokio::time::interval(Duration::from_secs(settings.ws_idle_check_secs.max(1)));

@@ -9,12 +9,10 @@ use bytestring::ByteString;
 
 use super::frames::{self, Inbound};
 use super::registry::Channel;
-use super::session::{drive, Handler, Socket};
+use super::session::{Handler, Socket};
 use crate::core::events::Event;
 use crate::core::model::Message;
 use crate::core::TOWN_SQUARE;
-use crate::hub::{Inbox, Registration};
-use crate::websocket::Reader;
 
 /// How many recent chat frames stay rendered.
 const RENDERED: usize = 16;
@@ -42,9 +40,15 @@ impl ChatRenders {
     }
 }
 
-struct TownSquare;
+/// The town-square channel (no per-socket state).
+pub struct TownSquare;
 
 impl Handler for TownSquare {
+    async fn start(&mut self, s: &Socket) {
+        s.registry
+            .attach(Channel::TownSquare, &s.member, frames::connected_square);
+    }
+
     async fn on_frame(&mut self, s: &Socket, frame: Inbound) {
         let reply = match frame {
             Inbound::Ping => frames::pong(),
@@ -63,16 +67,4 @@ impl Handler for TownSquare {
             }
         }
     }
-}
-
-/// Serves a town-square socket whose hub listener is already on the town-square conversation.
-pub async fn run(
-    s: Socket,
-    stream: Reader,
-    events: Inbox<Event>,
-    registration: Registration<Event>,
-) {
-    s.registry
-        .attach(Channel::TownSquare, &s.member, frames::connected_square);
-    drive(s, TownSquare, stream, events, registration).await;
 }

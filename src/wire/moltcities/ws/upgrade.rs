@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use super::link::{self, Link};
 use super::registry::{Channel, Member};
-use super::session::Socket;
+use super::session::{drive, Socket};
 use super::{personal, town_square, MAX_FRAME_BYTES};
 use crate::core::model::User;
 use crate::core::{ids, Error, TOWN_SQUARE};
@@ -161,9 +161,15 @@ pub async fn connect(req: HttpRequest, state: State) -> HttpResponse {
         let (reader, writer) = ws.split(MAX_FRAME_BYTES);
         actix_web::rt::spawn(link::writer(writer, link));
         match channel {
-            Channel::Personal => personal::run(socket, reader, events, registration).await,
-            Channel::TownSquare => town_square::run(socket, reader, events, registration).await,
-        }
+            Channel::Personal => {
+                let handler = personal::Personal::default();
+                actix_web::rt::spawn(drive(socket, handler, reader, events, registration))
+            }
+            Channel::TownSquare => {
+                let handler = town_square::TownSquare;
+                actix_web::rt::spawn(drive(socket, handler, reader, events, registration))
+            }
+        };
     });
     res
 }
