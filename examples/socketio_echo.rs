@@ -3,7 +3,6 @@
 //! 127.0.0.1:3000 (`PORT` overrides), with pingInterval 300, pingTimeout 200,
 //! maxPayload 1e6 and connectTimeout 1000.
 
-use actix_web::{App, HttpServer};
 use agentgate::socketio::{
     configure_engine, AckResponder, BoxFuture, EchoApp, Engine, NamespaceHandler, Payload, Socket,
     SocketIo, SocketIoConfig,
@@ -83,13 +82,12 @@ async fn main() -> std::io::Result<()> {
     io.ns("/", Arc::new(Main));
     io.ns("/custom", Arc::new(Custom));
     log::info!("listening on 127.0.0.1:{port}");
-    HttpServer::new(move || {
-        let echo = Arc::clone(&echo);
-        App::new()
-            .configure(move |cfg| configure_engine(cfg, "/engine.io/", echo))
-            .configure(io.configure("/socket.io/"))
-    })
-    .bind(("127.0.0.1", port))?
+    // agentgate's HTTP server, whose upgrade path hands WebSockets their TCP stream.
+    let listener = std::net::TcpListener::bind(("127.0.0.1", port))?;
+    agentgate::server::http::listen(actix_server::Server::build(), listener, move |cfg| {
+        configure_engine(cfg, "/engine.io/", Arc::clone(&echo));
+        io.configure("/socket.io/")(cfg);
+    })?
     .run()
     .await
 }

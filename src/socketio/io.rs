@@ -42,7 +42,7 @@ impl EngineApp for SocketIoApp {
     }
 }
 
-/// A Socket.IO server. Cheap to clone; build it once, outside the `HttpServer` factory.
+/// A Socket.IO server. Cheap to clone; build it once, outside the per-worker app factory.
 #[derive(Clone)]
 pub struct SocketIo {
     inner: Arc<IoInner>,

@@ -1,11 +1,12 @@
-//! Engine.IO v4 + Socket.IO v5 server on actix-web + actix-ws. Knows nothing about the
+//! Engine.IO v4 + Socket.IO v5 server on actix-web and agentgate's WebSocket
+//! ([`crate::websocket`]). Knows nothing about the
 //! application: it speaks the protocols and hands sockets, events and acks to handlers.
 //!
 //! # Mounting
 //! ```text
 //! let io = SocketIo::new(SocketIoConfig::default());      // once, outside the factory
 //! io.ns("/", Arc::new(MyHandler { .. }));                  // NamespaceHandler impl
-//! HttpServer::new({ let io = io.clone(); move || App::new().configure(io.configure("/socket.io/")) })
+//! server::http::listen(Server::build(), listener, move |cfg| io.configure("/socket.io/")(cfg))
 //! ```
 //! The registry lives in `SocketIo`/`Engine` (one `Arc`), so every actix worker sees every
 //! session. A bare Engine.IO endpoint (no Socket.IO) is `Engine::new(config, app)` +

@@ -8,7 +8,7 @@ use super::session::{
     wait_closed, wait_closing, CloseReason, CloseState, ConnInfo, EngineSession, Outgoing,
     TransportKind,
 };
-use crate::websocket::{self, Message, Pending, Reader, Writer};
+use crate::websocket::{self, Batch, Message, Pending, Reader, Writer};
 use actix_web::{HttpRequest, HttpResponse};
 use std::sync::Arc;
 use std::time::Duration;
@@ -172,20 +172,15 @@ async fn reader(session: Arc<EngineSession>, ws: Writer, mut stream: Reader) {
     }
 }
 
-/// Sends one WS message unless the session is closed for good meanwhile.
-async fn write(ws: &Writer, close_rx: &mut watch::Receiver<CloseState>, frame: &Frame) -> bool {
-    let send = async {
-        match frame {
-            Frame::Text(t) => ws.text_prefixed("4", t).await,
-            Frame::Binary(b) => ws.binary(b).await,
-        }
-    };
+/// Sends a batch of WS messages unless the session is closed for good meanwhile.
+async fn write(ws: &Writer, close_rx: &mut watch::Receiver<CloseState>, batch: &Batch) -> bool {
     tokio::select! {
-        r = send => r.is_ok(),
+        r = ws.send_batch(batch) => r.is_ok(),
         _ = wait_closed(close_rx) => false,
     }
 }
 
+/// Drains the outbox to the socket: what is queued at one time goes out in one write.
 async fn writer(session: Arc<EngineSession>, ws: Writer) {
     let mut close_rx = session.watch_close();
     loop {
@@ -197,37 +192,39 @@ async fn writer(session: Arc<EngineSession>, ws: Writer) {
             let _ = tokio::time::timeout(CLOSE_WAIT, ws.close(None)).await;
             return;
         }
+        let mut batch = Batch::default();
+        let mut closing = false;
         for item in items {
-            let ok = match item {
+            match item {
                 Outgoing::Control(EnginePacket::Close) => {
                     // WebSocket clients are closed with a close frame, not an EIO `1`.
-                    let _ = tokio::time::timeout(CLOSE_WAIT, ws.close(None)).await;
-                    session.finish_closing();
-                    return;
+                    closing = true;
+                    break;
                 }
-                Outgoing::Control(p) => match p.encode_text() {
-                    Some(t) => tokio::select! {
-                        r = ws.text(&t) => r.is_ok(),
-                        _ = wait_closed(&mut close_rx) => false,
-                    },
-                    None => true,
-                },
+                Outgoing::Control(p) => {
+                    if let Some(t) = p.encode_text() {
+                        batch.text(&t);
+                    }
+                }
                 Outgoing::Frames(frames) => {
-                    let mut ok = true;
                     for f in frames.as_ref().as_ref() {
-                        if !write(&ws, &mut close_rx, f).await {
-                            ok = false;
-                            break;
+                        match f {
+                            Frame::Text(t) => batch.text_prefixed("4", t),
+                            Frame::Binary(b) => batch.binary(b),
                         }
                     }
-                    ok
                 }
-            };
-            if !ok {
-                session.close(CloseReason::TransportClose);
-                let _ = tokio::time::timeout(CLOSE_WAIT, ws.close(None)).await;
-                return;
             }
+        }
+        if !batch.is_empty() && !write(&ws, &mut close_rx, &batch).await {
+            session.close(CloseReason::TransportClose);
+            let _ = tokio::time::timeout(CLOSE_WAIT, ws.close(None)).await;
+            return;
+        }
+        if closing {
+            let _ = tokio::time::timeout(CLOSE_WAIT, ws.close(None)).await;
+            session.finish_closing();
+            return;
         }
         notified.await;
     }

@@ -11,4 +11,6 @@ mod socket;
 
 pub(crate) use handshake::Handoff;
 pub use handshake::{accept, HandshakeError, Pending};
-pub use socket::{open_sockets, CloseFrame, Closed, Message, ReadError, Reader, Socket, Writer};
+pub use socket::{
+    open_sockets, Batch, CloseFrame, Closed, Message, ReadError, Reader, Socket, Writer,
+};

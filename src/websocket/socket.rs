@@ -294,12 +294,6 @@ impl Writer {
         self.send(frame::OP_TEXT, &[text.as_bytes()]).await
     }
 
-    /// Sends one text message made of `prefix` and `text`, without joining them first.
-    pub async fn text_prefixed(&self, prefix: &str, text: &str) -> Result<(), Closed> {
-        self.send(frame::OP_TEXT, &[prefix.as_bytes(), text.as_bytes()])
-            .await
-    }
-
     /// Sends a binary message.
     pub async fn binary(&self, data: &[u8]) -> Result<(), Closed> {
         self.send(frame::OP_BINARY, &[data]).await
@@ -324,22 +318,72 @@ impl Writer {
         sent
     }
 
+    /// Sends every frame of a batch with one write.
+    pub async fn send_batch(&self, batch: &Batch) -> Result<(), Closed> {
+        self.write(&batch.0).await
+    }
+
     async fn send(&self, opcode: u8, payload: &[&[u8]]) -> Result<(), Closed> {
+        let mut bytes = Vec::new();
+        frame::encode(opcode, payload, &mut bytes);
+        self.write(&bytes).await
+    }
+
+    async fn write(&self, bytes: &[u8]) -> Result<(), Closed> {
         let state = &self.0;
         let mut io = state.io.lock().await;
         if state.closed.get() || state.torn.get() {
             return Err(Closed);
         }
-        let mut bytes = Vec::new();
-        frame::encode(opcode, payload, &mut bytes);
-        // Dropped halfway (a timeout, a select), the frame would be cut: remember that.
+        // Dropped halfway (a timeout, a select), a frame would be cut: remember that.
         state.torn.set(true);
-        let r = io.write_all(&bytes).await;
+        let r = io.write_all(bytes).await;
         state.torn.set(false);
         r.map_err(|_| {
             state.closed.set(true);
             Closed
         })
+    }
+}
+
+/// Frames encoded back to back, for [`Writer::send_batch`]: a socket that has several frames
+/// waiting sends them with one system call instead of one each.
+#[derive(Default)]
+pub struct Batch(Vec<u8>);
+
+impl Batch {
+    /// Adds a text message.
+    pub fn text(&mut self, text: &str) {
+        frame::encode(frame::OP_TEXT, &[text.as_bytes()], &mut self.0);
+    }
+
+    /// Adds one text message made of `prefix` and `text`.
+    pub fn text_prefixed(&mut self, prefix: &str, text: &str) {
+        frame::encode(
+            frame::OP_TEXT,
+            &[prefix.as_bytes(), text.as_bytes()],
+            &mut self.0,
+        );
+    }
+
+    /// Adds a binary message.
+    pub fn binary(&mut self, data: &[u8]) {
+        frame::encode(frame::OP_BINARY, &[data], &mut self.0);
+    }
+
+    /// Adds a pong.
+    pub fn pong(&mut self, payload: &[u8]) {
+        frame::encode(frame::OP_PONG, &[payload], &mut self.0);
+    }
+
+    /// Bytes encoded so far.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether nothing was added.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
 }
 
@@ -452,7 +496,11 @@ mod tests {
     #[tokio::test]
     async fn writes_are_whole_frames_and_close_ends_the_stream() {
         let (mut client, _r, w) = pair(&[], 100).await;
-        w.text_prefixed("4", "abc").await.unwrap();
+        w.text("4abc").await.unwrap();
+        let mut batch = Batch::default();
+        batch.text_prefixed("x", "");
+        batch.binary(&[9]);
+        w.send_batch(&batch).await.unwrap();
         w.close(Some(CloseFrame {
             code: 1001,
             reason: "bye".into(),
@@ -464,7 +512,14 @@ mod tests {
         client.read_to_end(&mut got).await.unwrap();
         assert_eq!(
             got,
-            [&[0x81, 4][..], b"4abc", &[0x88, 5, 0x03, 0xE9], b"bye"].concat()
+            [
+                &[0x81, 4][..],
+                b"4abc",
+                &[0x81, 1, b'x', 0x82, 1, 9],
+                &[0x88, 5, 0x03, 0xE9],
+                b"bye"
+            ]
+            .concat()
         );
     }
 

@@ -16,7 +16,7 @@ use serde_json::Value;
 use tokio::sync::Notify;
 
 use super::frames::PresenceEvent;
-use crate::websocket::{CloseFrame, Writer};
+use crate::websocket::{Batch, CloseFrame, Writer};
 
 /// Close codes this server sends.
 pub mod code {
@@ -251,16 +251,20 @@ impl Link {
 }
 
 /// Writes queued frames to the socket until a close is requested, then sends the close frame.
-/// A frame being written when the close comes gets [`CLOSE_WAIT`] to finish, so the close frame
-/// never cuts one in half.
+/// Frames waiting together go out in one write. A write under way when the close comes gets
+/// [`CLOSE_WAIT`] to finish, so the close frame never cuts a frame in half.
 pub async fn writer(ws: Writer, link: std::sync::Arc<Link>) {
-    while let Next::Frame(frame) = link.next().await {
-        let write = async {
-            match frame {
-                Out::Text(t) => ws.text(&t).await,
-                Out::Pong(p) => ws.pong(&p).await,
+    while let Next::Frame(first) = link.next().await {
+        let mut batch = Batch::default();
+        add(&mut batch, first);
+        while batch.len() < BATCH_BYTES {
+            match link.try_next() {
+                Some(Next::Frame(f)) => add(&mut batch, f),
+                // The close is still requested when the loop asks again.
+                _ => break,
             }
-        };
+        }
+        let write = ws.send_batch(&batch);
         tokio::pin!(write);
         let sent = tokio::select! {
             biased;
@@ -281,6 +285,16 @@ pub async fn writer(ws: Writer, link: std::sync::Arc<Link>) {
         reason: c.reason,
     });
     let _ = tokio::time::timeout(CLOSE_WAIT, ws.close(reason)).await;
+}
+
+/// How many bytes of frames one write gathers at most.
+const BATCH_BYTES: usize = 64 * 1024;
+
+fn add(batch: &mut Batch, frame: Out) {
+    match frame {
+        Out::Text(t) => batch.text(&t),
+        Out::Pong(p) => batch.pong(&p),
+    }
 }
 
 #[cfg(test)]
