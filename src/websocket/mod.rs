@@ -5,12 +5,12 @@
 //! one costs its TCP stream and what its owner's tasks hold. This module knows nothing of
 //! Socket.IO, MoChat or MoltCities.
 
+mod assembler;
 pub mod frame;
 mod handshake;
 mod socket;
 
+pub use assembler::{Assembler, CloseFrame, Message, ReadError};
 pub(crate) use handshake::Handoff;
 pub use handshake::{accept, HandshakeError, Pending};
-pub use socket::{
-    open_sockets, Batch, CloseFrame, Closed, Message, ReadError, Reader, Socket, Writer,
-};
+pub use socket::{open_sockets, Batch, Closed, Reader, Socket, Writer};

@@ -9,14 +9,14 @@ use std::io;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use bytes::{Bytes, BytesMut};
-use bytestring::ByteString;
+use bytes::BytesMut;
 use tokio::io::{AsyncWriteExt, ReadBuf};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
 use tokio::sync::Mutex;
 
-use super::frame::{self, HeaderError};
+use super::assembler::{Assembler, CloseFrame, Message, ReadError};
+use super::frame;
 
 /// How much one read may take from the kernel at most.
 const READ_CHUNK: usize = 4096;
@@ -27,54 +27,6 @@ static OPEN: AtomicUsize = AtomicUsize::new(0);
 /// How many accepted WebSockets can still send; shutdown waits for this to reach zero.
 pub fn open_sockets() -> usize {
     OPEN.load(Ordering::Acquire)
-}
-
-/// One message from the client; fragments are already joined.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Message {
-    /// A text message (checked UTF-8).
-    Text(ByteString),
-    /// A binary message.
-    Binary(Bytes),
-    /// A ping; the owner answers it with [`Writer::pong`].
-    Ping(Bytes),
-    /// A pong.
-    Pong(Bytes),
-    /// The client's close frame; the reader yields nothing after it.
-    Close(Option<CloseFrame>),
-}
-
-/// The code and reason of a close frame.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CloseFrame {
-    /// The close code (RFC 6455 §7.4).
-    pub code: u16,
-    /// The reason; at most 123 bytes are sent.
-    pub reason: String,
-}
-
-/// Why reading stopped.
-#[derive(Debug)]
-pub enum ReadError {
-    /// A message longer than the limit (close code 1009).
-    TooBig,
-    /// The client broke RFC 6455; the text names the rule (close code 1002).
-    Protocol(&'static str),
-    /// A text message that is not UTF-8 (close code 1007).
-    InvalidUtf8,
-    /// The connection failed.
-    Io(io::Error),
-}
-
-impl std::fmt::Display for ReadError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ReadError::TooBig => f.write_str("message over the size limit"),
-            ReadError::Protocol(rule) => write!(f, "protocol error: {rule}"),
-            ReadError::InvalidUtf8 => f.write_str("text message is not UTF-8"),
-            ReadError::Io(e) => write!(f, "i/o error: {e}"),
-        }
-    }
 }
 
 /// The writer was closed, or the connection failed.
@@ -100,9 +52,7 @@ impl Socket {
         let (read, write) = self.io.into_split();
         let reader = Reader {
             io: read,
-            buf: self.early,
-            max_message,
-            partial: None,
+            frames: Assembler::new(self.early, max_message),
             done: false,
         };
         OPEN.fetch_add(1, Ordering::AcqRel);
@@ -115,22 +65,19 @@ impl Socket {
     }
 }
 
-/// A message being assembled from fragments.
-struct Partial {
-    text: bool,
-    data: BytesMut,
-}
-
 /// The receiving half.
 pub struct Reader {
     io: OwnedReadHalf,
-    buf: BytesMut,
-    max_message: usize,
-    partial: Option<Partial>,
+    frames: Assembler,
     done: bool,
 }
 
 impl Reader {
+    /// Changes the largest message accepted from now on.
+    pub fn set_max_message(&mut self, max_message: usize) {
+        self.frames.set_max_message(max_message);
+    }
+
     /// The next message; `None` once the connection ended (after a close frame, an error or
     /// the end of the stream).
     pub async fn recv(&mut self) -> Option<Result<Message, ReadError>> {
@@ -146,21 +93,17 @@ impl Reader {
 
     async fn next(&mut self) -> Option<Result<Message, ReadError>> {
         loop {
-            match self.parse() {
+            match self.frames.next_message() {
                 Ok(Some(m)) => return Some(Ok(m)),
                 Ok(None) => {}
                 Err(e) => return Some(Err(e)),
             }
-            if self.buf.is_empty() {
-                // Idle sockets keep no buffer.
-                self.buf = BytesMut::new();
-            }
+            self.frames.release_if_empty();
             if let Err(e) = self.wait_readable().await {
                 return Some(Err(ReadError::Io(e)));
             }
-            self.buf.reserve(READ_CHUNK);
-            match self.io.try_read_buf(&mut self.buf) {
-                Ok(0) if self.buf.is_empty() && self.partial.is_none() => return None,
+            match self.io.try_read_buf(self.frames.buffer(READ_CHUNK)) {
+                Ok(0) if !self.frames.mid_message() => return None,
                 Ok(0) => {
                     return Some(Err(ReadError::Io(io::ErrorKind::UnexpectedEof.into())));
                 }
@@ -181,92 +124,6 @@ impl Reader {
         std::future::poll_fn(|cx| self.io.poll_peek(cx, &mut ReadBuf::new(&mut probe)))
             .await
             .map(|_| ())
-    }
-
-    /// Takes whole frames off the buffer until one completes a message.
-    fn parse(&mut self) -> Result<Option<Message>, ReadError> {
-        loop {
-            let assembled = self.partial.as_ref().map_or(0, |p| p.data.len());
-            let room = self.max_message.saturating_sub(assembled);
-            let header = match frame::parse_header(&self.buf, self.max_message) {
-                Ok(Some(h)) => h,
-                Ok(None) => return Ok(None),
-                Err(HeaderError::TooBig) => return Err(ReadError::TooBig),
-                Err(HeaderError::Protocol(rule)) => return Err(ReadError::Protocol(rule)),
-            };
-            if !frame::is_control(header.opcode) && header.len > room {
-                return Err(ReadError::TooBig);
-            }
-            if self.buf.len() < header.header_len + header.len {
-                return Ok(None);
-            }
-            let _ = self.buf.split_to(header.header_len);
-            let mut payload = self.buf.split_to(header.len);
-            frame::unmask(&mut payload, header.mask);
-            if let Some(m) = self.take_frame(header.fin, header.opcode, payload)? {
-                return Ok(Some(m));
-            }
-        }
-    }
-
-    /// One unmasked frame: a control message, a whole message, or a fragment to keep.
-    fn take_frame(
-        &mut self,
-        fin: bool,
-        opcode: u8,
-        payload: BytesMut,
-    ) -> Result<Option<Message>, ReadError> {
-        let (text, data) = match opcode {
-            frame::OP_PING => return Ok(Some(Message::Ping(payload.freeze()))),
-            frame::OP_PONG => return Ok(Some(Message::Pong(payload.freeze()))),
-            frame::OP_CLOSE => return close_frame(&payload).map(|c| Some(Message::Close(c))),
-            frame::OP_CONTINUATION => match self.partial.as_mut() {
-                None => return Err(ReadError::Protocol("continuation without a message")),
-                Some(p) => {
-                    p.data.extend_from_slice(&payload);
-                    if !fin {
-                        return Ok(None);
-                    }
-                    let p = self.partial.take().map(|p| (p.text, p.data));
-                    p.unwrap_or_default()
-                }
-            },
-            _ if self.partial.is_some() => {
-                return Err(ReadError::Protocol("new message inside a fragmented one"))
-            }
-            op if !fin => {
-                self.partial = Some(Partial {
-                    text: op == frame::OP_TEXT,
-                    data: payload,
-                });
-                return Ok(None);
-            }
-            op => (op == frame::OP_TEXT, payload),
-        };
-        let data = data.freeze();
-        if text {
-            ByteString::try_from(data)
-                .map(|t| Some(Message::Text(t)))
-                .map_err(|_| ReadError::InvalidUtf8)
-        } else {
-            Ok(Some(Message::Binary(data)))
-        }
-    }
-}
-
-/// The code and reason of a client's close frame.
-fn close_frame(payload: &[u8]) -> Result<Option<CloseFrame>, ReadError> {
-    match payload {
-        [] => Ok(None),
-        [_] => Err(ReadError::Protocol("close frame of one byte")),
-        [hi, lo, reason @ ..] => {
-            let code = u16::from_be_bytes([*hi, *lo]);
-            let reason = std::str::from_utf8(reason).map_err(|_| ReadError::InvalidUtf8)?;
-            Ok(Some(CloseFrame {
-                code,
-                reason: reason.to_string(),
-            }))
-        }
     }
 }
 
@@ -400,6 +257,7 @@ fn truncate(s: &str, max: usize) -> &str {
 mod tests {
     use super::*;
     use crate::websocket::frame::client_frame;
+    use bytes::Bytes;
     use tokio::io::AsyncReadExt;
     use tokio::net::TcpListener;
 
@@ -521,20 +379,6 @@ mod tests {
             ]
             .concat()
         );
-    }
-
-    #[test]
-    fn close_payloads() {
-        assert!(matches!(close_frame(&[]), Ok(None)));
-        assert!(matches!(close_frame(&[3]), Err(ReadError::Protocol(_))));
-        let c = close_frame(&[0x0F, 0xA0, b'b', b'y', b'e'])
-            .unwrap()
-            .unwrap();
-        assert_eq!((c.code, c.reason.as_str()), (4000, "bye"));
-        assert!(matches!(
-            close_frame(&[3, 232, 0xFF]),
-            Err(ReadError::InvalidUtf8)
-        ));
     }
 
     #[test]
