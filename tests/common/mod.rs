@@ -36,6 +36,17 @@ impl Server {
         Server::start_with(&[])
     }
 
+    /// The server process's resident memory in KiB (`VmRSS`), for memory bounds under abuse.
+    pub fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .expect("server process status");
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmRSS in the server's status")
+    }
+
     /// A server on a fresh database with extra environment.
     pub fn start_with(env: &[(&str, &str)]) -> Server {
         let dir = tempfile::tempdir().expect("temp dir");
