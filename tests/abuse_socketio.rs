@@ -574,21 +574,22 @@ async fn two_hundred_twenty_abusive_unauthenticated_sockets_keep_memory_bounded(
         ws.partial(1, PRE_AUTH - 16, PRE_AUTH - 17).await.unwrap();
         holders.push(ws);
     }
-    // 100 pushers: a binary header announcing 10 attachments, then 10 × 1 MB of them.
+    // 100 pushers: a binary header announcing 10 attachments, then 9 × 1 MB of them (the
+    // packet never completes), then silence.
     let pushers = (0..100).map(|_| async {
         let mut ws = RawWs::open(&s).await.unwrap();
         let _ = ws.send_text(&binary_header("", 10)).await;
-        for _ in 0..10 {
+        for _ in 0..9 {
             if ws.send_binary(&vec![9u8; 1_000_000]).await.is_err() {
                 break;
             }
         }
         ws.end(WAIT).await
     });
-    // 20 senders of a 1 MB message (a CONNECT with a huge token).
+    // 20 senders of a message just under maxPayload (a CONNECT with a huge token).
     let senders = (0..20).map(|_| async {
         let mut ws = RawWs::open(&s).await.unwrap();
-        let huge = format!("40{}", json!({ "token": "t".repeat(1_000_000) }));
+        let huge = format!("40{}", json!({ "token": "t".repeat(999_900) }));
         let _ = ws.send_text(&huge).await;
         ws.end(WAIT).await
     });
@@ -596,24 +597,10 @@ async fn two_hundred_twenty_abusive_unauthenticated_sockets_keep_memory_bounded(
         futures::future::join_all(pushers),
         futures::future::join_all(senders)
     );
-    // Closed at once; the close frame may be lost to the reset that unread bytes cause.
-    assert!(
-        pushed
-            .iter()
-            .all(|e| matches!(e, End::Close(None) | End::Eof)),
-        "{pushed:?}"
-    );
-    assert!(
-        sent.iter()
-            .all(|e| matches!(e, End::Close(Some(1009)) | End::Eof)),
-        "{sent:?}"
-    );
-    // The server still answers, with the holders connected.
     let health = c.get("/health").await;
-    assert_eq!(health.status, 200);
-    assert_eq!(health.body["status"], "ok");
+    let mut holders_open = 0;
     for ws in &mut holders {
-        assert_eq!(ws.end(Duration::from_millis(1)).await, End::Open);
+        holders_open += usize::from(ws.end(Duration::from_millis(1)).await == End::Open);
     }
     let during = s.rss_kib();
     drop(holders);
@@ -630,4 +617,22 @@ async fn two_hundred_twenty_abusive_unauthenticated_sockets_keep_memory_bounded(
         after < before + 32 * 1024,
         "after {after} KiB over baseline {before} KiB + 32 MiB"
     );
+    // Every abusive socket was closed at once; the close frame may be lost to the reset that
+    // unread bytes cause.
+    assert!(
+        pushed
+            .iter()
+            .all(|e| matches!(e, End::Close(None) | End::Eof)),
+        "{pushed:?}"
+    );
+    assert!(
+        sent.iter()
+            .all(|e| matches!(e, End::Close(Some(1009)) | End::Eof)),
+        "{sent:?}"
+    );
+    // The server still answered, and the holders (each under 8 KiB, waiting for the connect
+    // timeout) were still open.
+    assert_eq!(health.status, 200);
+    assert_eq!(health.body["status"], "ok");
+    assert_eq!(holders_open, 100);
 }
