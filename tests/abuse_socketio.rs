@@ -636,3 +636,52 @@ async fn two_hundred_twenty_abusive_unauthenticated_sockets_keep_memory_bounded(
     assert_eq!(health.body["status"], "ok");
     assert_eq!(holders_open, 100);
 }
+
+#[actix_rt::test]
+async fn thirty_authenticated_sockets_hold_at_most_their_attachment_budget_for_ten_seconds() {
+    let s = Server::start();
+    let agent = s.client().register("uploader").await;
+    Sio::with_token(&s.base, &agent.token).await.close().await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let before = s.rss_kib();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sampler = rss_sampler(rss_of(format!("/proc/{}/status", s.pid())), stop.clone());
+    // Each: 9 of 10 announced attachments of 110,000 bytes (990,000: inside the budget), then
+    // silence. The attachment timeout ends each connection 10 s after its header.
+    let started = Instant::now();
+    let uploads = (0..30).map(|_| async {
+        let mut ws = RawWs::open(&s).await.unwrap();
+        assert!(ws.connect(&agent.token).await.starts_with("40{"));
+        ws.send_text(&binary_header("", 10)).await.unwrap();
+        for _ in 0..9 {
+            ws.send_binary(&vec![5u8; 110_000]).await.unwrap();
+        }
+        let end = ws.end(Duration::from_secs(15)).await;
+        (end, started.elapsed())
+    });
+    let ends = futures::future::join_all(uploads).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let peak = sampler.join().unwrap();
+    let after = s.rss_kib();
+    println!("RSS KiB: before {before}, peak {peak}, 1 s after the last close {after}");
+    for (end, at) in &ends {
+        assert_eq!(*end, End::Close(None));
+        assert!(
+            *at >= Duration::from_secs(9) && *at < Duration::from_secs(14),
+            "{at:?}"
+        );
+    }
+    assert!(
+        peak < before + 64 * 1024,
+        "peak {peak} KiB over baseline {before} KiB + 64 MiB"
+    );
+    // A new socket of the same agent is welcome: the 30 freed their places.
+    let mut again = Sio::with_token(&s.base, &agent.token).await;
+    assert_eq!(
+        again
+            .call("session:subscribe", json!({"sessionId": "*"}))
+            .await,
+        json!({"result": true, "success": true})
+    );
+}
