@@ -664,7 +664,12 @@ async fn thirty_authenticated_sockets_hold_at_most_their_attachment_budget_for_t
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let peak = sampler.join().unwrap();
     let after = s.rss_kib();
-    println!("RSS KiB: before {before}, peak {peak}, 1 s after the last close {after}");
+    let first = ends.iter().map(|e| e.1).min().unwrap();
+    let last = ends.iter().map(|e| e.1).max().unwrap();
+    println!(
+        "RSS KiB: before {before}, peak {peak}, 1 s after the last close {after}; \
+         closed {first:?} to {last:?} after the start"
+    );
     for (end, at) in &ends {
         assert_eq!(*end, End::Close(None));
         assert!(
