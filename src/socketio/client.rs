@@ -200,6 +200,10 @@ impl Client {
                 // False if the handler already disconnected it from inside on_connect.
                 if socket.activate() {
                     self.sockets.insert(packet.nsp, socket);
+                } else {
+                    // Its on_connect succeeded, so the handler still hears that it left: what
+                    // on_connect set up (a listener, a place under a cap) must be released.
+                    handler.on_disconnect(socket, DisconnectReason::ServerNamespaceDisconnect);
                 }
             }
             Err(data) => socket.reject(data),
