@@ -95,10 +95,12 @@ async fn probe_then_run(session: Arc<EngineSession>, mut stream: Reader, ws: Wri
             ProbeStep::Text(t) if t == "2probe" => {}
             _ => return false,
         }
+        // Marked first: a client may poll the moment it reads `3probe`, and that GET must
+        // already see the probe (a `6`, the data waiting for the WebSocket).
+        session.mark_probed();
         if ws.text("3probe").await.is_err() {
             return false;
         }
-        session.mark_probed();
         matches!(next_probe_message(&ws, &mut stream).await, ProbeStep::Text(t) if t == "5")
     };
     let ok = tokio::select! {
