@@ -103,6 +103,64 @@ pub(crate) fn batch_bytes(frames: &[Frame]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::socketio::config::SocketIoConfig;
+    use crate::socketio::session::{ConnInfo, SessionRegistry, TransportKind};
+    use std::time::Duration;
+
+    fn text(n: usize) -> Vec<Frame> {
+        vec![Frame::Text("x".repeat(n))]
+    }
+
+    /// True if `deliver` finished within a short wait (false: it waits for room).
+    async fn delivered(session: &EngineSession, n: usize) -> bool {
+        tokio::time::timeout(Duration::from_millis(50), session.deliver(text(n)))
+            .await
+            .is_ok()
+    }
+
+    #[tokio::test]
+    async fn queued_bytes_are_bounded_before_and_after_admission() {
+        let config = SocketIoConfig {
+            pre_auth_max_payload: 100,
+            max_payload: 300,
+            max_inbound_bytes: 500,
+            ..SocketIoConfig::default()
+        };
+        let registry = Arc::new(SessionRegistry::default());
+        let (session, mut inbound) = EngineSession::new(
+            "s".into(),
+            Arc::new(config),
+            &registry,
+            TransportKind::Polling,
+            ConnInfo::default(),
+            None,
+        );
+        assert_eq!(session.message_limit(), 100);
+        assert!(delivered(&session, 60).await);
+        // 60 + 60 > 100: waits until the application takes the first batch.
+        let second = session.deliver(text(60));
+        tokio::pin!(second);
+        assert!(tokio::time::timeout(Duration::from_millis(50), &mut second)
+            .await
+            .is_err());
+        assert_eq!(inbound.recv().await.map(|f| batch_bytes(&f)), Some(60));
+        tokio::time::timeout(Duration::from_millis(500), second)
+            .await
+            .unwrap();
+        // Admitted: 500 bytes in all (60 still queued).
+        session.admit();
+        assert_eq!(session.message_limit(), 300);
+        assert!(delivered(&session, 300).await);
+        assert!(delivered(&session, 140).await);
+        assert!(!delivered(&session, 1).await);
+        for want in [60, 300, 140] {
+            assert_eq!(inbound.recv().await.map(|f| batch_bytes(&f)), Some(want));
+        }
+        assert!(delivered(&session, 400).await);
+        // Once nobody takes batches, a waiting transport is let go.
+        drop(inbound);
+        assert!(delivered(&session, 400).await);
+    }
 
     #[test]
     fn counts_per_address_and_uncounts_on_drop() {

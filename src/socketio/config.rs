@@ -36,6 +36,9 @@ pub struct SocketIoConfig {
     pub attachment_timeout: Duration,
     /// Most connections per client IP that have not joined a namespace yet (0 = no limit).
     pub max_unauthenticated_per_address: usize,
+    /// After joining: most bytes queued for the Socket.IO layer at once; a transport with more
+    /// waits (TCP back-pressure). At least `max_payload`.
+    pub max_inbound_bytes: usize,
 }
 
 impl Default for SocketIoConfig {
@@ -58,6 +61,7 @@ impl Default for SocketIoConfig {
             max_attachment_bytes: 1_000_000,
             attachment_timeout: Duration::from_millis(10_000),
             max_unauthenticated_per_address: 32,
+            max_inbound_bytes: 2_000_000,
         }
     }
 }

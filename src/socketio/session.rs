@@ -243,7 +243,8 @@ pub struct EngineSession {
     admitted: AtomicBool,
     /// Wakes the WebSocket reader to raise its message limit once admitted.
     pub(crate) admitted_notify: Notify,
-    /// Bytes that may still be queued for the application before admission.
+    /// Bytes that may still be queued for the application: `pre_auth_max_payload` in all
+    /// before admission, `max_inbound_bytes` after.
     room: Semaphore,
 }
 
@@ -272,7 +273,7 @@ impl EngineSession {
     ) -> (Arc<EngineSession>, Inbound) {
         let (tx, rx) = mpsc::channel(config.inbound_capacity.max(1));
         let (close_tx, _) = watch::channel(CloseState::Open);
-        let room = Semaphore::new(room_size(&config));
+        let room = Semaphore::new(room_size(&config, false));
         let session = Arc::new(EngineSession {
             sid,
             config,
@@ -310,6 +311,8 @@ impl EngineSession {
         }
         let slot = lock(&self.state).slot.take();
         drop(slot);
+        let more = room_size(&self.config, true) - room_size(&self.config, false);
+        self.room.add_permits(more);
         // One stored permit: the reader may be between its check and its wait.
         self.admitted_notify.notify_one();
     }
@@ -330,7 +333,7 @@ impl EngineSession {
         }
     }
 
-    /// Gives bytes of a batch the application took back to the pre-admission room.
+    /// Gives bytes of a batch the application took back to the room.
     pub(crate) fn release_room(&self, counted: u32) {
         if counted > 0 {
             self.room.add_permits(counted as usize);
@@ -554,25 +557,26 @@ impl EngineSession {
     }
 
     /// Hands messages to the application (awaits room in the bounded inbound queue).
-    /// Before admission the batch first waits for room: at most `pre_auth_max_payload` bytes
-    /// are queued at once, however many messages the client sends.
+    /// The batch first waits for room: at most `pre_auth_max_payload` bytes are queued at
+    /// once before admission, `max_inbound_bytes` after, however many messages the client sends.
     pub(crate) async fn deliver(&self, frames: Vec<Frame>) {
         if frames.is_empty() {
             return;
         }
-        let mut counted = 0;
-        if !self.is_admitted() {
-            // A batch never exceeds the room (the transports refuse bigger ones); clamp anyway
-            // so that a wait can always end.
-            counted = batch_bytes(&frames).min(room_size(&self.config)) as u32;
-            match self.room.acquire_many(counted).await {
-                Ok(permit) => permit.forget(),
-                Err(_) => return,
-            }
-        }
+        // A batch never exceeds the room (the transports refuse bigger ones); clamp anyway so
+        // that a wait can always end.
+        let room = room_size(&self.config, self.is_admitted());
+        let counted = batch_bytes(&frames).min(room) as u32;
+        let Ok(permit) = self.room.acquire_many(counted).await else {
+            return;
+        };
         if self.inbound.send(Batch { frames, counted }).await.is_err() {
             log::debug!("engine.io session {}: application gone", self.sid);
+            return;
         }
+        // The application gives the bytes back when it takes the batch. Until the send is
+        // done the permit returns them itself, should this future be dropped halfway.
+        permit.forget();
     }
 
     // ----- heartbeat -----
@@ -814,12 +818,19 @@ impl EngineSession {
     }
 }
 
-/// Bytes a connection may have queued for the application before admission.
-fn room_size(config: &SocketIoConfig) -> usize {
-    config
-        .pre_auth_max_payload
-        .clamp(1, u32::MAX as usize)
-        .min(Semaphore::MAX_PERMITS)
+/// Bytes a connection may have queued for the application, before or after admission.
+fn room_size(config: &SocketIoConfig, admitted: bool) -> usize {
+    let pre = config.pre_auth_max_payload.clamp(1, u32::MAX as usize);
+    let size = if admitted {
+        // Never below what one message may carry, nor below the pre-admission room.
+        config
+            .max_inbound_bytes
+            .max(config.max_payload)
+            .clamp(pre, u32::MAX as usize)
+    } else {
+        pre
+    };
+    size.min(Semaphore::MAX_PERMITS)
 }
 
 /// Builds a polling payload of everything queued and empties the queue.
