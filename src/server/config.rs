@@ -54,6 +54,13 @@ pub struct Settings {
     pub notification_queue_cap: usize,
     /// Oldest a queued notification may be and still be replayed, in days.
     pub notification_max_age_days: u64,
+    /// Largest Socket.IO message (and POST body, and bytes queued) of a connection that has
+    /// not authenticated yet, in bytes; the full 1 MB applies once it joined a namespace.
+    pub sio_pre_auth_max_bytes: usize,
+    /// Socket.IO connections per client IP that have not authenticated yet (0 = no limit).
+    pub sio_unauthenticated_per_address: usize,
+    /// Socket.IO sockets one agent may have open at once (0 = no limit).
+    pub sio_sockets_per_agent: usize,
 }
 
 impl Default for Settings {
@@ -81,6 +88,9 @@ impl Default for Settings {
             sio_events_per_sec: 20,
             notification_queue_cap: 10_000,
             notification_max_age_days: 30,
+            sio_pre_auth_max_bytes: 8 * 1024,
+            sio_unauthenticated_per_address: 32,
+            sio_sockets_per_agent: 32,
         }
     }
 }
@@ -144,6 +154,10 @@ impl Settings {
     fn validate(&self) -> Result<(), String> {
         if self.max_body_bytes < 1024 {
             return Err("max_body_bytes must be at least 1024".into());
+        }
+        if self.sio_pre_auth_max_bytes < 256 {
+            // Below that a CONNECT carrying a token would not fit.
+            return Err("sio_pre_auth_max_bytes must be at least 256".into());
         }
         if self.max_message_chars == 0 || self.max_participants < 2 || self.max_ids_per_request == 0
         {

@@ -78,6 +78,8 @@ pub fn socket_io(state: &State) -> SocketIo {
         ping_interval: Duration::from_millis(s.sio_ping_interval_ms),
         ping_timeout: Duration::from_millis(s.sio_ping_timeout_ms),
         outbound_capacity: s.outbound_queue,
+        pre_auth_max_payload: s.sio_pre_auth_max_bytes,
+        max_unauthenticated_per_address: s.sio_unauthenticated_per_address,
         ..SocketIoConfig::default()
     });
     io.ns(

@@ -1,7 +1,9 @@
 //! One Socket.IO client per Engine.IO session: decodes packets in order, runs the
-//! namespace state rules (CONNECT / DISCONNECT / EVENT / ACK), the connect timeout, and
-//! disconnects every socket when the connection ends.
+//! namespace state rules (CONNECT / DISCONNECT / EVENT / ACK), the connect timeout, the
+//! attachment timeout, and disconnects every socket when the connection ends. Joining a
+//! namespace admits the Engine.IO session (its full size limits apply from then on).
 
+use super::admission::Inbound;
 use super::engine::new_id;
 use super::engine_packet::Frame;
 use super::handler::DisconnectReason;
@@ -12,7 +14,8 @@ use super::session::{wait_closing, CloseReason, EngineSession};
 use super::socket::{AckResponder, Socket};
 use std::collections::HashMap;
 use std::sync::Arc;
-use tokio::sync::{mpsc, Semaphore};
+use tokio::sync::Semaphore;
+use tokio::time::Instant;
 
 struct Client {
     io: Arc<IoInner>,
@@ -20,17 +23,17 @@ struct Client {
     decoder: Decoder,
     sockets: HashMap<String, Socket>,
     permits: Arc<Semaphore>,
+    /// When the packet now waiting for attachments must be complete.
+    attachments_due: Option<Instant>,
 }
 
 /// Runs the client until the connection closes.
-pub(crate) async fn run(
-    io: Arc<IoInner>,
-    engine: Arc<EngineSession>,
-    mut inbound: mpsc::Receiver<Vec<Frame>>,
-) {
+pub(crate) async fn run(io: Arc<IoInner>, engine: Arc<EngineSession>, mut inbound: Inbound) {
     let config = Arc::clone(&io.config);
     let mut client = Client {
-        decoder: Decoder::new(config.max_attachments),
+        decoder: Decoder::new(config.max_attachments)
+            .with_attachment_bytes(config.max_attachment_bytes),
+        attachments_due: None,
         sockets: HashMap::new(),
         permits: Arc::new(Semaphore::new(
             config.handler_concurrency.clamp(1, Semaphore::MAX_PERMITS),
@@ -52,6 +55,20 @@ pub(crate) async fn run(
                         break 'run reason;
                     }
                 }
+                client.attachments_due = match client.attachments_due {
+                    _ if !client.decoder.is_pending() => None,
+                    Some(due) => Some(due),
+                    None => Some(Instant::now() + config.attachment_timeout),
+                };
+            }
+            _ = sleep_until_some(client.attachments_due) => {
+                // Announced attachments that do not come must not be held for ever.
+                log::debug!(
+                    "socket.io connection {}: attachments not complete in time",
+                    engine.sid()
+                );
+                engine.close(CloseReason::ParseError);
+                break 'run CloseReason::ParseError;
             }
             _ = wait_closing(&mut close_rx) => {
                 let reason = close_rx.borrow().reason();
@@ -73,6 +90,14 @@ pub(crate) async fn run(
     }
 }
 
+/// Sleeps until `due`; never resolves without one.
+async fn sleep_until_some(due: Option<Instant>) {
+    match due {
+        Some(due) => tokio::time::sleep_until(due).await,
+        None => std::future::pending().await,
+    }
+}
+
 impl Client {
     /// Forgets sockets the server disconnected meanwhile.
     fn prune(&mut self) {
@@ -84,7 +109,9 @@ impl Client {
     }
 
     async fn on_frame(&mut self, frame: Frame) -> Result<(), CloseReason> {
-        match self.decoder.feed(frame) {
+        let sockets = &self.sockets;
+        let joined = |nsp: &str| sockets.get(nsp).is_some_and(|s| s.connected());
+        match self.decoder.feed_for(frame, joined) {
             Ok(Some(packet)) => self.dispatch(packet).await,
             Ok(None) => Ok(()),
             Err(e) => {
@@ -167,9 +194,16 @@ impl Client {
         );
         match handler.on_connect(socket.clone(), packet.data).await {
             Ok(()) => {
+                // Before the CONNECT reply goes out, so that the client's first emit after it
+                // already meets the full limits.
+                self.engine.admit();
                 // False if the handler already disconnected it from inside on_connect.
                 if socket.activate() {
                     self.sockets.insert(packet.nsp, socket);
+                } else {
+                    // Its on_connect succeeded, so the handler still hears that it left: what
+                    // on_connect set up (a listener, a place under a cap) must be released.
+                    handler.on_disconnect(socket, DisconnectReason::ServerNamespaceDisconnect);
                 }
             }
             Err(data) => socket.reject(data),

@@ -27,10 +27,23 @@ pub struct SocketIoConfig {
     pub handler_concurrency: usize,
     /// Answer `[]` to client acks the handler dropped without answering.
     pub auto_ack: bool,
+    /// Before the connection joins a namespace: the largest message / POST body, and the most
+    /// bytes queued for the Socket.IO layer at once. A CONNECT with a token is ~100 bytes.
+    pub pre_auth_max_payload: usize,
+    /// Most bytes of binary attachments one packet may have pending (one packet at a time).
+    pub max_attachment_bytes: usize,
+    /// Longest a packet may wait for its announced attachments before the connection is closed.
+    pub attachment_timeout: Duration,
+    /// Most connections per client IP that have not joined a namespace yet (0 = no limit).
+    pub max_unauthenticated_per_address: usize,
+    /// After joining: most bytes queued for the Socket.IO layer at once; a transport with more
+    /// waits (TCP back-pressure). At least `max_payload`.
+    pub max_inbound_bytes: usize,
 }
 
 impl Default for SocketIoConfig {
-    /// The Node reference defaults (25 s / 20 s / 1 MB / 45 s connect timeout).
+    /// The Node reference defaults (25 s / 20 s / 1 MB / 45 s connect timeout), plus the
+    /// pre-authentication limits the reference does not have.
     fn default() -> Self {
         SocketIoConfig {
             ping_interval: Duration::from_millis(25_000),
@@ -44,6 +57,11 @@ impl Default for SocketIoConfig {
             max_attachments: 10,
             handler_concurrency: 32,
             auto_ack: true,
+            pre_auth_max_payload: 8 * 1024,
+            max_attachment_bytes: 1_000_000,
+            attachment_timeout: Duration::from_millis(10_000),
+            max_unauthenticated_per_address: 32,
+            max_inbound_bytes: 2_000_000,
         }
     }
 }

@@ -1,19 +1,26 @@
 //! The Engine.IO server: settings, session registry and the application that consumes
 //! each session's messages (the Socket.IO layer, or a bare echo for the conformance suite).
 
+use super::admission::{AddressCounts, AddressSlot, Inbound};
 use super::config::SocketIoConfig;
-use super::engine_packet::Frame;
 use super::session::{wait_closing, ConnInfo, EngineSession, SessionRegistry, TransportKind};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use std::sync::Arc;
-use tokio::sync::mpsc;
 
 /// What runs on top of Engine.IO; told about every new session.
 pub trait EngineApp: Send + Sync + 'static {
     /// A session opened; `inbound` yields its messages in order, batched per request/frame.
-    /// Must not block: spawn the consuming task.
-    fn on_open(&self, session: Arc<EngineSession>, inbound: mpsc::Receiver<Vec<Frame>>);
+    /// Must not block: spawn the consuming task. Until the app calls
+    /// [`EngineSession::admit`], the session is held to the pre-authentication limits.
+    fn on_open(&self, session: Arc<EngineSession>, inbound: Inbound);
+}
+
+/// A handshake refused because its address has too many connections not yet admitted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TooManyWaiting {
+    /// The per-address limit.
+    pub limit: usize,
 }
 
 /// One Engine.IO endpoint: its settings, sessions and application.
@@ -21,6 +28,7 @@ pub struct Engine {
     config: Arc<SocketIoConfig>,
     registry: Arc<SessionRegistry>,
     app: Arc<dyn EngineApp>,
+    waiting: Arc<AddressCounts>,
 }
 
 impl Engine {
@@ -30,6 +38,7 @@ impl Engine {
             config: Arc::new(config),
             registry: Arc::new(SessionRegistry::default()),
             app,
+            waiting: Arc::new(AddressCounts::default()),
         })
     }
 
@@ -52,11 +61,29 @@ impl Engine {
         Some(session)
     }
 
-    /// Creates, registers and starts a session (heartbeat and application task).
+    /// Counts a new connection from the request's address among those not yet admitted;
+    /// refused when that address already has `max_unauthenticated_per_address` of them.
+    pub(crate) fn reserve(&self, info: &ConnInfo) -> Result<Option<AddressSlot>, TooManyWaiting> {
+        let limit = self.config.max_unauthenticated_per_address;
+        let Some(addr) = info.remote_addr else {
+            return Ok(None);
+        };
+        if limit == 0 {
+            return Ok(None);
+        }
+        self.waiting
+            .reserve(addr.ip().to_canonical(), limit)
+            .map(Some)
+            .ok_or(TooManyWaiting { limit })
+    }
+
+    /// Creates, registers and starts a session (heartbeat and application task); `slot` (from
+    /// [`reserve`](Self::reserve)) is released when the session is admitted or closes.
     pub(crate) fn create_session(
         &self,
         transport: TransportKind,
         info: ConnInfo,
+        slot: Option<AddressSlot>,
     ) -> Arc<EngineSession> {
         let (session, inbound) = EngineSession::new(
             new_id(),
@@ -64,6 +91,7 @@ impl Engine {
             &self.registry,
             transport,
             info,
+            slot,
         );
         // A WebSocket-only session starts with the open packet, before anything the app sends.
         if transport == TransportKind::Websocket {
@@ -85,7 +113,9 @@ pub(crate) fn new_id() -> String {
 pub struct EchoApp;
 
 impl EngineApp for EchoApp {
-    fn on_open(&self, session: Arc<EngineSession>, mut inbound: mpsc::Receiver<Vec<Frame>>) {
+    fn on_open(&self, session: Arc<EngineSession>, mut inbound: Inbound) {
+        // There is nothing to authenticate: the full limits apply from the start.
+        session.admit();
         tokio::spawn(async move {
             let mut close_rx = session.watch_close();
             loop {

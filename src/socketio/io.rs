@@ -1,9 +1,9 @@
 //! `SocketIo`: the Socket.IO server (namespaces, live sockets) on top of one engine.
 
+use super::admission::Inbound;
 use super::client;
 use super::config::SocketIoConfig;
 use super::engine::{Engine, EngineApp};
-use super::engine_packet::Frame;
 use super::handler::NamespaceHandler;
 use super::routes::configure_engine;
 use super::session::{read, write, EngineSession};
@@ -11,7 +11,6 @@ use super::socket::Socket;
 use actix_web::web;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
-use tokio::sync::mpsc;
 
 /// State shared by every connection of one Socket.IO server.
 pub(crate) struct IoInner {
@@ -37,7 +36,7 @@ impl IoInner {
 struct SocketIoApp(Arc<IoInner>);
 
 impl EngineApp for SocketIoApp {
-    fn on_open(&self, session: Arc<EngineSession>, inbound: mpsc::Receiver<Vec<Frame>>) {
+    fn on_open(&self, session: Arc<EngineSession>, inbound: Inbound) {
         tokio::spawn(client::run(Arc::clone(&self.0), session, inbound));
     }
 }

@@ -44,6 +44,7 @@
 // Every public item carries a doc line.
 #![warn(missing_docs)]
 
+mod admission;
 mod client;
 pub mod config;
 pub mod engine;
@@ -60,8 +61,9 @@ pub mod session;
 pub mod socket;
 mod websocket;
 
+pub use admission::Inbound;
 pub use config::SocketIoConfig;
-pub use engine::{EchoApp, Engine, EngineApp};
+pub use engine::{EchoApp, Engine, EngineApp, TooManyWaiting};
 pub use engine_packet::Frame;
 pub use handler::{BoxFuture, DisconnectReason, NamespaceHandler};
 pub use io::SocketIo;

@@ -70,13 +70,26 @@ pub fn encode_event(parser: ParserKind, nsp: &str, event: &str, data: &Payload) 
     Arc::new(Encoded::new(parser, &Packet::event(nsp, event, data, None)))
 }
 
+/// Attachment bytes one packet may have pending unless [`Decoder::with_attachment_bytes`]
+/// says otherwise (the reference's default `maxHttpBufferSize`).
+pub const DEFAULT_ATTACHMENT_BYTES: usize = 1_000_000;
+
+/// A default-parser packet waiting for its attachments.
+#[derive(Debug)]
+struct Pending {
+    packet: Packet,
+    expected: usize,
+    bytes: usize,
+}
+
 /// Per-connection decoder: locks the parser on the first packet and reassembles
 /// default-parser packets with binary attachments.
 #[derive(Debug)]
 pub struct Decoder {
     kind: Option<ParserKind>,
     max_attachments: usize,
-    pending: Option<(Packet, usize)>,
+    max_attachment_bytes: usize,
+    pending: Option<Pending>,
 }
 
 impl Decoder {
@@ -85,8 +98,16 @@ impl Decoder {
         Decoder {
             kind: None,
             max_attachments,
+            max_attachment_bytes: DEFAULT_ATTACHMENT_BYTES,
             pending: None,
         }
+    }
+
+    /// Limits the bytes of one packet's attachments (only one packet is pending at a time, so
+    /// this bounds what the connection holds in attachments).
+    pub fn with_attachment_bytes(mut self, max: usize) -> Decoder {
+        self.max_attachment_bytes = max;
+        self
     }
 
     /// The parser, once the first packet decided it.
@@ -94,8 +115,28 @@ impl Decoder {
         self.kind
     }
 
+    /// Whether a packet is waiting for attachments.
+    pub fn is_pending(&self) -> bool {
+        self.pending.is_some()
+    }
+
+    /// Attachment bytes held for the pending packet.
+    pub fn pending_bytes(&self) -> usize {
+        self.pending.as_ref().map_or(0, |p| p.bytes)
+    }
+
     /// Feeds one Engine.IO message; returns a packet once it is complete.
     pub fn feed(&mut self, frame: Frame) -> Result<Option<Packet>, ParseError> {
+        self.feed_for(frame, |_| true)
+    }
+
+    /// Like [`feed`](Self::feed), but a packet announcing attachments for a namespace where
+    /// `joined` is false is refused at its header, before any attachment is kept.
+    pub fn feed_for(
+        &mut self,
+        frame: Frame,
+        joined: impl Fn(&str) -> bool,
+    ) -> Result<Option<Packet>, ParseError> {
         // A client's first packet is always CONNECT: text with the default parser, binary
         // with msgpack. That is the only way to tell them apart.
         let kind = *self.kind.get_or_insert(match frame {
@@ -119,20 +160,31 @@ impl Decoder {
                     }
                     return Ok(Some(packet));
                 }
-                self.pending = Some((packet, n));
+                if !joined(&packet.nsp) {
+                    return Err(ParseError("attachments for a namespace not joined"));
+                }
+                self.pending = Some(Pending {
+                    packet,
+                    expected: n,
+                    bytes: 0,
+                });
                 Ok(None)
             }
             (ParserKind::Json, Frame::Binary(b)) => {
-                let Some((mut packet, n)) = self.pending.take() else {
+                let Some(mut p) = self.pending.take() else {
                     return Err(ParseError("attachment without a header"));
                 };
-                packet.attachments.push(b);
-                if packet.attachments.len() < n {
-                    self.pending = Some((packet, n));
+                p.bytes = p.bytes.saturating_add(b.len());
+                if p.bytes > self.max_attachment_bytes {
+                    return Err(ParseError("attachments over the byte limit"));
+                }
+                p.packet.attachments.push(b);
+                if p.packet.attachments.len() < p.expected {
+                    self.pending = Some(p);
                     return Ok(None);
                 }
-                parser_json::check_placeholders(&packet)?;
-                Ok(Some(packet))
+                parser_json::check_placeholders(&p.packet)?;
+                Ok(Some(p.packet))
             }
         }
     }
@@ -193,6 +245,45 @@ mod tests {
             .feed(Frame::Text(
                 "2[\"m\",{\"_placeholder\":true,\"num\":0}]".into()
             ))
+            .unwrap()
+            .is_some());
+    }
+
+    #[test]
+    fn attachments_are_refused_past_the_byte_limit_and_for_unjoined_namespaces() {
+        let header =
+            "52-[\"m\",{\"_placeholder\":true,\"num\":0},{\"_placeholder\":true,\"num\":1}]";
+        let mut d = Decoder::new(10).with_attachment_bytes(100);
+        assert!(d.feed(Frame::Text(header.into())).unwrap().is_none());
+        assert!(d.is_pending());
+        assert!(d
+            .feed(Frame::Binary(Bytes::from(vec![0u8; 60])))
+            .unwrap()
+            .is_none());
+        assert_eq!(d.pending_bytes(), 60);
+        let e = d
+            .feed(Frame::Binary(Bytes::from(vec![0u8; 41])))
+            .unwrap_err();
+        assert_eq!(e, ParseError("attachments over the byte limit"));
+        assert!(!d.is_pending());
+        // Exactly the limit is fine.
+        let mut d = Decoder::new(10).with_attachment_bytes(100);
+        d.feed(Frame::Text(header.into())).unwrap();
+        d.feed(Frame::Binary(Bytes::from(vec![0u8; 50]))).unwrap();
+        let p = d.feed(Frame::Binary(Bytes::from(vec![0u8; 50]))).unwrap();
+        assert_eq!(p.map(|p| p.attachments.len()), Some(2));
+        // A header for a namespace not joined is refused before any attachment.
+        let mut d = Decoder::new(10);
+        let e = d
+            .feed_for(Frame::Text(format!("51-/admin,{}", &header[3..])), |n| {
+                n == "/"
+            })
+            .unwrap_err();
+        assert_eq!(e, ParseError("attachments for a namespace not joined"));
+        assert!(!d.is_pending());
+        // Joined: accepted; packets without attachments are not checked here.
+        assert!(d
+            .feed_for(Frame::Text("2/admin,[\"x\"]".into()), |_| false)
             .unwrap()
             .is_some());
     }

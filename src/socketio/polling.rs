@@ -2,7 +2,7 @@
 
 use super::engine::Engine;
 use super::engine_packet::{decode_payload, EnginePacket};
-use super::routes::{engine_error, EngineError};
+use super::routes::{engine_error, too_many_waiting, EngineError};
 use super::session::{
     CloseReason, ConnInfo, EngineSession, GetStep, RequestRefused, TransportKind,
 };
@@ -50,7 +50,11 @@ fn refused(r: RequestRefused) -> HttpResponse {
 
 /// Opens a polling session: the body is the open packet.
 pub(crate) fn handshake(engine: &Engine, info: ConnInfo) -> HttpResponse {
-    let session = engine.create_session(TransportKind::Polling, info);
+    let slot = match engine.reserve(&info) {
+        Ok(slot) => slot,
+        Err(e) => return too_many_waiting(e),
+    };
+    let session = engine.create_session(TransportKind::Polling, info, slot);
     let open = session.open_packet(true).encode_text().unwrap_or_default();
     text_payload(open)
 }
@@ -109,7 +113,8 @@ pub(crate) async fn post(
         session.close(CloseReason::TransportError);
         return engine_error(EngineError::BadRequest);
     }
-    let max = session.config().max_payload;
+    // Before the connection has joined a namespace only a small body is read at all.
+    let max = session.message_limit();
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)

@@ -1,7 +1,7 @@
 //! actix-web mounting: request validation in the reference server's order, its error
 //! codes and bodies, and dispatch to the polling and WebSocket transports.
 
-use super::engine::Engine;
+use super::engine::{Engine, TooManyWaiting};
 use super::polling;
 use super::session::ConnInfo;
 use super::websocket;
@@ -52,6 +52,34 @@ pub fn engine_error(err: EngineError) -> HttpResponse {
     HttpResponse::build(status)
         .insert_header((header::CONTENT_TYPE, "application/json"))
         .body(format!("{{\"code\":{code},\"message\":\"{message}\"}}"))
+}
+
+/// The body of a handshake refused by the per-address limit on connections not yet admitted.
+#[derive(serde::Serialize)]
+struct TooManyBody {
+    /// agentgate's own code next to the reference's 0–5.
+    code: u8,
+    message: String,
+    limit: usize,
+}
+
+/// Code of [`too_many_waiting`] answers (the reference's codes end at 5).
+pub const TOO_MANY_WAITING_CODE: u8 = 6;
+
+/// 429 with a JSON body naming the limit: the address has too many connections that have not
+/// authenticated yet.
+pub fn too_many_waiting(err: TooManyWaiting) -> HttpResponse {
+    let body = TooManyBody {
+        code: TOO_MANY_WAITING_CODE,
+        message: format!(
+            "Too many connections from this address waiting to authenticate (limit {})",
+            err.limit
+        ),
+        limit: err.limit,
+    };
+    HttpResponse::build(StatusCode::TOO_MANY_REQUESTS)
+        .insert_header((header::CONTENT_TYPE, "application/json"))
+        .body(serde_json::to_string(&body).unwrap_or_default())
 }
 
 /// Mounts an engine at `path` (e.g. `/socket.io/`; with and without the trailing slash).

@@ -1,14 +1,16 @@
 //! Engine.IO session state (transport, outbox, heartbeat, upgrade, close) and the
 //! session registry shared by all actix workers.
 
+use super::admission::{batch_bytes, AddressSlot, Batch, Inbound};
 use super::config::SocketIoConfig;
 use super::engine_packet::{push_payload_frame, push_payload_packet, EnginePacket, Frame};
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard, Weak};
 use std::time::Duration;
-use tokio::sync::{mpsc, watch, Notify};
+use tokio::sync::{mpsc, watch, Notify, Semaphore};
 use tokio::time::Instant;
 
 /// A batch of messages queued atomically (e.g. a header and its attachments).
@@ -152,6 +154,8 @@ struct State {
     post_inflight: bool,
     upgrade: Option<Upgrade>,
     pong_deadline: Option<Instant>,
+    /// This connection's place in its address's count of connections not yet admitted.
+    slot: Option<AddressSlot>,
 }
 
 /// Registry of live sessions, shared by all actix workers.
@@ -233,7 +237,15 @@ pub struct EngineSession {
     pub(crate) changed: Notify,
     pong: Notify,
     close_tx: watch::Sender<CloseState>,
-    inbound: mpsc::Sender<Vec<Frame>>,
+    inbound: mpsc::Sender<Batch>,
+    /// The application vouched for the connection (Socket.IO: a namespace was joined); until
+    /// then messages are limited to `pre_auth_max_payload` and counted against `room`.
+    admitted: AtomicBool,
+    /// Wakes the WebSocket reader to raise its message limit once admitted.
+    pub(crate) admitted_notify: Notify,
+    /// Bytes that may still be queued for the application: `pre_auth_max_payload` in all
+    /// before admission, `max_inbound_bytes` after.
+    room: Semaphore,
 }
 
 impl fmt::Debug for EngineSession {
@@ -257,9 +269,11 @@ impl EngineSession {
         registry: &Arc<SessionRegistry>,
         transport: TransportKind,
         info: ConnInfo,
-    ) -> (Arc<EngineSession>, mpsc::Receiver<Vec<Frame>>) {
+        slot: Option<AddressSlot>,
+    ) -> (Arc<EngineSession>, Inbound) {
         let (tx, rx) = mpsc::channel(config.inbound_capacity.max(1));
         let (close_tx, _) = watch::channel(CloseState::Open);
+        let room = Semaphore::new(room_size(&config, false));
         let session = Arc::new(EngineSession {
             sid,
             config,
@@ -275,13 +289,60 @@ impl EngineSession {
                 post_inflight: false,
                 upgrade: None,
                 pong_deadline: None,
+                slot,
             }),
             changed: Notify::new(),
             pong: Notify::new(),
             close_tx,
             inbound: tx,
+            admitted: AtomicBool::new(false),
+            admitted_notify: Notify::new(),
+            room,
         });
-        (session, rx)
+        let inbound = Inbound::new(rx, Arc::clone(&session));
+        (session, inbound)
+    }
+
+    /// The application vouches for this connection (Socket.IO: it joined a namespace): the
+    /// full `max_payload` applies from now on, and it leaves its address's waiting count.
+    pub fn admit(&self) {
+        if self.admitted.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let slot = lock(&self.state).slot.take();
+        drop(slot);
+        let more = room_size(&self.config, true) - room_size(&self.config, false);
+        self.room.add_permits(more);
+        // One stored permit: the reader may be between its check and its wait.
+        self.admitted_notify.notify_one();
+    }
+
+    /// Whether [`admit`](Self::admit) was called.
+    pub fn is_admitted(&self) -> bool {
+        self.admitted.load(Ordering::Acquire)
+    }
+
+    /// The largest message or POST body accepted now.
+    pub fn message_limit(&self) -> usize {
+        if self.is_admitted() {
+            self.config.max_payload
+        } else {
+            self.config
+                .pre_auth_max_payload
+                .min(self.config.max_payload)
+        }
+    }
+
+    /// Gives bytes of a batch the application took back to the room.
+    pub(crate) fn release_room(&self, counted: u32) {
+        if counted > 0 {
+            self.room.add_permits(counted as usize);
+        }
+    }
+
+    /// The application stopped taking batches: nobody waits for room any more.
+    pub(crate) fn close_room(&self) {
+        self.room.close();
     }
 
     /// The Engine.IO session id.
@@ -410,6 +471,7 @@ impl EngineSession {
             st.outbox.clear();
             st.queued = 0;
             st.linger = linger;
+            st.slot = None;
         }
         log::debug!("engine.io session {} closed: {reason}", self.sid);
         if !linger {
@@ -495,13 +557,26 @@ impl EngineSession {
     }
 
     /// Hands messages to the application (awaits room in the bounded inbound queue).
+    /// The batch first waits for room: at most `pre_auth_max_payload` bytes are queued at
+    /// once before admission, `max_inbound_bytes` after, however many messages the client sends.
     pub(crate) async fn deliver(&self, frames: Vec<Frame>) {
         if frames.is_empty() {
             return;
         }
-        if self.inbound.send(frames).await.is_err() {
+        // A batch never exceeds the room (the transports refuse bigger ones); clamp anyway so
+        // that a wait can always end.
+        let room = room_size(&self.config, self.is_admitted());
+        let counted = batch_bytes(&frames).min(room) as u32;
+        let Ok(permit) = self.room.acquire_many(counted).await else {
+            return;
+        };
+        if self.inbound.send(Batch { frames, counted }).await.is_err() {
             log::debug!("engine.io session {}: application gone", self.sid);
+            return;
         }
+        // The application gives the bytes back when it takes the batch. Until the send is
+        // done the permit returns them itself, should this future be dropped halfway.
+        permit.forget();
     }
 
     // ----- heartbeat -----
@@ -741,6 +816,21 @@ impl EngineSession {
         lock(&self.state).upgrade = None;
         self.changed.notify_waiters();
     }
+}
+
+/// Bytes a connection may have queued for the application, before or after admission.
+fn room_size(config: &SocketIoConfig, admitted: bool) -> usize {
+    let pre = config.pre_auth_max_payload.clamp(1, u32::MAX as usize);
+    let size = if admitted {
+        // Never below what one message may carry, nor below the pre-admission room.
+        config
+            .max_inbound_bytes
+            .max(config.max_payload)
+            .clamp(pre, u32::MAX as usize)
+    } else {
+        pre
+    };
+    size.min(Semaphore::MAX_PERMITS)
 }
 
 /// Builds a polling payload of everything queued and empties the queue.

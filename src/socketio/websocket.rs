@@ -3,12 +3,12 @@
 
 use super::engine::Engine;
 use super::engine_packet::{EnginePacket, Frame};
-use super::routes::{engine_error, EngineError};
+use super::routes::{engine_error, too_many_waiting, EngineError};
 use super::session::{
     wait_closed, wait_closing, CloseReason, CloseState, ConnInfo, EngineSession, Outgoing,
     TransportKind,
 };
-use crate::websocket::{self, Batch, Message, Pending, Reader, Writer};
+use crate::websocket::{self, Batch, CloseFrame, Message, Pending, ReadError, Reader, Writer};
 use actix_web::{HttpRequest, HttpResponse};
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,19 +18,25 @@ use tokio::sync::watch;
 const CLOSE_WAIT: Duration = Duration::from_secs(1);
 
 /// The accepted socket split into its halves; `None` when the client left before the handoff.
-async fn connect(pending: Pending, max_payload: usize) -> Option<(Reader, Writer)> {
-    Some(pending.socket().await?.split(max_payload))
+/// `max_message` is the session's limit now (small until it is admitted).
+async fn connect(pending: Pending, max_message: usize) -> Option<(Reader, Writer)> {
+    Some(pending.socket().await?.split(max_message))
 }
 
 /// `?EIO=4&transport=websocket` without sid: a WebSocket-only session.
 pub(crate) fn open(engine: &Engine, req: &HttpRequest, info: ConnInfo) -> HttpResponse {
+    // Counted before the handshake is accepted, so that a refusal is a plain HTTP answer.
+    let slot = match engine.reserve(&info) {
+        Ok(slot) => slot,
+        Err(e) => return too_many_waiting(e),
+    };
     let Ok((res, pending)) = websocket::accept(req) else {
         return engine_error(EngineError::BadRequest);
     };
-    let session = engine.create_session(TransportKind::Websocket, info);
-    let max_payload = engine.config().max_payload;
+    let session = engine.create_session(TransportKind::Websocket, info, slot);
+    let limit = session.message_limit();
     actix_web::rt::spawn(async move {
-        match connect(pending, max_payload).await {
+        match connect(pending, limit).await {
             Some((reader, writer)) => run(session, reader, writer).await,
             None => session.close(CloseReason::TransportClose),
         }
@@ -43,18 +49,18 @@ pub(crate) fn upgrade(session: Arc<EngineSession>, req: &HttpRequest) -> HttpRes
     let Ok((res, pending)) = websocket::accept(req) else {
         return engine_error(EngineError::BadRequest);
     };
-    let max_payload = session.config().max_payload;
+    let limit = session.message_limit();
     if !session.begin_upgrade() {
         // Already upgraded or upgrading: like the reference, accept and close at once.
         actix_web::rt::spawn(async move {
-            if let Some((_, ws)) = connect(pending, max_payload).await {
+            if let Some((_, ws)) = connect(pending, limit).await {
                 let _ = tokio::time::timeout(CLOSE_WAIT, ws.close(None)).await;
             }
         });
         return res;
     }
     actix_web::rt::spawn(async move {
-        match connect(pending, max_payload).await {
+        match connect(pending, limit).await {
             Some((reader, writer)) => probe_then_run(session, reader, writer).await,
             None => session.abort_upgrade(),
         }
@@ -89,10 +95,12 @@ async fn probe_then_run(session: Arc<EngineSession>, mut stream: Reader, ws: Wri
             ProbeStep::Text(t) if t == "2probe" => {}
             _ => return false,
         }
+        // Marked first: a client may poll the moment it reads `3probe`, and that GET must
+        // already see the probe (a `6`, the data waiting for the WebSocket).
+        session.mark_probed();
         if ws.text("3probe").await.is_err() {
             return false;
         }
-        session.mark_probed();
         matches!(next_probe_message(&ws, &mut stream).await, ProbeStep::Text(t) if t == "5")
     };
     let ok = tokio::select! {
@@ -116,8 +124,17 @@ async fn run(session: Arc<EngineSession>, stream: Reader, ws: Writer) {
 
 async fn reader(session: Arc<EngineSession>, ws: Writer, mut stream: Reader) {
     let mut close_rx = session.watch_close();
+    // Checked at the top of the loop: the socket may have been split before an admission.
+    let mut raised = false;
     loop {
+        if !raised && session.is_admitted() {
+            stream.set_max_message(session.message_limit());
+            raised = true;
+        }
         let msg = tokio::select! {
+            // First, so that the limit is raised before the next frame header is checked.
+            biased;
+            _ = session.admitted_notify.notified(), if !raised => continue,
             m = stream.recv() => m,
             _ = wait_closed(&mut close_rx) => return,
         };
@@ -126,8 +143,21 @@ async fn reader(session: Arc<EngineSession>, ws: Writer, mut stream: Reader) {
                 session.close(CloseReason::TransportClose);
                 return;
             }
+            Some(Err(ReadError::TooBig)) => {
+                // Refused at the frame header, before its payload was read.
+                log::debug!(
+                    "engine.io session {}: message over the limit",
+                    session.sid()
+                );
+                let too_big = CloseFrame {
+                    code: 1009,
+                    reason: "message too big".into(),
+                };
+                let _ = tokio::time::timeout(CLOSE_WAIT, ws.close(Some(too_big))).await;
+                session.close(CloseReason::TransportError);
+                return;
+            }
             Some(Err(e)) => {
-                // Includes frames over maxPayload.
                 log::debug!("engine.io session {}: websocket error {e}", session.sid());
                 session.close(CloseReason::TransportError);
                 return;

@@ -36,6 +36,11 @@ impl Server {
         Server::start_with(&[])
     }
 
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The server process's resident memory in KiB (`VmRSS`), for memory bounds under abuse.
     pub fn rss_kib(&self) -> u64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))

@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde_json::json;
 
+use super::agent_sockets::AgentSlot;
 use super::pushes::{encode, RenderCache};
 use super::subscriptions::{Style, Subscriptions};
 use super::MochatSockets;
@@ -25,6 +26,8 @@ pub struct Connection {
     /// Events this socket may still emit (flood limit).
     budget: Mutex<crate::core::limits::Allowance>,
     listener: Mutex<Option<Registration<Event>>>,
+    /// This socket's place under the agent's socket cap; freed when it stops.
+    slot: Mutex<Option<AgentSlot>>,
 }
 
 impl Connection {
@@ -35,6 +38,7 @@ impl Connection {
         user: User,
         digest: String,
         groups: Vec<String>,
+        slot: AgentSlot,
         live: &MochatSockets,
     ) -> Arc<Connection> {
         let settings = &live.state.settings;
@@ -57,6 +61,7 @@ impl Connection {
                 settings.sio_events_per_sec.saturating_mul(2),
             )),
             listener: Mutex::new(Some(listener)),
+            slot: Mutex::new(Some(slot)),
         });
         tokio::spawn(pump(conn.clone(), socket, events, live.cache.clone()));
         conn
@@ -73,12 +78,13 @@ impl Connection {
         self.budget.lock().unwrap_or_else(|p| p.into_inner()).take()
     }
 
-    /// Leaves the hub; the delivery task ends.
+    /// Leaves the hub (the delivery task ends) and frees the socket's place under the cap.
     pub fn stop(&self) {
         self.listener
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .take();
+        self.slot.lock().unwrap_or_else(|p| p.into_inner()).take();
     }
 
     fn slow(&self) -> bool {

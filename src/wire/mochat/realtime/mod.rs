@@ -2,6 +2,7 @@
 //! `session:`/`panel:` subscriptions and `notify:*` pushes, the real clients' `com.claw.im.*`
 //! subscriptions and `claw.*.events` pushes.
 
+mod agent_sockets;
 mod connection;
 mod handlers;
 mod pushes;
@@ -16,6 +17,7 @@ use crate::server::AppState;
 use crate::socketio::{
     AckResponder, BoxFuture, DisconnectReason, NamespaceHandler, Payload, Socket,
 };
+use agent_sockets::AgentSockets;
 use connection::Connection;
 use pushes::RenderCache;
 
@@ -26,6 +28,7 @@ const RENDER_CACHE: usize = 4096;
 pub struct MochatSockets {
     state: Arc<AppState>,
     cache: Arc<RenderCache>,
+    agents: Arc<AgentSockets>,
 }
 
 impl MochatSockets {
@@ -34,6 +37,16 @@ impl MochatSockets {
         MochatSockets {
             state,
             cache: Arc::new(RenderCache::new(RENDER_CACHE)),
+            agents: Arc::new(AgentSockets::default()),
+        }
+    }
+
+    /// Another handle on the same shared state (for a handler's future).
+    fn handle(&self) -> MochatSockets {
+        MochatSockets {
+            state: self.state.clone(),
+            cache: self.cache.clone(),
+            agents: self.agents.clone(),
         }
     }
 }
@@ -46,10 +59,7 @@ fn auth_error() -> Value {
 impl NamespaceHandler for MochatSockets {
     fn on_connect(&self, socket: Socket, auth: Option<Value>) -> BoxFuture<Result<(), Value>> {
         let state = self.state.clone();
-        let live = MochatSockets {
-            state: self.state.clone(),
-            cache: self.cache.clone(),
-        };
+        let live = self.handle();
         Box::pin(async move {
             let token = auth
                 .as_ref()
@@ -65,12 +75,24 @@ impl NamespaceHandler for MochatSockets {
                 .authenticate(&token)
                 .await
                 .map_err(|_| auth_error())?;
+            // Counted from here on; released when the socket stops (or if this fails below).
+            let slot = live
+                .agents
+                .open(&user.id, state.settings.sio_sockets_per_agent)
+                .map_err(|e| serde_json::to_value(e).unwrap_or_else(|_| auth_error()))?;
             let groups = state
                 .core
                 .groups_of(&user)
                 .await
                 .map_err(|e| json!({ "message": e.to_string() }))?;
-            let conn = Connection::start(socket.clone(), user, ids::digest(&token), groups, &live);
+            let conn = Connection::start(
+                socket.clone(),
+                user,
+                ids::digest(&token),
+                groups,
+                slot,
+                &live,
+            );
             socket.insert_ext(conn);
             Ok(())
         })
@@ -83,10 +105,7 @@ impl NamespaceHandler for MochatSockets {
         args: Payload,
         ack: Option<AckResponder>,
     ) -> BoxFuture<()> {
-        let live = MochatSockets {
-            state: self.state.clone(),
-            cache: self.cache.clone(),
-        };
+        let live = self.handle();
         Box::pin(async move {
             let Some(conn) = socket.ext::<Arc<Connection>>() else {
                 return;
