@@ -54,6 +54,20 @@ pub struct Settings {
     pub notification_queue_cap: usize,
     /// Oldest a queued notification may be and still be replayed, in days.
     pub notification_max_age_days: u64,
+    /// Failed authentications one client address may make per window before it is refused
+    /// with 429 until the window ends (0 = off).
+    pub auth_failures_per_window: u32,
+    /// The failed-authentication window, in seconds.
+    pub auth_failure_window_secs: u64,
+    /// Proxies (IPs or CIDRs, comma-separated) whose `Forwarded` / `X-Forwarded-For` headers
+    /// are believed; empty trusts none and the TCP peer is the client.
+    pub trusted_proxies: String,
+    /// Browser origins (comma-separated `scheme://host[:port]`, or `*`) allowed to open
+    /// WebSockets and Engine.IO sessions; empty allows same-origin only.
+    pub allowed_origins: String,
+    /// A bearer token that opens `/metrics` to any address; without it only loopback peers may
+    /// read it.
+    pub metrics_token: String,
 }
 
 impl Default for Settings {
@@ -81,6 +95,11 @@ impl Default for Settings {
             sio_events_per_sec: 20,
             notification_queue_cap: 10_000,
             notification_max_age_days: 30,
+            auth_failures_per_window: 20,
+            auth_failure_window_secs: 60,
+            trusted_proxies: String::new(),
+            allowed_origins: String::new(),
+            metrics_token: String::new(),
         }
     }
 }
@@ -152,7 +171,13 @@ impl Settings {
                     .into(),
             );
         }
+        self.net_policy()?;
         Ok(())
+    }
+
+    /// The proxy and origin lists, parsed (the error names the bad entry).
+    pub fn net_policy(&self) -> Result<crate::net::NetPolicy, String> {
+        crate::net::NetPolicy::parse(&self.trusted_proxies, &self.allowed_origins)
     }
 }
 
@@ -186,5 +211,10 @@ mod tests {
         std::fs::write(&file, "lisen = \"x\"\n").unwrap();
         let e = Settings::load(Some(&file), |_| None).unwrap_err();
         assert!(e.contains("lisen"), "{e}");
+        let e = Settings::load(None, |k| {
+            (k == "AGENTGATE_TRUSTED_PROXIES").then(|| "10.0.0.1, nonsense".to_string())
+        })
+        .unwrap_err();
+        assert!(e.contains("nonsense"), "{e}");
     }
 }

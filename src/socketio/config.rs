@@ -27,6 +27,11 @@ pub struct SocketIoConfig {
     pub handler_concurrency: usize,
     /// Answer `[]` to client acks the handler dropped without answering.
     pub auto_ack: bool,
+    /// Unknown session ids one client address may present per window before its requests
+    /// are refused with 429 until the window ends (0 = off).
+    pub unknown_sid_failures: u32,
+    /// The unknown-sid window.
+    pub unknown_sid_window: Duration,
 }
 
 impl Default for SocketIoConfig {
@@ -44,6 +49,8 @@ impl Default for SocketIoConfig {
             max_attachments: 10,
             handler_concurrency: 32,
             auto_ack: true,
+            unknown_sid_failures: 0,
+            unknown_sid_window: Duration::from_secs(60),
         }
     }
 }
