@@ -37,7 +37,9 @@ impl Cidr {
         let ip = canonical(ip);
         match (self.addr, ip) {
             (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
                 u32::from(net) & mask == u32::from(ip) & mask
             }
             (IpAddr::V6(net), IpAddr::V6(ip)) => {
@@ -206,7 +208,10 @@ mod tests {
     fn forwarded_is_preferred_with_ports_brackets_and_quotes() {
         let t = TrustedProxies::parse("10.0.0.0/8,::1").unwrap();
         let h = headers(&[
-            ("forwarded", "for=\"[2001:db8::7]:4711\";proto=https, for=10.0.0.9"),
+            (
+                "forwarded",
+                "for=\"[2001:db8::7]:4711\";proto=https, for=10.0.0.9",
+            ),
             ("x-forwarded-for", "9.9.9.9"),
         ]);
         assert_eq!(t.resolve(ip("::1"), &h), ip("2001:db8::7"));
@@ -234,7 +239,11 @@ mod tests {
         assert!(e.contains("10.0.0.0/33"), "{e}");
         let e = TrustedProxies::parse("proxy.local").unwrap_err();
         assert!(e.contains("proxy.local"), "{e}");
-        assert!(TrustedProxies::parse("0.0.0.0/0").unwrap().trusts(ip("8.8.8.8")));
-        assert!(!TrustedProxies::parse("::1").unwrap().trusts(ip("127.0.0.1")));
+        assert!(TrustedProxies::parse("0.0.0.0/0")
+            .unwrap()
+            .trusts(ip("8.8.8.8")));
+        assert!(!TrustedProxies::parse("::1")
+            .unwrap()
+            .trusts(ip("127.0.0.1")));
     }
 }

@@ -21,9 +21,9 @@ impl AllowedOrigins {
                 continue;
             }
             let normal = entry.trim_end_matches('/').to_ascii_lowercase();
-            let ok = normal
-                .split_once("://")
-                .is_some_and(|(scheme, host)| !scheme.is_empty() && !host.is_empty() && !host.contains('/'));
+            let ok = normal.split_once("://").is_some_and(|(scheme, host)| {
+                !scheme.is_empty() && !host.is_empty() && !host.contains('/')
+            });
             if !ok {
                 return Err(format!(
                     "allowed_origins: {entry:?} is not an origin like https://example.com or *"

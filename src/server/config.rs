@@ -65,8 +65,8 @@ pub struct Settings {
     /// Browser origins (comma-separated `scheme://host[:port]`, or `*`) allowed to open
     /// WebSockets and Engine.IO sessions; empty allows same-origin only.
     pub allowed_origins: String,
-    /// A bearer token that opens `/metrics` to any address; without it only loopback peers may
-    /// read it.
+    /// When set, `/metrics` needs this bearer token (from any address); when empty, only a
+    /// loopback peer that did not come through a proxy may read it.
     pub metrics_token: String,
 }
 

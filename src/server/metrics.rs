@@ -22,25 +22,26 @@ fn line(out: &mut String, name: &str, kind: &str, help: &str, samples: &[(&str, 
     }
 }
 
-/// Whether the request may read the metrics: a loopback TCP peer (never a forwarded header), or
-/// the configured `metrics_token` as a bearer token.
+/// Whether the request may read the metrics. With a `metrics_token` set, that bearer token is
+/// required from everyone: behind a local reverse proxy every request arrives from loopback.
+/// Without one, only a loopback TCP peer (never a forwarded header) whose request carries no
+/// forwarding header, i.e. did not come through a proxy.
 fn may_read(req: &HttpRequest, token: &str) -> bool {
-    if req.peer_addr().is_some_and(|a| a.ip().is_loopback()) {
-        return true;
+    if !token.is_empty() {
+        let presented = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .unwrap_or_default();
+        // Compare digests so the time taken says nothing about the token.
+        return crate::core::ids::digest(presented) == crate::core::ids::digest(token);
     }
-    let presented = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
-    match presented {
-        Some(p) if !token.is_empty() => {
-            // Compare digests so the time taken says nothing about the token.
-            crate::core::ids::digest(p) == crate::core::ids::digest(token)
-        }
-        _ => false,
-    }
+    let proxied = ["forwarded", "x-forwarded-for"]
+        .iter()
+        .any(|h| req.headers().contains_key(*h));
+    !proxied && req.peer_addr().is_some_and(|a| a.ip().is_loopback())
 }
 
 #[utoipa::path(
@@ -55,7 +56,7 @@ fn may_read(req: &HttpRequest, token: &str) -> bool {
         content_type = "text/plain; version=0.0.4"
     ), (
         status = 404,
-        description = "Not a loopback peer and no valid `metrics_token`: the same answer as an unknown path."
+        description = "Not allowed (see `metrics_token`): the same answer as an unknown path."
     ))
 )]
 /// Renders every metric; anyone else gets the same 404 as a path no route serves, so the

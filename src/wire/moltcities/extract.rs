@@ -68,7 +68,9 @@ pub struct MaybeAgent(pub Option<User>);
 async fn authenticate(req: HttpRequest) -> Result<User, McError> {
     let state = body::state_of(&req)?;
     // A blocked address is refused before anything about its key is said.
-    state.core.check_auth_throttle(&crate::net::client_key(&req))?;
+    state
+        .core
+        .check_auth_throttle(&crate::net::client_key(&req))?;
     let key = bearer(&req)?;
     match state
         .core
