@@ -208,7 +208,13 @@ impl Core {
     /// Counts one failed authentication of a client address (for credentials checked outside
     /// [`Core::authenticate`]).
     pub fn record_auth_failure(&self, client: &str) {
-        self.auth_failures.fail(client);
+        if self.auth_failures.fail(client) {
+            let (max, window) = self.auth_failures.limit();
+            log::warn!(
+                "client {client:?} blocked after {max} failed authentications in {} s",
+                window.as_secs()
+            );
+        }
     }
 
     /// Counts one town-square post of an agent against the chat limit.

@@ -40,10 +40,11 @@ impl FailureWindow {
         (*count >= self.max).then(|| left.as_secs_f64().ceil().max(1.0) as u64)
     }
 
-    /// Records one failure of `key`.
-    pub fn fail(&self, key: &str) {
+    /// Records one failure of `key`; true when this one reached the limit (the key is now
+    /// blocked), so the caller can log the block once.
+    pub fn fail(&self, key: &str) -> bool {
         if !self.enabled() {
-            return;
+            return false;
         }
         let now = Instant::now();
         let mut keys = self.keys.lock().unwrap_or_else(|p| p.into_inner());
@@ -55,6 +56,7 @@ impl FailureWindow {
             *entry = (0, now);
         }
         entry.0 = entry.0.saturating_add(1);
+        entry.0 == self.max
     }
 
     /// The limit and window, for messages.
@@ -71,10 +73,11 @@ mod tests {
     fn blocks_after_max_failures_until_the_window_ends() {
         let f = FailureWindow::new(3, Duration::from_millis(300));
         for _ in 0..2 {
-            f.fail("a");
+            assert!(!f.fail("a"));
         }
         assert_eq!(f.blocked("a"), None);
-        f.fail("a");
+        assert!(f.fail("a"), "the failure that blocks is reported");
+        assert!(!f.fail("a"), "only once");
         assert_eq!(f.blocked("a"), Some(1));
         assert_eq!(f.blocked("b"), None, "keys are independent");
         std::thread::sleep(Duration::from_millis(350));
@@ -87,7 +90,7 @@ mod tests {
     fn zero_is_off() {
         let f = FailureWindow::new(0, Duration::from_secs(60));
         for _ in 0..100 {
-            f.fail("a");
+            assert!(!f.fail("a"));
         }
         assert_eq!(f.blocked("a"), None);
     }

@@ -146,7 +146,9 @@ pub async fn handle(engine: Arc<Engine>, req: HttpRequest, body: web::Payload) -
             return too_many_unknown_sids(wait);
         }
         let Some(session) = engine.lookup(sid) else {
-            engine.unknown_sids().fail(&client);
+            if engine.unknown_sids().fail(&client) {
+                log::warn!("client {client:?} blocked after too many unknown Engine.IO sids");
+            }
             return engine_error(EngineError::UnknownSid);
         };
         return match transport {
