@@ -4,6 +4,7 @@
 pub mod core;
 pub mod histogram;
 pub mod hub;
+pub mod net;
 pub mod server;
 pub mod socketio;
 pub mod store;

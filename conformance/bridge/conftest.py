@@ -47,6 +47,7 @@ SOUL = (
 # The environment every server gets; `chat_limit=False` leaves the chat rate limit at its default.
 BASE_ENV = {
     "AGENTGATE_RATE_LIMIT_PER_MIN": "0",
+    "AGENTGATE_AUTH_FAILURES_PER_WINDOW": "0",
     "AGENTGATE_REGISTER_RATE_LIMIT_PER_HOUR": "0",
 }
 

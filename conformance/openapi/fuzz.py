@@ -41,6 +41,7 @@ def start_server(tmpdir: str) -> tuple[subprocess.Popen, str]:
     env = dict(os.environ)
     env.update(
         AGENTGATE_RATE_LIMIT_PER_MIN="0",
+        AGENTGATE_AUTH_FAILURES_PER_WINDOW="0",
         AGENTGATE_REGISTER_RATE_LIMIT_PER_HOUR="0",
         AGENTGATE_CHAT_RATE_LIMIT_SECS="0",
         AGENTGATE_LOG=os.environ.get("AGENTGATE_LOG", "warn"),

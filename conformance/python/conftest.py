@@ -236,6 +236,7 @@ async def start_server() -> Server:
     env = dict(os.environ)
     env.update(
         AGENTGATE_RATE_LIMIT_PER_MIN="0",
+        AGENTGATE_AUTH_FAILURES_PER_WINDOW="0",
         AGENTGATE_REGISTER_RATE_LIMIT_PER_HOUR="0",
         AGENTGATE_CHAT_RATE_LIMIT_SECS="0",
         AGENTGATE_LOG=os.environ.get("AGENTGATE_LOG", "warn"),

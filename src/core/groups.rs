@@ -115,7 +115,7 @@ impl Core {
             let now = now_ms();
             let is_public = req.is_public.unwrap_or(true);
             let conv = ConversationRow {
-                id: ids::object_id(),
+                id: ids::unguessable_object_id(),
                 kind: "panel".into(),
                 name: Some(name),
                 workspace_id: group.workspace_id.clone(),

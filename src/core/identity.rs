@@ -207,9 +207,13 @@ impl Core {
         .await
     }
 
-    /// The agent a credential belongs to.
-    pub async fn authenticate(&self, token: &str) -> Result<User> {
+    /// The agent a credential belongs to, presented from `client` (an address). A client that
+    /// failed too often lately is refused before its credential is looked at, so a guesser
+    /// learns nothing while blocked; each unknown credential counts as one failure.
+    pub async fn authenticate(&self, token: &str, client: &str) -> Result<User> {
+        self.check_auth_throttle(client)?;
         if token.is_empty() || token.len() > 256 {
+            self.record_auth_failure(client);
             return Err(Error::Unauthorized("missing or invalid token".into()));
         }
         let digest = ids::digest(token);
@@ -218,7 +222,10 @@ impl Core {
             .await?;
         match found {
             Some((row, _)) => Ok(User::from(row)),
-            None => Err(Error::Unauthorized("invalid token".into())),
+            None => {
+                self.record_auth_failure(client);
+                Err(Error::Unauthorized("invalid token".into()))
+            }
         }
     }
 

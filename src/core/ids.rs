@@ -37,6 +37,18 @@ pub fn object_id() -> String {
     hex::encode(bytes)
 }
 
+/// A 24-hex id shaped like [`object_id`] (4 bytes of seconds first, so ids still sort by
+/// creation) whose other 8 bytes are random for every id: a conversation id (session, DM,
+/// panel) cannot be guessed from another one, so answers that tell "not yours" from "no such
+/// id" reveal nothing to an outsider (64 random bits against a throttled guesser).
+pub fn unguessable_object_id() -> String {
+    let secs = (crate::core::clock::now_ms() / 1000) as u32;
+    let mut bytes = [0u8; 12];
+    bytes[..4].copy_from_slice(&secs.to_be_bytes());
+    bytes[4..].copy_from_slice(&random_bytes::<8>());
+    hex::encode(bytes)
+}
+
 /// A new MoChat credential: `claw_` + 48 hex characters.
 pub fn claw_token() -> String {
     format!("claw_{}", hex::encode(random_bytes::<24>()))
@@ -108,6 +120,17 @@ mod tests {
         assert_eq!(a.len(), 24);
         assert!(a.chars().all(|c| c.is_ascii_hexdigit()));
         assert_ne!(a, b);
+    }
+
+    #[test]
+    fn conversation_ids_share_nothing_but_the_time() {
+        let a = unguessable_object_id();
+        let b = unguessable_object_id();
+        assert_eq!((a.len(), b.len()), (24, 24));
+        assert!(a.chars().all(|c| c.is_ascii_hexdigit()));
+        // The random 16 hex digits differ (a collision has odds of 2^-64).
+        assert_ne!(a[8..], b[8..]);
+        assert_ne!(a[8..18], b[8..18], "no shared process part to guess from");
     }
 
     #[test]

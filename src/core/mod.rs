@@ -83,6 +83,10 @@ pub struct CoreSettings {
     pub max_watch: Duration,
     /// Seconds between two town-square posts of one agent (0 = off).
     pub chat_every_secs: u64,
+    /// Failed authentications per client address per window before it is refused (0 = off).
+    pub auth_failures: u32,
+    /// The failed-authentication window.
+    pub auth_failure_window: Duration,
 }
 
 impl Default for CoreSettings {
@@ -93,6 +97,8 @@ impl Default for CoreSettings {
             register_per_hour: 30,
             max_watch: Duration::from_secs(25),
             chat_every_secs: 10,
+            auth_failures: 20,
+            auth_failure_window: Duration::from_secs(60),
         }
     }
 }
@@ -124,6 +130,7 @@ pub struct Core {
     rest_limiter: RateLimiter,
     register_limiter: RateLimiter,
     chat_limiter: RateLimiter,
+    auth_failures: crate::net::FailureWindow,
 }
 
 impl Core {
@@ -138,6 +145,10 @@ impl Core {
             chat_limiter: RateLimiter::new(
                 u32::from(settings.chat_every_secs > 0),
                 Duration::from_secs(settings.chat_every_secs),
+            ),
+            auth_failures: crate::net::FailureWindow::new(
+                settings.auth_failures,
+                settings.auth_failure_window,
             ),
             stats: Arc::new(CoreStats::default()),
             store,
@@ -177,6 +188,33 @@ impl Core {
                     self.settings.rest_per_min
                 ),
             })
+    }
+
+    /// Refuses a client address that failed authentication too often in the current window.
+    pub fn check_auth_throttle(&self, client: &str) -> Result<()> {
+        match self.auth_failures.blocked(client) {
+            None => Ok(()),
+            Some(wait) => Err(Error::RateLimited {
+                retry_after_secs: wait,
+                message: format!(
+                    "too many failed authentication attempts from this address ({} per {} s); retry in {wait} s",
+                    self.auth_failures.limit().0,
+                    self.auth_failures.limit().1.as_secs()
+                ),
+            }),
+        }
+    }
+
+    /// Counts one failed authentication of a client address (for credentials checked outside
+    /// [`Core::authenticate`]).
+    pub fn record_auth_failure(&self, client: &str) {
+        if self.auth_failures.fail(client) {
+            let (max, window) = self.auth_failures.limit();
+            log::warn!(
+                "client {client:?} blocked after {max} failed authentications in {} s",
+                window.as_secs()
+            );
+        }
     }
 
     /// Counts one town-square post of an agent against the chat limit.

@@ -110,7 +110,7 @@ impl Core {
                 return Ok(((conv, !existed), events));
             }
             let row = ConversationRow {
-                id: ids::object_id(),
+                id: ids::unguessable_object_id(),
                 kind: kind.as_str().into(),
                 name,
                 workspace_id: DEFAULT_WORKSPACE.into(),
@@ -373,7 +373,7 @@ impl Core {
             return Ok(Conversation::from_row(row, members));
         }
         let row = ConversationRow {
-            id: ids::object_id(),
+            id: ids::unguessable_object_id(),
             kind: ConversationKind::Dm.as_str().into(),
             name: None,
             workspace_id: DEFAULT_WORKSPACE.into(),

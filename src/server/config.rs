@@ -61,6 +61,20 @@ pub struct Settings {
     pub sio_unauthenticated_per_address: usize,
     /// Socket.IO sockets one agent may have open at once (0 = no limit).
     pub sio_sockets_per_agent: usize,
+    /// Failed authentications one client address may make per window before it is refused
+    /// with 429 until the window ends (0 = off).
+    pub auth_failures_per_window: u32,
+    /// The failed-authentication window, in seconds.
+    pub auth_failure_window_secs: u64,
+    /// Proxies (IPs or CIDRs, comma-separated) whose `Forwarded` / `X-Forwarded-For` headers
+    /// are believed; empty trusts none and the TCP peer is the client.
+    pub trusted_proxies: String,
+    /// Browser origins (comma-separated `scheme://host[:port]`, or `*`) allowed to open
+    /// WebSockets and Engine.IO sessions; empty allows same-origin only.
+    pub allowed_origins: String,
+    /// When set, `/metrics` needs this bearer token (from any address); when empty, only a
+    /// loopback peer that did not come through a proxy may read it.
+    pub metrics_token: String,
 }
 
 impl Default for Settings {
@@ -91,6 +105,11 @@ impl Default for Settings {
             sio_pre_auth_max_bytes: 8 * 1024,
             sio_unauthenticated_per_address: 32,
             sio_sockets_per_agent: 32,
+            auth_failures_per_window: 20,
+            auth_failure_window_secs: 60,
+            trusted_proxies: String::new(),
+            allowed_origins: String::new(),
+            metrics_token: String::new(),
         }
     }
 }
@@ -166,7 +185,13 @@ impl Settings {
                     .into(),
             );
         }
+        self.net_policy()?;
         Ok(())
+    }
+
+    /// The proxy and origin lists, parsed (the error names the bad entry).
+    pub fn net_policy(&self) -> Result<crate::net::NetPolicy, String> {
+        crate::net::NetPolicy::parse(&self.trusted_proxies, &self.allowed_origins)
     }
 }
 
@@ -200,5 +225,10 @@ mod tests {
         std::fs::write(&file, "lisen = \"x\"\n").unwrap();
         let e = Settings::load(Some(&file), |_| None).unwrap_err();
         assert!(e.contains("lisen"), "{e}");
+        let e = Settings::load(None, |k| {
+            (k == "AGENTGATE_TRUSTED_PROXIES").then(|| "10.0.0.1, nonsense".to_string())
+        })
+        .unwrap_err();
+        assert!(e.contains("nonsense"), "{e}");
     }
 }

@@ -4,7 +4,8 @@
 use std::fmt::Write;
 use std::sync::atomic::Ordering::Relaxed;
 
-use actix_web::{web, HttpResponse};
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::State;
 use crate::core::notifications::dropped_total;
@@ -21,6 +22,28 @@ fn line(out: &mut String, name: &str, kind: &str, help: &str, samples: &[(&str, 
     }
 }
 
+/// Whether the request may read the metrics. With a `metrics_token` set, that bearer token is
+/// required from everyone: behind a local reverse proxy every request arrives from loopback.
+/// Without one, only a loopback TCP peer (never a forwarded header) whose request carries no
+/// forwarding header, i.e. did not come through a proxy.
+fn may_read(req: &HttpRequest, token: &str) -> bool {
+    if !token.is_empty() {
+        let presented = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .unwrap_or_default();
+        // Compare digests so the time taken says nothing about the token.
+        return crate::core::ids::digest(presented) == crate::core::ids::digest(token);
+    }
+    let proxied = ["forwarded", "x-forwarded-for"]
+        .iter()
+        .any(|h| req.headers().contains_key(*h));
+    !proxied && req.peer_addr().is_some_and(|a| a.ip().is_loopback())
+}
+
 #[utoipa::path(
     get,
     path = "/metrics",
@@ -31,10 +54,17 @@ fn line(out: &mut String, name: &str, kind: &str, help: &str, samples: &[(&str, 
         description = "Every metric, in the Prometheus text format.",
         body = String,
         content_type = "text/plain; version=0.0.4"
+    ), (
+        status = 404,
+        description = "Not allowed (see `metrics_token`): the same answer as an unknown path."
     ))
 )]
-/// Renders every metric.
-pub async fn metrics(state: State, io: web::Data<SocketIo>) -> HttpResponse {
+/// Renders every metric; anyone else gets the same 404 as a path no route serves, so the
+/// endpoint's existence is not advertised.
+pub async fn metrics(req: HttpRequest, state: State, io: web::Data<SocketIo>) -> HttpResponse {
+    if !may_read(&req, &state.settings.metrics_token) {
+        return super::no_route().await;
+    }
     let mut out = String::with_capacity(4096);
     let sockets = io.sockets();
     let msgpack = sockets

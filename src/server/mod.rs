@@ -45,6 +45,8 @@ fn core_settings(s: &Settings) -> CoreSettings {
         rest_per_min: s.rate_limit_per_min,
         register_per_hour: s.register_rate_limit_per_hour,
         chat_every_secs: s.chat_rate_limit_secs,
+        auth_failures: s.auth_failures_per_window,
+        auth_failure_window: Duration::from_secs(s.auth_failure_window_secs),
         ..CoreSettings::default()
     }
 }
@@ -80,6 +82,8 @@ pub fn socket_io(state: &State) -> SocketIo {
         outbound_capacity: s.outbound_queue,
         pre_auth_max_payload: s.sio_pre_auth_max_bytes,
         max_unauthenticated_per_address: s.sio_unauthenticated_per_address,
+        unknown_sid_failures: s.auth_failures_per_window,
+        unknown_sid_window: Duration::from_secs(s.auth_failure_window_secs),
         ..SocketIoConfig::default()
     });
     io.ns(
@@ -90,7 +94,7 @@ pub fn socket_io(state: &State) -> SocketIo {
 }
 
 /// Any path no route serves: a JSON 404 rather than an empty body.
-async fn no_route() -> HttpResponse {
+pub(crate) async fn no_route() -> HttpResponse {
     wire::mochat::envelope::not_found_route()
 }
 
@@ -103,6 +107,7 @@ const SOCKETS_CLOSE_WAIT: Duration = Duration::from_secs(5);
 pub async fn serve(settings: Settings) -> std::io::Result<()> {
     let state = build_state(settings.clone()).map_err(std::io::Error::other)?;
     let io = socket_io(&state);
+    let policy = web::Data::new(settings.net_policy().map_err(std::io::Error::other)?);
     let configure = {
         let data = state.clone();
         let io = io.clone();
@@ -110,6 +115,7 @@ pub async fn serve(settings: Settings) -> std::io::Result<()> {
         move |cfg: &mut web::ServiceConfig| {
             cfg.app_data(data.clone())
                 .app_data(io_data.clone())
+                .app_data(policy.clone())
                 .configure(routes)
                 .configure(io.configure("/socket.io/"))
                 .default_service(web::to(no_route));

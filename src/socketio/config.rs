@@ -39,6 +39,11 @@ pub struct SocketIoConfig {
     /// After joining: most bytes queued for the Socket.IO layer at once; a transport with more
     /// waits (TCP back-pressure). At least `max_payload`.
     pub max_inbound_bytes: usize,
+    /// Unknown session ids one client address may present per window before its requests
+    /// are refused with 429 until the window ends (0 = off).
+    pub unknown_sid_failures: u32,
+    /// The unknown-sid window.
+    pub unknown_sid_window: Duration,
 }
 
 impl Default for SocketIoConfig {
@@ -62,6 +67,8 @@ impl Default for SocketIoConfig {
             attachment_timeout: Duration::from_millis(10_000),
             max_unauthenticated_per_address: 32,
             max_inbound_bytes: 2_000_000,
+            unknown_sid_failures: 0,
+            unknown_sid_window: Duration::from_secs(60),
         }
     }
 }

@@ -29,12 +29,18 @@ pub struct Engine {
     registry: Arc<SessionRegistry>,
     app: Arc<dyn EngineApp>,
     waiting: Arc<AddressCounts>,
+    /// Unknown sids per client address: a flood of guesses is refused.
+    unknown_sids: crate::net::FailureWindow,
 }
 
 impl Engine {
     /// Creates an engine; build it once and share the `Arc` with every actix worker.
     pub fn new(config: SocketIoConfig, app: Arc<dyn EngineApp>) -> Arc<Engine> {
         Arc::new(Engine {
+            unknown_sids: crate::net::FailureWindow::new(
+                config.unknown_sid_failures,
+                config.unknown_sid_window,
+            ),
             config: Arc::new(config),
             registry: Arc::new(SessionRegistry::default()),
             app,
@@ -45,6 +51,11 @@ impl Engine {
     /// The engine settings.
     pub fn config(&self) -> &SocketIoConfig {
         &self.config
+    }
+
+    /// Unknown session ids presented, per client address.
+    pub(crate) fn unknown_sids(&self) -> &crate::net::FailureWindow {
+        &self.unknown_sids
     }
 
     /// The live sessions.

@@ -82,6 +82,49 @@ pub fn too_many_waiting(err: TooManyWaiting) -> HttpResponse {
         .body(serde_json::to_string(&body).unwrap_or_default())
 }
 
+/// A refusal in the reference's error shape, with why and, when waiting helps, how long.
+#[derive(serde::Serialize)]
+struct Refusal<'a> {
+    code: u8,
+    message: &'static str,
+    reason: &'a str,
+    #[serde(rename = "retryAfter", skip_serializing_if = "Option::is_none")]
+    retry_after: Option<u64>,
+}
+
+fn refusal(status: StatusCode, err: EngineError, reason: &str, wait: Option<u64>) -> HttpResponse {
+    let (code, message) = err.code_message();
+    let body = Refusal {
+        code,
+        message,
+        reason,
+        retry_after: wait,
+    };
+    let mut res = HttpResponse::build(status);
+    res.insert_header((header::CONTENT_TYPE, "application/json"));
+    if let Some(w) = wait {
+        res.insert_header((header::RETRY_AFTER, w.to_string()));
+    }
+    res.body(serde_json::to_string(&body).unwrap_or_default())
+}
+
+/// 429 for an address that presented too many unknown sids, with the wait.
+fn too_many_unknown_sids(wait: u64) -> HttpResponse {
+    let reason = format!("too many unknown session ids from this address; retry in {wait} s");
+    refusal(
+        StatusCode::TOO_MANY_REQUESTS,
+        EngineError::UnknownSid,
+        &reason,
+        Some(wait),
+    )
+}
+
+/// 403 for a handshake from a browser origin that is not allowed (code 4, as the reference's
+/// refused requests), with the reason.
+fn forbidden_origin(reason: &str) -> HttpResponse {
+    refusal(StatusCode::FORBIDDEN, EngineError::Forbidden, reason, None)
+}
+
 /// Mounts an engine at `path` (e.g. `/socket.io/`; with and without the trailing slash).
 pub fn configure_engine(cfg: &mut web::ServiceConfig, path: &str, engine: Arc<Engine>) {
     let trimmed = path.trim_end_matches('/');
@@ -124,8 +167,16 @@ pub async fn handle(engine: Arc<Engine>, req: HttpRequest, body: web::Payload) -
         _ => return engine_error(EngineError::UnknownTransport),
     };
     let upgrade = is_websocket_upgrade(&req);
+    let client = crate::net::client_key(&req);
     if let Some(sid) = query.get("sid") {
+        // A blocked address is refused before its sid is looked up, so guessing learns nothing.
+        if let Some(wait) = engine.unknown_sids().blocked(&client) {
+            return too_many_unknown_sids(wait);
+        }
         let Some(session) = engine.lookup(sid) else {
+            if engine.unknown_sids().fail(&client) {
+                log::warn!("client {client:?} blocked after too many unknown Engine.IO sids");
+            }
             return engine_error(EngineError::UnknownSid);
         };
         return match transport {
@@ -147,8 +198,13 @@ pub async fn handle(engine: Arc<Engine>, req: HttpRequest, body: web::Payload) -
     if query.get("EIO").map(String::as_str) != Some("4") {
         return engine_error(EngineError::UnsupportedProtocolVersion);
     }
+    if let Err(reason) = crate::net::origin::check(&req) {
+        return forbidden_origin(&reason);
+    }
     let info = ConnInfo {
-        remote_addr: req.peer_addr(),
+        // The client behind any trusted proxy; the port is the peer's (proxies hide the real one).
+        remote_addr: crate::net::client_ip(&req)
+            .map(|ip| std::net::SocketAddr::new(ip, req.peer_addr().map_or(0, |a| a.port()))),
         query: req.query_string().to_owned(),
     };
     match transport {

@@ -23,8 +23,9 @@ pub struct Server {
 
 /// Environment every test server gets unless a test overrides it: limits that would trip on
 /// test traffic are off.
-const QUIET: [(&str, &str); 4] = [
+const QUIET: [(&str, &str); 5] = [
     ("AGENTGATE_RATE_LIMIT_PER_MIN", "0"),
+    ("AGENTGATE_AUTH_FAILURES_PER_WINDOW", "0"),
     ("AGENTGATE_REGISTER_RATE_LIMIT_PER_HOUR", "0"),
     ("AGENTGATE_CHAT_RATE_LIMIT_SECS", "0"),
     ("AGENTGATE_LOG", "warn"),

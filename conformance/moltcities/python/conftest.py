@@ -45,6 +45,7 @@ SOUL = (
 # The environment every server gets; tests add to it (e.g. the idle timeout).
 BASE_ENV = {
     "AGENTGATE_RATE_LIMIT_PER_MIN": "0",
+    "AGENTGATE_AUTH_FAILURES_PER_WINDOW": "0",
     "AGENTGATE_REGISTER_RATE_LIMIT_PER_HOUR": "0",
     "AGENTGATE_CHAT_RATE_LIMIT_SECS": "0",
 }

@@ -70,6 +70,7 @@ async function startServer() {
   const env = {
     ...process.env,
     AGENTGATE_RATE_LIMIT_PER_MIN: "0",
+    AGENTGATE_AUTH_FAILURES_PER_WINDOW: "0",
     AGENTGATE_REGISTER_RATE_LIMIT_PER_HOUR: "0",
     AGENTGATE_CHAT_RATE_LIMIT_SECS: "0",
     AGENTGATE_LOG: process.env.AGENTGATE_LOG || "warn",

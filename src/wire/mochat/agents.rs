@@ -47,10 +47,7 @@ pub struct SelfRegister {
 )]
 pub async fn self_register(state: State, req: HttpRequest, body: Body<SelfRegister>) -> ApiResult {
     let b = body.value;
-    let client = req
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_default();
+    let client = crate::net::client_key(&req);
     let seed_shaped = b.email.is_some() || b.display_name.is_some();
     let reg = state
         .core

@@ -49,12 +49,15 @@ impl FromRequest for Caller {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let token = token_of(req);
         let state = state_of(req);
+        let client = crate::net::client_key(req);
         Box::pin(async move {
             let state = state?;
+            // A blocked address is refused even without a token, as it would be with one.
+            state.core.check_auth_throttle(&client)?;
             let token = token.ok_or_else(|| {
                 ApiError(Error::Unauthorized("missing X-Claw-Token header".into()))
             })?;
-            let user = state.core.authenticate(&token).await?;
+            let user = state.core.authenticate(&token, &client).await?;
             state.core.check_rest_rate(&user.id)?;
             Ok(Caller(user))
         })

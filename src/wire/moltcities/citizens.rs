@@ -78,10 +78,7 @@ pub async fn register(state: State, req: HttpRequest, body: Json<Register>) -> M
         content: site.content,
         avatar: b.avatar,
     };
-    let client = req
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_default();
+    let client = crate::net::client_key(&req);
     let (ch, accepted) = state.core.begin_registration(citizen, &client).await?;
     let mut body = json!({
         "message": "Registration initiated. Sign the challenge to complete.",

@@ -66,9 +66,17 @@ pub struct Agent(pub User);
 pub struct MaybeAgent(pub Option<User>);
 
 async fn authenticate(req: HttpRequest) -> Result<User, McError> {
-    let key = bearer(&req)?;
     let state = body::state_of(&req)?;
-    match state.core.authenticate(&key).await {
+    // A blocked address is refused before anything about its key is said.
+    state
+        .core
+        .check_auth_throttle(&crate::net::client_key(&req))?;
+    let key = bearer(&req)?;
+    match state
+        .core
+        .authenticate(&key, &crate::net::client_key(&req))
+        .await
+    {
         Ok(u) => {
             state.core.check_rest_rate(&u.id)?;
             Ok(u)

@@ -23,6 +23,7 @@ const SOUL =
   "documented JavaScript client: it reads, acknowledges, pings and reconnects.";
 const BASE_ENV = {
   AGENTGATE_RATE_LIMIT_PER_MIN: "0",
+  AGENTGATE_AUTH_FAILURES_PER_WINDOW: "0",
   AGENTGATE_REGISTER_RATE_LIMIT_PER_HOUR: "0",
   AGENTGATE_CHAT_RATE_LIMIT_SECS: "0",
 };

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use serde_json::{json, Value};
 
-use crate::core::ids;
+use crate::core::{ids, Error};
 use crate::server::AppState;
 use crate::socketio::{
     AckResponder, BoxFuture, DisconnectReason, NamespaceHandler, Payload, Socket,
@@ -56,6 +56,14 @@ fn auth_error() -> Value {
     json!({ "message": "Authentication error: Invalid token" })
 }
 
+/// The CONNECT_ERROR of a throttled address: the wait in the message and in `data`.
+fn throttled(retry_after_secs: u64, message: &str) -> Value {
+    json!({
+        "message": format!("Authentication error: {message}"),
+        "data": { "retryAfter": retry_after_secs },
+    })
+}
+
 impl NamespaceHandler for MochatSockets {
     fn on_connect(&self, socket: Socket, auth: Option<Value>) -> BoxFuture<Result<(), Value>> {
         let state = self.state.clone();
@@ -67,14 +75,29 @@ impl NamespaceHandler for MochatSockets {
                 .and_then(Value::as_str)
                 .unwrap_or_default()
                 .to_string();
+            let client = socket
+                .info()
+                .remote_addr
+                .map(|a| a.ip().to_string())
+                .unwrap_or_default();
+            // A missing token is not a guess: refused, but not counted (the REST wires agree).
             if token.is_empty() {
-                return Err(auth_error());
+                return match state.core.check_auth_throttle(&client) {
+                    Err(Error::RateLimited {
+                        retry_after_secs,
+                        message,
+                    }) => Err(throttled(retry_after_secs, &message)),
+                    _ => Err(auth_error()),
+                };
             }
-            let user = state
-                .core
-                .authenticate(&token)
-                .await
-                .map_err(|_| auth_error())?;
+            let user = match state.core.authenticate(&token, &client).await {
+                Ok(u) => u,
+                Err(Error::RateLimited {
+                    retry_after_secs,
+                    message,
+                }) => return Err(throttled(retry_after_secs, &message)),
+                Err(_) => return Err(auth_error()),
+            };
             // Counted from here on; released when the socket stops (or if this fails below).
             let slot = live
                 .agents

@@ -100,8 +100,16 @@ pub async fn status(req: HttpRequest, state: State) -> HttpResponse {
         Ok(k) => k,
         Err((received, hint)) => return auth_failed(received, hint),
     };
-    let user = match state.core.authenticate(&key).await {
+    let user = match state
+        .core
+        .authenticate(&key, &crate::net::client_key(&req))
+        .await
+    {
         Ok(u) => u,
+        Err(Error::RateLimited {
+            retry_after_secs,
+            message,
+        }) => return super::upgrade::rate_limited(retry_after_secs, &message),
         Err(Error::Unauthorized(_)) => {
             return auth_failed(
                 masked(&key),
@@ -122,14 +130,7 @@ pub async fn status(req: HttpRequest, state: State) -> HttpResponse {
         message,
     }) = state.core.check_rest_rate(&user.id)
     {
-        let mut res = json_response(
-            StatusCode::TOO_MANY_REQUESTS,
-            &json!({"error": message, "retry_after": retry_after_secs}),
-        );
-        if let Ok(v) = header::HeaderValue::from_str(&retry_after_secs.to_string()) {
-            res.headers_mut().insert(header::RETRY_AFTER, v);
-        }
-        return res;
+        return super::upgrade::rate_limited(retry_after_secs, &message);
     }
     let c = state.moltcities_ws.counts();
     json_response(StatusCode::OK, &body(c.town_square, c.personal))

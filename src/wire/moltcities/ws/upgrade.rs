@@ -26,6 +26,18 @@ pub fn json_response(status: actix_web::http::StatusCode, body: &Value) -> HttpR
         .body(serde_json::to_string_pretty(body).unwrap_or_else(|_| body.to_string()))
 }
 
+/// 429 with the wait, in the header and in the body.
+pub fn rate_limited(retry_after_secs: u64, message: &str) -> HttpResponse {
+    let mut res = json_response(
+        actix_web::http::StatusCode::TOO_MANY_REQUESTS,
+        &json!({"error": message, "retry_after": retry_after_secs}),
+    );
+    if let Ok(v) = header::HeaderValue::from_str(&retry_after_secs.to_string()) {
+        res.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    res
+}
+
 /// Whether the request asks for a WebSocket (the `Upgrade` header, in any case).
 fn wants_upgrade(req: &HttpRequest) -> bool {
     req.headers()
@@ -80,6 +92,17 @@ pub async fn connect(req: HttpRequest, state: State) -> HttpResponse {
             .content_type("text/plain")
             .body("Expected WebSocket upgrade");
     }
+    if let Err(reason) = crate::net::origin::check(&req) {
+        return json_response(StatusCode::FORBIDDEN, &json!({ "error": reason }));
+    }
+    let client = crate::net::client_key(&req);
+    if let Err(Error::RateLimited {
+        retry_after_secs,
+        message,
+    }) = state.core.check_auth_throttle(&client)
+    {
+        return rate_limited(retry_after_secs, &message);
+    }
     let q = query(&req);
     let Some(key) = key_of(&req, &q) else {
         return json_response(
@@ -90,8 +113,12 @@ pub async fn connect(req: HttpRequest, state: State) -> HttpResponse {
             }),
         );
     };
-    let user = match state.core.authenticate(&key).await {
+    let user = match state.core.authenticate(&key, &client).await {
         Ok(u) => u,
+        Err(Error::RateLimited {
+            retry_after_secs,
+            message,
+        }) => return rate_limited(retry_after_secs, &message),
         Err(Error::Unauthorized(_)) => {
             return json_response(
                 StatusCode::UNAUTHORIZED,
