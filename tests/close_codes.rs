@@ -59,7 +59,7 @@ fn raw_socket(s: &Server, name: &str) -> TcpStream {
     tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     write!(
         tcp,
-        "GET /api/notifications/connect?token={} HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+        "GET /api/notifications/connect?token={} HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n",
         a.token
     )
     .unwrap();
@@ -72,7 +72,7 @@ fn raw_socket(s: &Server, name: &str) -> TcpStream {
     }
     let head = String::from_utf8_lossy(&head).to_string();
     assert!(head.starts_with("HTTP/1.1 101"), "{head}");
-    // No extension (permessage-deflate included) is ever accepted.
+    // permessage-deflate was offered; no extension is ever accepted (docs/protocols.md).
     assert!(
         !head
             .to_ascii_lowercase()
@@ -87,9 +87,14 @@ fn raw_socket(s: &Server, name: &str) -> TcpStream {
 
 /// A masked client frame (FIN set) with the given opcode.
 fn client_frame(opcode: u8, payload: &[u8]) -> Vec<u8> {
+    fragment(0x80 | opcode, payload)
+}
+
+/// A masked client frame whose first byte (FIN and opcode) is `b0`.
+fn fragment(b0: u8, payload: &[u8]) -> Vec<u8> {
     const MASK: [u8; 4] = [0x5A, 0x01, 0xC3, 0x7E];
     assert!(payload.len() < 126);
-    let mut f = vec![0x80 | opcode, 0x80 | payload.len() as u8];
+    let mut f = vec![b0, 0x80 | payload.len() as u8];
     f.extend_from_slice(&MASK);
     f.extend(payload.iter().zip(MASK.iter().cycle()).map(|(b, m)| b ^ m));
     f
@@ -168,6 +173,29 @@ fn a_burst_of_2000_pings_in_one_write_gets_pongs_and_no_slow_consumer_close() {
     tcp.write_all(&client_frame(8, &1000u16.to_be_bytes()))
         .unwrap();
     assert_eq!(read_close(&mut tcp), (1000, String::new()));
+}
+
+#[test]
+fn empty_continuations_are_capped_and_bad_utf8_fails_before_the_last_fragment() {
+    let s = Server::start();
+    // A message that never grows: the 17th empty continuation ends the socket with 1008.
+    let mut tcp = raw_socket(&s, "emptier");
+    let mut wire = fragment(0x01, b"{");
+    for _ in 0..17 {
+        wire.extend(fragment(0x00, b""));
+    }
+    tcp.write_all(&wire).unwrap();
+    assert_eq!(
+        read_close(&mut tcp),
+        (1008, "More than 16 empty continuation frames".into())
+    );
+    // Invalid UTF-8 in the second of three fragments closes with 1007 at once: the final
+    // fragment is never sent.
+    let mut tcp = raw_socket(&s, "utf8");
+    let mut wire = fragment(0x01, "{\"κόσμε\":".as_bytes());
+    wire.extend(fragment(0x00, &[0xF4, 0x90, 0x80, 0x80]));
+    tcp.write_all(&wire).unwrap();
+    assert_eq!(read_close(&mut tcp), (1007, "Invalid UTF-8".into()));
 }
 
 #[test]
