@@ -2,8 +2,8 @@
 # Every check and test of the project: formatting, lints, the schema check, the Rust unit and
 # integration tests (the real server on port 0 with temporary SQLite files), then the
 # third-party client conformance tests (socket.io-client, python-socketio, websockets), the
-# official Engine.IO and Socket.IO protocol suites, and the load generator's scenarios at smoke
-# size.
+# official Engine.IO and Socket.IO protocol suites, Autobahn|Testsuite on the WebSocket layer,
+# and the load generator's scenarios at smoke size.
 # Ends with one summary line: "tests: N passed, M failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +20,8 @@ cargo test --locked --all-targets 2>&1 | tee "$log" || status=$?
 bash conformance/run.sh 2>&1 | tee -a "$log" || status=$?
 # The official Engine.IO / Socket.IO suites, from a pinned copy outside the repository.
 bash conformance/protocol-suites/run.sh 2>&1 | tee -a "$log" || status=$?
+# Autobahn|Testsuite sections 1-11 against agentgate's own WebSocket layer (needs Python 2.7).
+bash conformance/autobahn/run.sh 2>&1 | tee -a "$log" || status=$?
 # Every load scenario at smoke size, so the benchmark harness keeps working (not a timed test).
 ./target/debug/agentgate-load all --smoke --no-reference --server target/debug/agentgate || status=$?
 

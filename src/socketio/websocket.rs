@@ -8,7 +8,7 @@ use super::session::{
     wait_closed, wait_closing, CloseReason, CloseState, ConnInfo, EngineSession, Outgoing,
     TransportKind,
 };
-use crate::websocket::{self, Batch, CloseFrame, Message, Pending, ReadError, Reader, Writer};
+use crate::websocket::{self, Batch, CloseFrame, Message, Pending, Reader, Writer};
 use actix_web::{HttpRequest, HttpResponse};
 use std::sync::Arc;
 use std::time::Duration;
@@ -143,23 +143,14 @@ async fn reader(session: Arc<EngineSession>, ws: Writer, mut stream: Reader) {
                 session.close(CloseReason::TransportClose);
                 return;
             }
-            Some(Err(ReadError::TooBig)) => {
-                // Refused at the frame header, before its payload was read.
-                log::debug!(
-                    "engine.io session {}: message over the limit",
-                    session.sid()
-                );
-                let too_big = CloseFrame {
-                    code: 1009,
-                    reason: "message too big".into(),
-                };
-                let _ = tokio::time::timeout(CLOSE_WAIT, ws.close(Some(too_big))).await;
-                session.close(CloseReason::TransportError);
-                return;
-            }
             Some(Err(e)) => {
                 log::debug!("engine.io session {}: websocket error {e}", session.sid());
                 session.close(CloseReason::TransportError);
+                // The close frame names the broken rule (1002, 1007, 1008 or 1009); sent before
+                // the writer task's own close, which then finds the socket closed.
+                if let Some(reply) = e.close_frame() {
+                    let _ = tokio::time::timeout(CLOSE_WAIT, ws.close(Some(reply))).await;
+                }
                 return;
             }
             Some(Ok(m)) => m,
@@ -194,8 +185,12 @@ async fn reader(session: Arc<EngineSession>, ws: Writer, mut stream: Reader) {
                 let _ = ws.pong(&b).await;
             }
             Message::Pong(_) => {}
-            Message::Close(_) => {
+            Message::Close(reason) => {
                 session.close(CloseReason::TransportClose);
+                // Echo the client's code (RFC 6455 §5.5.1); codes that may not be sent were
+                // already refused as protocol errors.
+                let reply = CloseFrame::reply_to(reason.as_ref());
+                let _ = tokio::time::timeout(CLOSE_WAIT, ws.close(reply)).await;
                 return;
             }
         }

@@ -10,7 +10,10 @@ pub mod frame;
 mod handshake;
 mod socket;
 
-pub use assembler::{Assembler, CloseFrame, Message, ReadError};
+pub use assembler::{
+    close_code_allowed, Assembler, CloseFrame, Message, ReadError, MAX_EMPTY_CONTINUATIONS,
+    MAX_FRAMES_PER_MESSAGE,
+};
 pub(crate) use handshake::Handoff;
 pub use handshake::{accept, HandshakeError, Pending};
 pub use socket::{open_sockets, Batch, Closed, Reader, Socket, Writer};

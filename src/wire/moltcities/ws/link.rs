@@ -72,6 +72,10 @@ const KEPT_SLOTS: usize = 8;
 #[derive(Default)]
 struct Queue {
     frames: VecDeque<Out>,
+    /// The answer to the latest ping, outside the frame queue and its capacity: pongs are
+    /// never a reason to close a socket as a slow consumer. Only the latest is kept, as
+    /// RFC 6455 §5.5.3 allows, so a burst of pings costs one slot.
+    pong: Option<Bytes>,
     closing: Option<Closing>,
 }
 
@@ -129,9 +133,18 @@ impl Link {
         self.send_out(Out::Text(text))
     }
 
-    /// Queues a protocol pong, like [`Link::send`].
+    /// Queues the answer to a ping, replacing one still pending; never counts against the
+    /// queue's capacity. False once the socket is closing.
     pub fn pong(&self, payload: Bytes) -> bool {
-        self.send_out(Out::Pong(payload))
+        {
+            let mut q = self.lock();
+            if q.closing.is_some() {
+                return false;
+            }
+            q.pong = Some(payload);
+        }
+        self.wake_writer.notify_one();
+        true
     }
 
     fn send_out(&self, frame: Out) -> bool {
@@ -192,11 +205,15 @@ impl Link {
         }
     }
 
-    /// The writer's next step, if one is ready: a close request goes before queued frames.
+    /// The writer's next step, if one is ready: a close request goes before a pending pong,
+    /// and the pong before queued frames (control frames may go between messages).
     pub fn try_next(&self) -> Option<Next> {
         let mut q = self.lock();
         if q.closing.is_some() {
             return Some(Next::Close);
+        }
+        if let Some(p) = q.pong.take() {
+            return Some(Next::Frame(Out::Pong(p)));
         }
         let frame = q.frames.pop_front()?;
         if q.frames.is_empty() && q.frames.capacity() > KEPT_SLOTS {
@@ -221,6 +238,7 @@ impl Link {
             });
             // Frames still queued are dropped: the socket is going away.
             q.frames = VecDeque::new();
+            q.pong = None;
         }
         self.wake_writer.notify_one();
         self.changed.notify_waiters();
@@ -323,6 +341,32 @@ mod tests {
         assert!(
             matches!(link.try_next(), Some(Next::Close)),
             "the close goes first"
+        );
+    }
+
+    #[test]
+    fn pongs_never_fill_the_queue_and_only_the_latest_is_kept() {
+        let link = Link::new(2);
+        assert!(link.send(&json!(1)));
+        assert!(link.send(&json!(2)));
+        for n in 0..2_000u32 {
+            assert!(link.pong(Bytes::from(n.to_string())), "pong {n}");
+        }
+        assert!(
+            !link.is_closing(),
+            "a full queue plus pongs is no slow consumer"
+        );
+        match link.try_next() {
+            Some(Next::Frame(Out::Pong(p))) => assert_eq!(&p[..], b"1999"),
+            _ => panic!("the latest pong goes first"),
+        }
+        assert_eq!(text(link.try_next()).as_deref(), Some("1"));
+        assert_eq!(text(link.try_next()).as_deref(), Some("2"));
+        assert!(link.try_next().is_none());
+        link.close(code::GOING_AWAY, "bye", None);
+        assert!(
+            !link.pong(Bytes::from_static(b"late")),
+            "closing refuses pongs"
         );
     }
 

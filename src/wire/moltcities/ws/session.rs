@@ -13,7 +13,7 @@ use crate::core::events::Event;
 use crate::core::model::User;
 use crate::hub::{Inbox, Registration};
 use crate::server::State;
-use crate::websocket::{Message, ReadError, Reader};
+use crate::websocket::{CloseFrame, Message, Reader};
 
 /// An accepted, authenticated socket.
 pub struct Socket {
@@ -81,14 +81,12 @@ pub async fn drive<H: Handler>(
                         break;
                     }
                     Some(Err(e)) => {
-                        if matches!(e, ReadError::TooBig) {
-                            link.close(code::TOO_BIG, "Message too big", Some(PresenceEvent::Left));
-                        } else if matches!(e, ReadError::InvalidUtf8) {
-                            link.close(code::INVALID_DATA, "Invalid UTF-8", Some(PresenceEvent::Left));
-                        } else {
-                            log::debug!("MoltCities socket of {}: {e}", s.user.id);
-                            link.close(code::PROTOCOL_ERROR, "Protocol error", Some(PresenceEvent::Left));
-                        }
+                        log::debug!("MoltCities socket of {}: {e}", s.user.id);
+                        // The WebSocket layer names the code and reason (1002, 1007, 1008, 1009).
+                        let (c, reason) = e
+                            .close_frame()
+                            .map_or((code::PROTOCOL_ERROR, String::new()), |c| (c.code, c.reason));
+                        link.close(c, &reason, Some(PresenceEvent::Left));
                         break;
                     }
                     Some(Ok(m)) => m,
@@ -118,8 +116,9 @@ pub async fn drive<H: Handler>(
                     }
                     Message::Pong(_) => {}
                     Message::Close(reason) => {
-                        // Echo the client's code, as RFC 6455 §5.5.1 suggests.
-                        let echoed = reason.map(|r| r.code).unwrap_or(code::NORMAL);
+                        // Echo the client's code, as RFC 6455 §5.5.1 suggests (the WebSocket
+                        // layer refused any code that may not be sent).
+                        let echoed = CloseFrame::reply_to(reason.as_ref()).map_or(code::NORMAL, |r| r.code);
                         link.close(echoed, "", Some(PresenceEvent::Left));
                         break;
                     }
