@@ -54,6 +54,12 @@ pub struct Settings {
     pub notification_queue_cap: usize,
     /// Oldest a queued notification may be and still be replayed, in days.
     pub notification_max_age_days: u64,
+    /// Longest a request body may take to arrive whole, in seconds (408 after it).
+    pub body_timeout_secs: u64,
+    /// Slowest a request body may arrive after its first 5 s, in bytes per second (0 = off).
+    pub body_min_bytes_per_sec: u64,
+    /// Concurrent TCP connections one client address may hold (0 = no cap).
+    pub max_connections_per_ip: usize,
 }
 
 impl Default for Settings {
@@ -81,6 +87,9 @@ impl Default for Settings {
             sio_events_per_sec: 20,
             notification_queue_cap: 10_000,
             notification_max_age_days: 30,
+            body_timeout_secs: 30,
+            body_min_bytes_per_sec: 1024,
+            max_connections_per_ip: 256,
         }
     }
 }
@@ -144,6 +153,9 @@ impl Settings {
     fn validate(&self) -> Result<(), String> {
         if self.max_body_bytes < 1024 {
             return Err("max_body_bytes must be at least 1024".into());
+        }
+        if self.body_timeout_secs == 0 {
+            return Err("body_timeout_secs must be at least 1".into());
         }
         if self.max_message_chars == 0 || self.max_participants < 2 || self.max_ids_per_request == 0
         {

@@ -1,11 +1,14 @@
 //! Wiring: settings, the actix application, routes, start-up and shutdown.
 
 pub mod config;
+pub mod deadline;
+mod fdlimit;
 mod health;
 pub mod http;
 pub mod listen;
 mod metrics;
 pub mod openapi;
+mod peers;
 mod upgrade;
 
 use std::io::Write;
@@ -46,6 +49,16 @@ fn core_settings(s: &Settings) -> CoreSettings {
         register_per_hour: s.register_rate_limit_per_hour,
         chat_every_secs: s.chat_rate_limit_secs,
         ..CoreSettings::default()
+    }
+}
+
+fn conn_limits(s: &Settings) -> http::ConnLimits {
+    http::ConnLimits {
+        body: deadline::BodyDeadline {
+            total: Duration::from_secs(s.body_timeout_secs),
+            min_bytes_per_sec: s.body_min_bytes_per_sec,
+        },
+        per_ip: s.max_connections_per_ip,
     }
 }
 
@@ -99,6 +112,7 @@ const SOCKETS_CLOSE_WAIT: Duration = Duration::from_secs(5);
 /// MoltCities, a close frame on Socket.IO), in-flight requests finish, and every accepted write
 /// is committed before the process exits.
 pub async fn serve(settings: Settings) -> std::io::Result<()> {
+    fdlimit::raise();
     let state = build_state(settings.clone()).map_err(std::io::Error::other)?;
     let io = socket_io(&state);
     let configure = {
@@ -126,7 +140,7 @@ pub async fn serve(settings: Settings) -> std::io::Result<()> {
     }
     for listener in listen::bind(&settings.listen)? {
         let addr = listener.local_addr()?;
-        builder = http::listen(builder, listener, configure.clone())?;
+        builder = http::listen_with(builder, listener, conn_limits(&settings), configure.clone())?;
         log::info!(
             "listening on http://{addr} (database {})",
             settings.database.display()

@@ -6,6 +6,7 @@
 //! connection closed.
 
 use std::rc::Rc;
+use std::time::Duration;
 
 use actix_codec::Framed;
 use actix_http::body::{BodySize, MessageBody};
@@ -30,12 +31,17 @@ type Connection = (Request, Framed<TcpStream, h1::Codec>);
 /// Builds one [`UpgradeService`] per worker.
 pub struct Upgrade {
     app: AppFactory,
+    handler_timeout: Duration,
 }
 
 impl Upgrade {
-    /// An upgrade path that runs requests through `app`.
-    pub fn new(app: AppFactory) -> Upgrade {
-        Upgrade { app }
+    /// An upgrade path that runs requests through `app`; a handler that has not answered
+    /// within `handler_timeout` gets its connection closed with a `503`.
+    pub fn new(app: AppFactory, handler_timeout: Duration) -> Upgrade {
+        Upgrade {
+            app,
+            handler_timeout,
+        }
     }
 }
 
@@ -49,9 +55,11 @@ impl ServiceFactory<Connection> for Upgrade {
 
     fn new_service(&self, _: ()) -> Self::Future {
         let app = self.app.new_service(());
+        let handler_timeout = self.handler_timeout;
         Box::pin(async move {
             Ok(UpgradeService {
                 app: Rc::new(app.await?),
+                handler_timeout,
             })
         })
     }
@@ -60,6 +68,7 @@ impl ServiceFactory<Connection> for Upgrade {
 /// Answers one upgrade request and, when a handler accepted it, hands the stream over.
 pub struct UpgradeService {
     app: Rc<AppService>,
+    handler_timeout: Duration,
 }
 
 impl Service<Connection> for UpgradeService {
@@ -74,10 +83,18 @@ impl Service<Connection> for UpgradeService {
         let app = Rc::clone(&self.app);
         let handoff = Handoff::default();
         req.extensions_mut().insert(handoff.clone());
+        let handler_timeout = self.handler_timeout;
         Box::pin(async move {
-            let res: Response<_> = match app.call(req).await {
-                Ok(res) => res.into(),
-                Err(e) => e.error_response().into(),
+            // The HTTP connection's timers stop once it handed the request here.
+            let res: Response<_> = match tokio::time::timeout(handler_timeout, app.call(req)).await
+            {
+                Ok(Ok(res)) => res.into(),
+                Ok(Err(e)) => e.error_response().into(),
+                Err(_) => {
+                    log::debug!("a WebSocket upgrade handler did not answer in time");
+                    handoff.take();
+                    handler_timed_out()
+                }
             };
             match handoff.take() {
                 Some(tx) if res.status() == StatusCode::SWITCHING_PROTOCOLS => {
@@ -106,6 +123,19 @@ impl Service<Connection> for UpgradeService {
             Ok(())
         })
     }
+}
+
+/// The answer to an upgrade whose handler did not answer within the deadline.
+fn handler_timed_out() -> Response<actix_web::body::BoxBody> {
+    let body = serde_json::json!({
+        "success": false,
+        "code": 503,
+        "error": "Service Unavailable",
+        "message": "the WebSocket upgrade was not answered in time",
+    });
+    actix_web::HttpResponse::ServiceUnavailable()
+        .json(body)
+        .into()
 }
 
 /// Writes a whole answer with `Connection: close`; the caller drops the connection after it.
