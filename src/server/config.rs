@@ -60,6 +60,10 @@ pub struct Settings {
     pub body_min_bytes_per_sec: u64,
     /// Concurrent TCP connections one client address may hold (0 = no cap).
     pub max_connections_per_ip: usize,
+    /// PEM certificate chain to serve HTTPS and `wss://` with (empty = plain HTTP).
+    pub tls_cert: String,
+    /// PEM private key of `tls_cert`.
+    pub tls_key: String,
 }
 
 impl Default for Settings {
@@ -90,6 +94,8 @@ impl Default for Settings {
             body_timeout_secs: 30,
             body_min_bytes_per_sec: 1024,
             max_connections_per_ip: 256,
+            tls_cert: String::new(),
+            tls_key: String::new(),
         }
     }
 }

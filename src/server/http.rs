@@ -48,15 +48,16 @@ pub fn listen<F>(
 where
     F: Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
 {
-    listen_with(builder, listener, ConnLimits::default(), configure)
+    listen_with(builder, listener, ConnLimits::default(), None, configure)
 }
 
 /// Adds `listener` to `builder`, serving the application `configure` describes (built once
-/// per worker for requests and once for upgrades) under `limits`.
+/// per worker for requests and once for upgrades) under `limits`; with `tls`, HTTPS only.
 pub fn listen_with<F>(
     builder: ServerBuilder,
     listener: TcpListener,
     limits: ConnLimits,
+    tls: Option<rustls::ServerConfig>,
     configure: F,
 ) -> std::io::Result<ServerBuilder>
 where
@@ -65,27 +66,43 @@ where
     let addr = listener.local_addr()?;
     // One table for every worker: the cap is per address, not per address and worker.
     let peers = PeerTable::new(limits.per_ip);
-    builder.listen("agentgate", listener, move || {
-        let app = || {
-            App::new()
-                .wrap(limits.body)
-                .configure(configure.clone())
-                .into_factory()
-        };
-        let config = |_| AppConfig::default();
-        let http = HttpService::build()
-            // Live pushes are small frames: without this, Nagle's algorithm holds one back
-            // until the previous one is acknowledged, and a delayed ACK makes that 40 ms.
-            .tcp_nodelay(true)
-            .client_request_timeout(REQUEST_HEAD_TIMEOUT)
-            .keep_alive(KEEP_ALIVE)
-            .local_addr(addr)
-            .upgrade(Upgrade::new(
-                boxed::factory(map_config(app(), config)),
-                limits.body.total,
-            ))
-            .finish(map_config(app(), config))
-            .tcp();
-        PerPeer::new(Arc::clone(&peers), http)
-    })
+    // The same HTTP service, finished for plain TCP or for TLS.
+    macro_rules! http_service {
+        ($($finish:tt)+) => {{
+            let configure = configure.clone();
+            let peers = Arc::clone(&peers);
+            move || {
+                let app = || {
+                    App::new()
+                        .wrap(limits.body)
+                        .configure(configure.clone())
+                        .into_factory()
+                };
+                let config = |_| AppConfig::default();
+                let http = HttpService::build()
+                    // Live pushes are small frames: without this, Nagle's algorithm holds one
+                    // back until the previous one is acknowledged, and a delayed ACK makes
+                    // that 40 ms.
+                    .tcp_nodelay(true)
+                    .client_request_timeout(REQUEST_HEAD_TIMEOUT)
+                    .keep_alive(KEEP_ALIVE)
+                    .local_addr(addr)
+                    .upgrade(Upgrade::new(
+                        boxed::factory(map_config(app(), config)),
+                        limits.body.total,
+                    ))
+                    .finish(map_config(app(), config))
+                    .$($finish)+;
+                PerPeer::new(Arc::clone(&peers), http)
+            }
+        }};
+    }
+    match tls {
+        Some(tls) => builder.listen(
+            "agentgate",
+            listener,
+            http_service!(rustls_0_23(tls.clone())),
+        ),
+        None => builder.listen("agentgate", listener, http_service!(tcp())),
+    }
 }

@@ -9,6 +9,7 @@ pub mod listen;
 mod metrics;
 pub mod openapi;
 mod peers;
+mod tls;
 mod upgrade;
 
 use std::io::Write;
@@ -49,6 +50,20 @@ fn core_settings(s: &Settings) -> CoreSettings {
         register_per_hour: s.register_rate_limit_per_hour,
         chat_every_secs: s.chat_rate_limit_secs,
         ..CoreSettings::default()
+    }
+}
+
+/// The TLS configuration when both `tls_cert` and `tls_key` are set; one without the other
+/// is an error.
+fn tls_config(s: &Settings) -> Result<Option<rustls::ServerConfig>, String> {
+    match (s.tls_cert.is_empty(), s.tls_key.is_empty()) {
+        (true, true) => Ok(None),
+        (false, false) => tls::load(
+            std::path::Path::new(&s.tls_cert),
+            std::path::Path::new(&s.tls_key),
+        )
+        .map(Some),
+        _ => Err("TLS needs both tls_cert and tls_key".into()),
     }
 }
 
@@ -138,16 +153,24 @@ pub async fn serve(settings: Settings) -> std::io::Result<()> {
     if settings.workers > 0 {
         builder = builder.workers(settings.workers);
     }
+    let tls = tls_config(&settings).map_err(std::io::Error::other)?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
     for listener in listen::bind(&settings.listen)? {
         let addr = listener.local_addr()?;
-        builder = http::listen_with(builder, listener, conn_limits(&settings), configure.clone())?;
+        builder = http::listen_with(
+            builder,
+            listener,
+            conn_limits(&settings),
+            tls.clone(),
+            configure.clone(),
+        )?;
         log::info!(
-            "listening on http://{addr} (database {})",
+            "listening on {scheme}://{addr} (database {})",
             settings.database.display()
         );
         // Tests and scripts read the bound port from this line.
         let mut out = std::io::stdout();
-        let _ = writeln!(out, "agentgate listening on http://{addr}");
+        let _ = writeln!(out, "agentgate listening on {scheme}://{addr}");
         let _ = out.flush();
     }
     let server = builder.run();

@@ -13,12 +13,14 @@ use actix_http::body::{BodySize, MessageBody};
 use actix_http::{h1, ConnectionType, Request, Response};
 use actix_service::boxed::{BoxService, BoxServiceFactory};
 use actix_service::{Service, ServiceFactory};
+use actix_tls::accept::rustls_0_23::TlsStream;
 use actix_web::dev::ServiceResponse;
 use actix_web::http::StatusCode;
 use actix_web::HttpMessage;
 use bytes::BytesMut;
 use futures_util::future::LocalBoxFuture;
 use futures_util::SinkExt;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
 use crate::websocket::{Handoff, Socket};
@@ -26,7 +28,25 @@ use crate::websocket::{Handoff, Socket};
 /// The application as a boxed service factory, as the upgrade path calls it.
 pub type AppFactory = BoxServiceFactory<(), Request, ServiceResponse, actix_web::Error, ()>;
 type AppService = BoxService<Request, ServiceResponse, actix_web::Error>;
-type Connection = (Request, Framed<TcpStream, h1::Codec>);
+type Connection<T> = (Request, Framed<T, h1::Codec>);
+
+/// A connection's stream as a WebSocket takes it over: plain TCP, or TLS over TCP.
+pub trait HandOver: AsyncRead + AsyncWrite + Unpin + 'static {
+    /// The socket on this stream, with `early` bytes already read.
+    fn into_socket(self, early: BytesMut) -> Socket;
+}
+
+impl HandOver for TcpStream {
+    fn into_socket(self, early: BytesMut) -> Socket {
+        Socket::new(self, early)
+    }
+}
+
+impl HandOver for TlsStream<TcpStream> {
+    fn into_socket(self, early: BytesMut) -> Socket {
+        Socket::on(Box::new(self), early)
+    }
+}
 
 /// Builds one [`UpgradeService`] per worker.
 pub struct Upgrade {
@@ -45,7 +65,7 @@ impl Upgrade {
     }
 }
 
-impl ServiceFactory<Connection> for Upgrade {
+impl<T: HandOver> ServiceFactory<Connection<T>> for Upgrade {
     type Response = ();
     type Error = actix_web::Error;
     type Config = ();
@@ -71,7 +91,7 @@ pub struct UpgradeService {
     handler_timeout: Duration,
 }
 
-impl Service<Connection> for UpgradeService {
+impl<T: HandOver> Service<Connection<T>> for UpgradeService {
     type Response = ();
     // Never returned: failures are logged here, and the connection just ends.
     type Error = actix_web::Error;
@@ -79,7 +99,7 @@ impl Service<Connection> for UpgradeService {
 
     actix_service::always_ready!();
 
-    fn call(&self, (req, mut framed): Connection) -> Self::Future {
+    fn call(&self, (req, mut framed): Connection<T>) -> Self::Future {
         let app = Rc::clone(&self.app);
         let handoff = Handoff::default();
         req.extensions_mut().insert(handoff.clone());
@@ -112,7 +132,7 @@ impl Service<Connection> for UpgradeService {
                         parts.read_buf
                     };
                     // The handler may have given up meanwhile; the stream then just closes.
-                    let _ = tx.send(Socket::new(parts.io, early));
+                    let _ = tx.send(parts.io.into_socket(early));
                 }
                 _ => {
                     if let Err(e) = answer_and_close(&mut framed, res).await {
@@ -139,8 +159,8 @@ fn handler_timed_out() -> Response<actix_web::body::BoxBody> {
 }
 
 /// Writes a whole answer with `Connection: close`; the caller drops the connection after it.
-async fn answer_and_close<B: MessageBody>(
-    framed: &mut Framed<TcpStream, h1::Codec>,
+async fn answer_and_close<T: HandOver, B: MessageBody>(
+    framed: &mut Framed<T, h1::Codec>,
     res: Response<B>,
 ) -> std::io::Result<()> {
     let (mut head, body) = res.into_parts();

@@ -13,4 +13,4 @@ mod socket;
 pub use assembler::{Assembler, CloseFrame, Message, ReadError};
 pub(crate) use handshake::Handoff;
 pub use handshake::{accept, HandshakeError, Pending};
-pub use socket::{open_sockets, Batch, Closed, Reader, Socket, Writer};
+pub use socket::{open_sockets, Batch, Closed, Duplex, Reader, Socket, Writer};
