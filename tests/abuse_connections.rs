@@ -202,3 +202,63 @@ fn a_body_that_arrives_in_time_is_served() {
     assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer}");
     assert!(answer.contains("\"token\":\"claw_"), "{answer}");
 }
+
+#[test]
+fn an_idle_keep_alive_connection_is_closed_after_5_s() {
+    let server = Server::start();
+    let mut s = TcpStream::connect(addr(&server)).unwrap();
+    s.write_all(b"GET /health HTTP/1.1\r\nHost: t\r\n\r\n")
+        .unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    let mut buf = [0u8; 4096];
+    let n = s.read(&mut buf).unwrap();
+    assert!(buf[..n].starts_with(b"HTTP/1.1 200 OK"));
+    let idle_from = Instant::now();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let n = s.read(&mut buf).unwrap_or(0);
+    let idle = idle_from.elapsed();
+    assert_eq!(n, 0, "nothing but the end of the stream");
+    assert!(
+        idle >= Duration::from_secs(4) && idle < Duration::from_secs(8),
+        "closed after {idle:?}"
+    );
+}
+
+#[test]
+fn a_slow_socket_io_polling_post_is_cut_too() {
+    let server = Server::start_with(&[
+        ("AGENTGATE_BODY_TIMEOUT_SECS", "2"),
+        ("AGENTGATE_BODY_MIN_BYTES_PER_SEC", "0"),
+    ]);
+    let to = addr(&server);
+    let mut s = TcpStream::connect(to).unwrap();
+    s.write_all(
+        b"GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+    )
+    .unwrap();
+    let open = read_all(&mut s, Duration::from_secs(5));
+    let sid = open
+        .split("\"sid\":\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap_or_else(|| panic!("no sid in {open}"))
+        .to_string();
+    let mut post = TcpStream::connect(to).unwrap();
+    let head = format!(
+        "POST /socket.io/?EIO=4&transport=polling&sid={sid} HTTP/1.1\r\nHost: t\r\n\
+         content-type: text/plain;charset=UTF-8\r\ncontent-length: 100\r\n\r\n4"
+    );
+    post.write_all(head.as_bytes()).unwrap();
+    let start = Instant::now();
+    let answer = read_all(&mut post, Duration::from_secs(6));
+    let took = start.elapsed();
+    assert!(
+        answer.starts_with("HTTP/1.1 408 Request Timeout"),
+        "{answer}"
+    );
+    assert!(answer.contains("body_timeout_secs"), "{answer}");
+    assert!(
+        took >= Duration::from_millis(1800) && took < Duration::from_secs(4),
+        "cut after {took:?}"
+    );
+}
