@@ -30,6 +30,12 @@ enum Command {
         /// Address to listen on, e.g. 127.0.0.1:3000 (port 0 picks a free port).
         #[arg(long)]
         listen: Option<String>,
+        /// PEM certificate chain: serve HTTPS and wss:// (needs --tls-key).
+        #[arg(long)]
+        tls_cert: Option<String>,
+        /// PEM private key of --tls-cert.
+        #[arg(long)]
+        tls_key: Option<String>,
     },
     /// Create the database if needed, apply pending migrations and exit.
     Migrate,
@@ -54,7 +60,19 @@ fn main() -> std::process::ExitCode {
         Some(Command::Migrate) => server::build_state(settings).map(|_| {
             println!("database migrated");
         }),
-        Some(Command::Serve { listen }) => run(settings, listen),
+        Some(Command::Serve {
+            listen,
+            tls_cert,
+            tls_key,
+        }) => {
+            if let Some(c) = tls_cert {
+                settings.tls_cert = c;
+            }
+            if let Some(k) = tls_key {
+                settings.tls_key = k;
+            }
+            run(settings, listen)
+        }
         None => run(settings, None),
     };
     match result {

@@ -75,6 +75,16 @@ pub struct Settings {
     /// When set, `/metrics` needs this bearer token (from any address); when empty, only a
     /// loopback peer that did not come through a proxy may read it.
     pub metrics_token: String,
+    /// Longest a request body may take to arrive whole, in seconds (408 after it).
+    pub body_timeout_secs: u64,
+    /// Slowest a request body may arrive after its first 5 s, in bytes per second (0 = off).
+    pub body_min_bytes_per_sec: u64,
+    /// Concurrent TCP connections one client address may hold (0 = no cap).
+    pub max_connections_per_ip: usize,
+    /// PEM certificate chain to serve HTTPS and `wss://` with (empty = plain HTTP).
+    pub tls_cert: String,
+    /// PEM private key of `tls_cert`.
+    pub tls_key: String,
 }
 
 impl Default for Settings {
@@ -110,6 +120,11 @@ impl Default for Settings {
             trusted_proxies: String::new(),
             allowed_origins: String::new(),
             metrics_token: String::new(),
+            body_timeout_secs: 30,
+            body_min_bytes_per_sec: 1024,
+            max_connections_per_ip: 256,
+            tls_cert: String::new(),
+            tls_key: String::new(),
         }
     }
 }
@@ -177,6 +192,9 @@ impl Settings {
         if self.sio_pre_auth_max_bytes < 256 {
             // Below that a CONNECT carrying a token would not fit.
             return Err("sio_pre_auth_max_bytes must be at least 256".into());
+        }
+        if self.body_timeout_secs == 0 {
+            return Err("body_timeout_secs must be at least 1".into());
         }
         if self.max_message_chars == 0 || self.max_participants < 2 || self.max_ids_per_request == 0
         {

@@ -2,6 +2,7 @@
 //! WebSocket upgrades routed through [`super::upgrade`] so their handlers get the TCP stream.
 
 use std::net::TcpListener;
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_http::HttpService;
@@ -10,13 +11,35 @@ use actix_service::{boxed, map_config, IntoServiceFactory};
 use actix_web::dev::AppConfig;
 use actix_web::{web, App};
 
+use super::deadline::BodyDeadline;
+use super::peers::{PeerTable, PerPeer};
 use super::upgrade::Upgrade;
 
 /// How long a client may take to send a request's head.
 const REQUEST_HEAD_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Adds `listener` to `builder`, serving the application `configure` describes (built once
-/// per worker for requests and once for upgrades).
+/// How long an idle keep-alive connection stays open between requests.
+const KEEP_ALIVE: Duration = Duration::from_secs(5);
+
+/// Limits on what one connection may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnLimits {
+    /// Request-body deadlines (every route).
+    pub body: BodyDeadline,
+    /// Concurrent connections per client address (0 = no cap).
+    pub per_ip: usize,
+}
+
+impl Default for ConnLimits {
+    fn default() -> Self {
+        ConnLimits {
+            body: BodyDeadline::default(),
+            per_ip: 256,
+        }
+    }
+}
+
+/// Adds `listener` to `builder` with the default [`ConnLimits`].
 pub fn listen<F>(
     builder: ServerBuilder,
     listener: TcpListener,
@@ -25,18 +48,61 @@ pub fn listen<F>(
 where
     F: Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
 {
+    listen_with(builder, listener, ConnLimits::default(), None, configure)
+}
+
+/// Adds `listener` to `builder`, serving the application `configure` describes (built once
+/// per worker for requests and once for upgrades) under `limits`; with `tls`, HTTPS only.
+pub fn listen_with<F>(
+    builder: ServerBuilder,
+    listener: TcpListener,
+    limits: ConnLimits,
+    tls: Option<rustls::ServerConfig>,
+    configure: F,
+) -> std::io::Result<ServerBuilder>
+where
+    F: Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
+{
     let addr = listener.local_addr()?;
-    builder.listen("agentgate", listener, move || {
-        let app = || App::new().configure(configure.clone()).into_factory();
-        let config = |_| AppConfig::default();
-        HttpService::build()
-            // Live pushes are small frames: without this, Nagle's algorithm holds one back
-            // until the previous one is acknowledged, and a delayed ACK makes that 40 ms.
-            .tcp_nodelay(true)
-            .client_request_timeout(REQUEST_HEAD_TIMEOUT)
-            .local_addr(addr)
-            .upgrade(Upgrade::new(boxed::factory(map_config(app(), config))))
-            .finish(map_config(app(), config))
-            .tcp()
-    })
+    // One table for every worker: the cap is per address, not per address and worker.
+    let peers = PeerTable::new(limits.per_ip);
+    // The same HTTP service, finished for plain TCP or for TLS.
+    macro_rules! http_service {
+        ($($finish:tt)+) => {{
+            let configure = configure.clone();
+            let peers = Arc::clone(&peers);
+            move || {
+                let app = || {
+                    App::new()
+                        .wrap(limits.body)
+                        .configure(configure.clone())
+                        .into_factory()
+                };
+                let config = |_| AppConfig::default();
+                let http = HttpService::build()
+                    // Live pushes are small frames: without this, Nagle's algorithm holds one
+                    // back until the previous one is acknowledged, and a delayed ACK makes
+                    // that 40 ms.
+                    .tcp_nodelay(true)
+                    .client_request_timeout(REQUEST_HEAD_TIMEOUT)
+                    .keep_alive(KEEP_ALIVE)
+                    .local_addr(addr)
+                    .upgrade(Upgrade::new(
+                        boxed::factory(map_config(app(), config)),
+                        limits.body.total,
+                    ))
+                    .finish(map_config(app(), config))
+                    .$($finish)+;
+                PerPeer::new(Arc::clone(&peers), http)
+            }
+        }};
+    }
+    match tls {
+        Some(tls) => builder.listen(
+            "agentgate",
+            listener,
+            http_service!(rustls_0_23(tls.clone())),
+        ),
+        None => builder.listen("agentgate", listener, http_service!(tcp())),
+    }
 }

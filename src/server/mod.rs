@@ -1,11 +1,15 @@
 //! Wiring: settings, the actix application, routes, start-up and shutdown.
 
 pub mod config;
+pub mod deadline;
+mod fdlimit;
 mod health;
 pub mod http;
 pub mod listen;
 mod metrics;
 pub mod openapi;
+mod peers;
+mod tls;
 mod upgrade;
 
 use std::io::Write;
@@ -48,6 +52,30 @@ fn core_settings(s: &Settings) -> CoreSettings {
         auth_failures: s.auth_failures_per_window,
         auth_failure_window: Duration::from_secs(s.auth_failure_window_secs),
         ..CoreSettings::default()
+    }
+}
+
+/// The TLS configuration when both `tls_cert` and `tls_key` are set; one without the other
+/// is an error.
+fn tls_config(s: &Settings) -> Result<Option<rustls::ServerConfig>, String> {
+    match (s.tls_cert.is_empty(), s.tls_key.is_empty()) {
+        (true, true) => Ok(None),
+        (false, false) => tls::load(
+            std::path::Path::new(&s.tls_cert),
+            std::path::Path::new(&s.tls_key),
+        )
+        .map(Some),
+        _ => Err("TLS needs both tls_cert and tls_key".into()),
+    }
+}
+
+fn conn_limits(s: &Settings) -> http::ConnLimits {
+    http::ConnLimits {
+        body: deadline::BodyDeadline {
+            total: Duration::from_secs(s.body_timeout_secs),
+            min_bytes_per_sec: s.body_min_bytes_per_sec,
+        },
+        per_ip: s.max_connections_per_ip,
     }
 }
 
@@ -105,6 +133,7 @@ const SOCKETS_CLOSE_WAIT: Duration = Duration::from_secs(5);
 /// MoltCities, a close frame on Socket.IO), in-flight requests finish, and every accepted write
 /// is committed before the process exits.
 pub async fn serve(settings: Settings) -> std::io::Result<()> {
+    fdlimit::raise();
     let state = build_state(settings.clone()).map_err(std::io::Error::other)?;
     let io = socket_io(&state);
     let policy = web::Data::new(settings.net_policy().map_err(std::io::Error::other)?);
@@ -132,16 +161,24 @@ pub async fn serve(settings: Settings) -> std::io::Result<()> {
     if settings.workers > 0 {
         builder = builder.workers(settings.workers);
     }
+    let tls = tls_config(&settings).map_err(std::io::Error::other)?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
     for listener in listen::bind(&settings.listen)? {
         let addr = listener.local_addr()?;
-        builder = http::listen(builder, listener, configure.clone())?;
+        builder = http::listen_with(
+            builder,
+            listener,
+            conn_limits(&settings),
+            tls.clone(),
+            configure.clone(),
+        )?;
         log::info!(
-            "listening on http://{addr} (database {})",
+            "listening on {scheme}://{addr} (database {})",
             settings.database.display()
         );
         // Tests and scripts read the bound port from this line.
         let mut out = std::io::stdout();
-        let _ = writeln!(out, "agentgate listening on http://{addr}");
+        let _ = writeln!(out, "agentgate listening on {scheme}://{addr}");
         let _ = out.flush();
     }
     let server = builder.run();

@@ -6,18 +6,21 @@
 //! connection closed.
 
 use std::rc::Rc;
+use std::time::Duration;
 
 use actix_codec::Framed;
 use actix_http::body::{BodySize, MessageBody};
 use actix_http::{h1, ConnectionType, Request, Response};
 use actix_service::boxed::{BoxService, BoxServiceFactory};
 use actix_service::{Service, ServiceFactory};
+use actix_tls::accept::rustls_0_23::TlsStream;
 use actix_web::dev::ServiceResponse;
 use actix_web::http::StatusCode;
 use actix_web::HttpMessage;
 use bytes::BytesMut;
 use futures_util::future::LocalBoxFuture;
 use futures_util::SinkExt;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
 use crate::websocket::{Handoff, Socket};
@@ -25,21 +28,44 @@ use crate::websocket::{Handoff, Socket};
 /// The application as a boxed service factory, as the upgrade path calls it.
 pub type AppFactory = BoxServiceFactory<(), Request, ServiceResponse, actix_web::Error, ()>;
 type AppService = BoxService<Request, ServiceResponse, actix_web::Error>;
-type Connection = (Request, Framed<TcpStream, h1::Codec>);
+type Connection<T> = (Request, Framed<T, h1::Codec>);
+
+/// A connection's stream as a WebSocket takes it over: plain TCP, or TLS over TCP.
+pub trait HandOver: AsyncRead + AsyncWrite + Unpin + 'static {
+    /// The socket on this stream, with `early` bytes already read.
+    fn into_socket(self, early: BytesMut) -> Socket;
+}
+
+impl HandOver for TcpStream {
+    fn into_socket(self, early: BytesMut) -> Socket {
+        Socket::new(self, early)
+    }
+}
+
+impl HandOver for TlsStream<TcpStream> {
+    fn into_socket(self, early: BytesMut) -> Socket {
+        Socket::on(Box::new(self), early)
+    }
+}
 
 /// Builds one [`UpgradeService`] per worker.
 pub struct Upgrade {
     app: AppFactory,
+    handler_timeout: Duration,
 }
 
 impl Upgrade {
-    /// An upgrade path that runs requests through `app`.
-    pub fn new(app: AppFactory) -> Upgrade {
-        Upgrade { app }
+    /// An upgrade path that runs requests through `app`; a handler that has not answered
+    /// within `handler_timeout` gets its connection closed with a `503`.
+    pub fn new(app: AppFactory, handler_timeout: Duration) -> Upgrade {
+        Upgrade {
+            app,
+            handler_timeout,
+        }
     }
 }
 
-impl ServiceFactory<Connection> for Upgrade {
+impl<T: HandOver> ServiceFactory<Connection<T>> for Upgrade {
     type Response = ();
     type Error = actix_web::Error;
     type Config = ();
@@ -49,9 +75,11 @@ impl ServiceFactory<Connection> for Upgrade {
 
     fn new_service(&self, _: ()) -> Self::Future {
         let app = self.app.new_service(());
+        let handler_timeout = self.handler_timeout;
         Box::pin(async move {
             Ok(UpgradeService {
                 app: Rc::new(app.await?),
+                handler_timeout,
             })
         })
     }
@@ -60,9 +88,10 @@ impl ServiceFactory<Connection> for Upgrade {
 /// Answers one upgrade request and, when a handler accepted it, hands the stream over.
 pub struct UpgradeService {
     app: Rc<AppService>,
+    handler_timeout: Duration,
 }
 
-impl Service<Connection> for UpgradeService {
+impl<T: HandOver> Service<Connection<T>> for UpgradeService {
     type Response = ();
     // Never returned: failures are logged here, and the connection just ends.
     type Error = actix_web::Error;
@@ -70,14 +99,22 @@ impl Service<Connection> for UpgradeService {
 
     actix_service::always_ready!();
 
-    fn call(&self, (req, mut framed): Connection) -> Self::Future {
+    fn call(&self, (req, mut framed): Connection<T>) -> Self::Future {
         let app = Rc::clone(&self.app);
         let handoff = Handoff::default();
         req.extensions_mut().insert(handoff.clone());
+        let handler_timeout = self.handler_timeout;
         Box::pin(async move {
-            let res: Response<_> = match app.call(req).await {
-                Ok(res) => res.into(),
-                Err(e) => e.error_response().into(),
+            // The HTTP connection's timers stop once it handed the request here.
+            let res: Response<_> = match tokio::time::timeout(handler_timeout, app.call(req)).await
+            {
+                Ok(Ok(res)) => res.into(),
+                Ok(Err(e)) => e.error_response().into(),
+                Err(_) => {
+                    log::debug!("a WebSocket upgrade handler did not answer in time");
+                    handoff.take();
+                    handler_timed_out()
+                }
             };
             match handoff.take() {
                 Some(tx) if res.status() == StatusCode::SWITCHING_PROTOCOLS => {
@@ -95,7 +132,7 @@ impl Service<Connection> for UpgradeService {
                         parts.read_buf
                     };
                     // The handler may have given up meanwhile; the stream then just closes.
-                    let _ = tx.send(Socket::new(parts.io, early));
+                    let _ = tx.send(parts.io.into_socket(early));
                 }
                 _ => {
                     if let Err(e) = answer_and_close(&mut framed, res).await {
@@ -108,9 +145,22 @@ impl Service<Connection> for UpgradeService {
     }
 }
 
+/// The answer to an upgrade whose handler did not answer within the deadline.
+fn handler_timed_out() -> Response<actix_web::body::BoxBody> {
+    let body = serde_json::json!({
+        "success": false,
+        "code": 503,
+        "error": "Service Unavailable",
+        "message": "the WebSocket upgrade was not answered in time",
+    });
+    actix_web::HttpResponse::ServiceUnavailable()
+        .json(body)
+        .into()
+}
+
 /// Writes a whole answer with `Connection: close`; the caller drops the connection after it.
-async fn answer_and_close<B: MessageBody>(
-    framed: &mut Framed<TcpStream, h1::Codec>,
+async fn answer_and_close<T: HandOver, B: MessageBody>(
+    framed: &mut Framed<T, h1::Codec>,
     res: Response<B>,
 ) -> std::io::Result<()> {
     let (mut head, body) = res.into_parts();

@@ -16,4 +16,4 @@ pub use assembler::{
 };
 pub(crate) use handshake::Handoff;
 pub use handshake::{accept, HandshakeError, Pending};
-pub use socket::{open_sockets, Batch, Closed, Reader, Socket, Writer};
+pub use socket::{open_sockets, Batch, Closed, Duplex, Reader, Socket, Writer};

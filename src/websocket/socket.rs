@@ -10,7 +10,7 @@ use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use bytes::BytesMut;
-use tokio::io::{AsyncWriteExt, ReadBuf};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf, ReadHalf, WriteHalf};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
 use tokio::sync::Mutex;
@@ -33,9 +33,21 @@ pub fn open_sockets() -> usize {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Closed;
 
+/// Any byte stream a WebSocket can run on other than plain TCP (a TLS stream).
+pub trait Duplex: AsyncRead + AsyncWrite + Unpin {}
+
+impl<T: AsyncRead + AsyncWrite + Unpin> Duplex for T {}
+
+/// The stream under a socket: plain TCP keeps its buffer-free idle reads; any other stream
+/// (TLS) is read through a buffer.
+enum Stream {
+    Tcp(TcpStream),
+    Other(Box<dyn Duplex>),
+}
+
 /// An accepted WebSocket, handed over by the HTTP server after the 101 answer.
 pub struct Socket {
-    io: TcpStream,
+    io: Stream,
     /// Bytes the client sent right behind its handshake.
     early: BytesMut,
 }
@@ -43,13 +55,33 @@ pub struct Socket {
 impl Socket {
     /// A socket on `io`; `early` holds bytes already read past the handshake.
     pub(crate) fn new(io: TcpStream, early: BytesMut) -> Socket {
-        Socket { io, early }
+        Socket {
+            io: Stream::Tcp(io),
+            early,
+        }
+    }
+
+    /// A socket on another stream (TLS); `early` as for [`Socket::new`].
+    pub(crate) fn on(io: Box<dyn Duplex>, early: BytesMut) -> Socket {
+        Socket {
+            io: Stream::Other(io),
+            early,
+        }
     }
 
     /// Splits the socket; messages over `max_message` bytes end the reader with
     /// [`ReadError::TooBig`].
     pub fn split(self, max_message: usize) -> (Reader, Writer) {
-        let (read, write) = self.io.into_split();
+        let (read, write) = match self.io {
+            Stream::Tcp(io) => {
+                let (r, w) = io.into_split();
+                (ReadIo::Tcp(r), WriteIo::Tcp(w))
+            }
+            Stream::Other(io) => {
+                let (r, w) = tokio::io::split(io);
+                (ReadIo::Other(r), WriteIo::Other(w))
+            }
+        };
         let reader = Reader {
             io: read,
             frames: Assembler::new(self.early, max_message),
@@ -65,9 +97,39 @@ impl Socket {
     }
 }
 
+enum ReadIo {
+    Tcp(OwnedReadHalf),
+    Other(ReadHalf<Box<dyn Duplex>>),
+}
+
+enum WriteIo {
+    Tcp(OwnedWriteHalf),
+    Other(WriteHalf<Box<dyn Duplex>>),
+}
+
+impl WriteIo {
+    async fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
+        match self {
+            WriteIo::Tcp(w) => w.write_all(bytes).await,
+            WriteIo::Other(w) => {
+                w.write_all(bytes).await?;
+                // A TLS stream keeps written bytes in its own buffer until flushed.
+                w.flush().await
+            }
+        }
+    }
+
+    async fn shutdown(&mut self) -> io::Result<()> {
+        match self {
+            WriteIo::Tcp(w) => w.shutdown().await,
+            WriteIo::Other(w) => w.shutdown().await,
+        }
+    }
+}
+
 /// The receiving half.
 pub struct Reader {
-    io: OwnedReadHalf,
+    io: ReadIo,
     frames: Assembler,
     done: bool,
 }
@@ -99,10 +161,16 @@ impl Reader {
                 Err(e) => return Some(Err(e)),
             }
             self.frames.release_if_empty();
-            if let Err(e) = self.wait_readable().await {
-                return Some(Err(ReadError::Io(e)));
-            }
-            match self.io.try_read_buf(self.frames.buffer(READ_CHUNK)) {
+            let read = match &mut self.io {
+                ReadIo::Tcp(io) => match wait_readable(io).await {
+                    Ok(()) => io.try_read_buf(self.frames.buffer(READ_CHUNK)),
+                    Err(e) => return Some(Err(ReadError::Io(e))),
+                },
+                // A TLS record must be read whole to decrypt it: this read holds a buffer
+                // while it waits.
+                ReadIo::Other(io) => io.read_buf(self.frames.buffer(READ_CHUNK)).await,
+            };
+            match read {
                 Ok(0) if !self.frames.mid_message() => return None,
                 Ok(0) => {
                     return Some(Err(ReadError::Io(io::ErrorKind::UnexpectedEof.into())));
@@ -113,22 +181,22 @@ impl Reader {
             }
         }
     }
+}
 
-    /// Waits until bytes (or the end of the stream) can be read, without a buffer.
-    ///
-    /// Peeking registers this task as the stream's reader, which drops the waker the HTTP
-    /// connection's task left there; `readable()` would only queue a second waiter, and that
-    /// stale waker would keep the finished connection task's memory (2.8 KB) alive.
-    async fn wait_readable(&mut self) -> io::Result<()> {
-        let mut probe = [0u8; 1];
-        std::future::poll_fn(|cx| self.io.poll_peek(cx, &mut ReadBuf::new(&mut probe)))
-            .await
-            .map(|_| ())
-    }
+/// Waits until bytes (or the end of the stream) can be read, without a buffer.
+///
+/// Peeking registers this task as the stream's reader, which drops the waker the HTTP
+/// connection's task left there; `readable()` would only queue a second waiter, and that
+/// stale waker would keep the finished connection task's memory (2.8 KB) alive.
+async fn wait_readable(io: &mut OwnedReadHalf) -> io::Result<()> {
+    let mut probe = [0u8; 1];
+    std::future::poll_fn(|cx| io.poll_peek(cx, &mut ReadBuf::new(&mut probe)))
+        .await
+        .map(|_| ())
 }
 
 struct WriterState {
-    io: Mutex<OwnedWriteHalf>,
+    io: Mutex<WriteIo>,
     /// A close frame was sent, or a write failed.
     closed: Cell<bool>,
     /// A write was abandoned halfway: the stream is mid-frame, so nothing more may be sent.

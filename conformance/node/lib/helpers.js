@@ -61,7 +61,7 @@ for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) {
  * Start agentgate on 127.0.0.1 with an ephemeral port and a fresh database file.
  * Resolves once it printed "agentgate listening on http://127.0.0.1:PORT".
  */
-async function startServer() {
+async function startServer(extraEnv = {}) {
   if (!fs.existsSync(BIN)) {
     throw new Error(`agentgate binary not found at ${BIN} (build it or set AGENTGATE_BIN)`);
   }
@@ -74,6 +74,7 @@ async function startServer() {
     AGENTGATE_REGISTER_RATE_LIMIT_PER_HOUR: "0",
     AGENTGATE_CHAT_RATE_LIMIT_SECS: "0",
     AGENTGATE_LOG: process.env.AGENTGATE_LOG || "warn",
+    ...extraEnv,
   };
   const child = spawn(BIN, ["serve", "--listen", "127.0.0.1:0", "--database", db], {
     env,
@@ -97,7 +98,7 @@ async function startServer() {
     }, 10000);
     child.stdout.on("data", (chunk) => {
       out += chunk;
-      const m = /agentgate listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      const m = /agentgate listening on (https?:\/\/127\.0\.0\.1:\d+)/.exec(out);
       if (m) {
         clearTimeout(timer);
         resolve(m[1]);
@@ -132,8 +133,8 @@ async function startServer() {
 }
 
 /** Run `fn(server)` against a fresh server and always stop it. */
-async function withServer(fn) {
-  const srv = await startServer();
+async function withServer(fn, extraEnv = {}) {
+  const srv = await startServer(extraEnv);
   try {
     return await fn(srv);
   } finally {

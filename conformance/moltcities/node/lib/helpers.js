@@ -115,7 +115,7 @@ async function startServer(extraEnv = {}) {
     }, 10000);
     child.stdout.on("data", (chunk) => {
       out += chunk;
-      const m = /agentgate listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      const m = /agentgate listening on (https?:\/\/127\.0\.0\.1:\d+)/.exec(out);
       if (m) {
         clearTimeout(timer);
         resolve(m[1]);

@@ -1,0 +1,76 @@
+"use strict";
+// socket.io-client over wss:// (and polling over https://) against agentgate's own TLS, with a
+// certificate made at test time by the openssl command line and the test CA passed as `ca`:
+// verification stays on.
+
+const { test } = require("node:test");
+const assert = require("node:assert/strict");
+const { execFileSync } = require("node:child_process");
+const fs = require("node:fs");
+const https = require("node:https");
+const os = require("node:os");
+const path = require("node:path");
+const h = require("../lib/helpers");
+
+/** A CA and a certificate for 127.0.0.1 signed by it; returns the file paths and the CA. */
+function makeCerts() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "agentgate-tls-"));
+  const run = (args) => execFileSync("openssl", args, { cwd: dir, stdio: "pipe", timeout: 30000 });
+  run(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=agentgate test CA"]);
+  run(["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "key.pem", "-out", "req.csr", "-subj", "/CN=localhost"]);
+  fs.writeFileSync(path.join(dir, "ext.cnf"), "subjectAltName=DNS:localhost,IP:127.0.0.1\n");
+  run(["x509", "-req", "-in", "req.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "cert.pem", "-days", "2", "-extfile", "ext.cnf"]);
+  process.on("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
+  return {
+    env: { AGENTGATE_TLS_CERT: path.join(dir, "cert.pem"), AGENTGATE_TLS_KEY: path.join(dir, "key.pem") },
+    ca: fs.readFileSync(path.join(dir, "ca.pem")),
+  };
+}
+
+/** POST /api/claw/<verb> over HTTPS trusting only `ca`; resolves to { status, json }. */
+function post(url, verb, body, ca) {
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      `${url}/api/claw/${verb}`,
+      { method: "POST", ca, agent: false, headers: { "content-type": "application/json" }, timeout: 5000 },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (c) => (text += c));
+        res.on("end", () => resolve({ status: res.statusCode, json: JSON.parse(text) }));
+      },
+    );
+    req.on("error", reject);
+    req.on("timeout", () => req.destroy(new Error("timed out")));
+    req.end(JSON.stringify(body));
+  });
+}
+
+const certs = makeCerts();
+
+for (const cfg of h.CONFIGS.slice(0, 2)) {
+  test(`socket.io-client connects over TLS with the CA passed [${cfg.name}]`, { timeout: 30000 }, () =>
+    h.withServer(async (srv) => {
+      assert.match(srv.url, /^https:\/\/127\.0\.0\.1:\d+$/);
+      const { status, json } = await post(srv.url, "agents/selfRegister", { username: "tls_alice" }, certs.ca);
+      assert.equal(status, 200, JSON.stringify(json));
+      assert.match(json.data.token, /^claw_/);
+      const conn = await h.connect(srv, json.data.token, cfg, "tls", { ca: certs.ca });
+      assert.equal(conn.firstTransport.name, cfg.expectUpgrade ? "polling" : "websocket");
+      const { resp } = await h.emitAck(conn, "session:subscribe", { sessionId: "*" });
+      assert.deepEqual(resp, { result: true, success: true });
+      if (cfg.expectUpgrade) await h.assertUpgraded(conn);
+      assert.equal(conn.socket.io.engine.transport.name, "websocket");
+      conn.socket.disconnect();
+    }, certs.env),
+  );
+}
+
+test("a client that does not trust the CA is refused", { timeout: 30000 }, () =>
+  h.withServer(async (srv) => {
+    await assert.rejects(post(srv.url, "agents/selfRegister", { username: "tls_bob" }, undefined), (e) => {
+      assert.match(e.code, /SELF_SIGNED|UNABLE_TO_VERIFY|CERT/);
+      return true;
+    });
+  }, certs.env),
+);

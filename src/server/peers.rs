@@ -1,0 +1,204 @@
+//! A cap on concurrent TCP connections per client address, enforced when a connection is
+//! accepted and before any HTTP parsing, so one address cannot use up the process's descriptors.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use actix_service::{Service, ServiceFactory};
+use futures_util::future::LocalBoxFuture;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// The answer a connection over the cap gets before it is closed.
+const REFUSAL: &[u8] = b"HTTP/1.1 429 Too Many Requests\r\n\
+content-type: application/json\r\n\
+connection: close\r\n\
+retry-after: 1\r\n\
+content-length: 107\r\n\r\n\
+{\"success\":false,\"code\":429,\"error\":\"Too Many Requests\",\"message\":\"too many connections from this address\"}";
+
+/// How long a refused connection may still send before it is closed: closing with unread
+/// bytes would reset it and the client might never read the refusal.
+const REFUSAL_DRAIN: Duration = Duration::from_millis(500);
+
+/// Open connections per address, shared by every worker.
+#[derive(Debug, Default)]
+pub struct PeerTable {
+    cap: usize,
+    open: Mutex<HashMap<IpAddr, usize>>,
+}
+
+impl PeerTable {
+    /// A table allowing `cap` connections per address (0 = no cap).
+    pub fn new(cap: usize) -> Arc<PeerTable> {
+        Arc::new(PeerTable {
+            cap,
+            open: Mutex::default(),
+        })
+    }
+
+    /// Counts a connection from `ip`, or `None` when the address is at its cap.
+    fn enter(self: &Arc<Self>, ip: IpAddr) -> Option<PeerGuard> {
+        if self.cap == 0 {
+            return Some(PeerGuard(None));
+        }
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        let n = open.entry(ip).or_insert(0);
+        if *n >= self.cap {
+            return None;
+        }
+        *n += 1;
+        Some(PeerGuard(Some((Arc::clone(self), ip))))
+    }
+
+    fn leave(&self, ip: IpAddr) {
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = open.get_mut(&ip) {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&ip);
+            }
+        }
+    }
+}
+
+/// One counted connection; dropping it frees its place.
+pub struct PeerGuard(Option<(Arc<PeerTable>, IpAddr)>);
+
+impl Drop for PeerGuard {
+    fn drop(&mut self) {
+        if let Some((table, ip)) = self.0.take() {
+            table.leave(ip);
+        }
+    }
+}
+
+/// Wraps the per-connection service factory `inner` with the cap.
+pub struct PerPeer<F> {
+    inner: F,
+    table: Arc<PeerTable>,
+}
+
+impl<F> PerPeer<F> {
+    /// `inner` behind `table`'s cap.
+    pub fn new(table: Arc<PeerTable>, inner: F) -> PerPeer<F> {
+        PerPeer { inner, table }
+    }
+}
+
+impl<F> ServiceFactory<TcpStream> for PerPeer<F>
+where
+    F: ServiceFactory<TcpStream, Config = (), Response = ()>,
+    F::Service: 'static,
+    F::Future: 'static,
+{
+    type Response = ();
+    type Error = F::Error;
+    type Config = ();
+    type Service = PerPeerService<F::Service>;
+    type InitError = F::InitError;
+    type Future = LocalBoxFuture<'static, Result<Self::Service, F::InitError>>;
+
+    fn new_service(&self, _: ()) -> Self::Future {
+        let inner = self.inner.new_service(());
+        let table = Arc::clone(&self.table);
+        Box::pin(async move {
+            Ok(PerPeerService {
+                inner: inner.await?,
+                table,
+            })
+        })
+    }
+}
+
+/// Counts each connection for its address while the inner service serves it.
+pub struct PerPeerService<S> {
+    inner: S,
+    table: Arc<PeerTable>,
+}
+
+impl<S> Service<TcpStream> for PerPeerService<S>
+where
+    S: Service<TcpStream, Response = ()>,
+    S::Future: 'static,
+{
+    type Response = ();
+    type Error = S::Error;
+    type Future = LocalBoxFuture<'static, Result<(), S::Error>>;
+
+    actix_service::forward_ready!(inner);
+
+    fn call(&self, io: TcpStream) -> Self::Future {
+        let Ok(peer) = io.peer_addr() else {
+            // The peer is already gone.
+            return Box::pin(async { Ok(()) });
+        };
+        match self.table.enter(peer.ip()) {
+            Some(guard) => {
+                let served = self.inner.call(io);
+                Box::pin(async move {
+                    let r = served.await;
+                    drop(guard);
+                    r
+                })
+            }
+            None => {
+                log::debug!(
+                    "refused a connection from {}: over the per-address cap",
+                    peer.ip()
+                );
+                Box::pin(async move {
+                    refuse(io).await;
+                    Ok(())
+                })
+            }
+        }
+    }
+}
+
+/// Writes the refusal and closes, holding the connection no longer than [`REFUSAL_DRAIN`].
+async fn refuse(mut io: TcpStream) {
+    let mut sink = [0u8; 1024];
+    let _ = tokio::time::timeout(REFUSAL_DRAIN, async {
+        // A fresh connection's send buffer has room for these few bytes: this does not wait
+        // on the client.
+        io.write_all(REFUSAL).await?;
+        io.shutdown().await?;
+        while io.read(&mut sink).await? > 0 {}
+        std::io::Result::Ok(())
+    })
+    .await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cap_counts_per_address_and_guards_free_their_place() {
+        let table = PeerTable::new(2);
+        let a: IpAddr = "127.0.0.2".parse().unwrap();
+        let b: IpAddr = "127.0.0.3".parse().unwrap();
+        let g1 = table.enter(a).unwrap();
+        let _g2 = table.enter(a).unwrap();
+        assert!(table.enter(a).is_none());
+        assert!(table.enter(b).is_some());
+        drop(g1);
+        assert!(table.enter(a).is_some());
+        assert_eq!(
+            REFUSAL.len() - REFUSAL.iter().position(|&c| c == b'{').unwrap(),
+            107
+        );
+    }
+
+    #[test]
+    fn zero_means_no_cap() {
+        let table = PeerTable::new(0);
+        let a: IpAddr = "127.0.0.2".parse().unwrap();
+        let guards: Vec<_> = (0..1000).map(|_| table.enter(a).unwrap()).collect();
+        assert_eq!(guards.len(), 1000);
+        assert!(table.open.lock().unwrap().is_empty());
+    }
+}
