@@ -125,7 +125,10 @@ fn close_codes_that_may_not_be_sent_are_answered_with_1002_and_valid_ones_echoed
             .unwrap();
         assert_eq!(
             read_close(&mut tcp),
-            (1002, "Protocol error".into()),
+            (
+                1002,
+                "Protocol error: close code not allowed on the wire".into()
+            ),
             "code {code}"
         );
     }
@@ -205,7 +208,10 @@ fn an_unmasked_client_frame_is_closed_with_1002() {
     // RFC 6455 §5.1: a client frame must be masked; this one is not.
     tcp.write_all(&[0x81, 0x02, b'h', b'i']).unwrap();
     // Bounded: the read timeout ends a silent server.
-    assert_eq!(read_close(&mut tcp), (1002, "Protocol error".into()));
+    assert_eq!(
+        read_close(&mut tcp),
+        (1002, "Protocol error: client frame not masked".into())
+    );
 }
 
 #[actix_rt::test]

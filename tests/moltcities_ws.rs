@@ -654,7 +654,10 @@ async fn an_oversized_frame_closes_with_1009() {
     ws.text(&"x".repeat(64 * 1024)).await;
     assert_eq!(ws.json().await["message"], "Invalid JSON");
     ws.text(&"x".repeat(64 * 1024 + 1)).await;
-    assert_eq!(ws.close_frame(WAIT).await, (1009, "Message too big".into()));
+    assert_eq!(
+        ws.close_frame(WAIT).await,
+        (1009, "Message over 65536 bytes".into())
+    );
 }
 
 #[actix_rt::test]

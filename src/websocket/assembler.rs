@@ -72,8 +72,11 @@ pub fn close_code_allowed(code: u16) -> bool {
 /// Why reading stopped.
 #[derive(Debug)]
 pub enum ReadError {
-    /// A message longer than the limit (close code 1009).
-    TooBig,
+    /// A message longer than the limit, in bytes (close code 1009).
+    TooBig {
+        /// The limit the message went over.
+        limit: usize,
+    },
     /// A message of more than [`MAX_FRAMES_PER_MESSAGE`] frames (close code 1009).
     TooManyFrames,
     /// A message with more than [`MAX_EMPTY_CONTINUATIONS`] empty continuations (close code 1008).
@@ -90,7 +93,7 @@ impl ReadError {
     /// The close frame that answers this error; `None` when the connection itself failed.
     pub fn close_frame(&self) -> Option<CloseFrame> {
         let (code, reason) = match self {
-            ReadError::TooBig => (1009, "Message too big".to_string()),
+            ReadError::TooBig { limit } => (1009, format!("Message over {limit} bytes")),
             ReadError::TooManyFrames => (
                 1009,
                 format!("Message of more than {MAX_FRAMES_PER_MESSAGE} frames"),
@@ -99,7 +102,7 @@ impl ReadError {
                 1008,
                 format!("More than {MAX_EMPTY_CONTINUATIONS} empty continuation frames"),
             ),
-            ReadError::Protocol(_) => (1002, "Protocol error".to_string()),
+            ReadError::Protocol(rule) => (1002, format!("Protocol error: {rule}")),
             ReadError::InvalidUtf8 => (1007, "Invalid UTF-8".to_string()),
             ReadError::Io(_) => return None,
         };
@@ -110,7 +113,7 @@ impl ReadError {
 impl std::fmt::Display for ReadError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            ReadError::TooBig => f.write_str("message over the size limit"),
+            ReadError::TooBig { limit } => write!(f, "message over {limit} bytes"),
             ReadError::TooManyFrames => {
                 write!(f, "message of more than {MAX_FRAMES_PER_MESSAGE} frames")
             }
@@ -245,7 +248,11 @@ impl Assembler {
             let header = match frame::parse_header(&self.buf, self.max_message) {
                 Ok(Some(h)) => h,
                 Ok(None) => return Ok(None),
-                Err(HeaderError::TooBig) => return Err(ReadError::TooBig),
+                Err(HeaderError::TooBig) => {
+                    return Err(ReadError::TooBig {
+                        limit: self.max_message,
+                    })
+                }
                 Err(HeaderError::Protocol(rule)) => return Err(ReadError::Protocol(rule)),
             };
             if frame::is_control(header.opcode) {
@@ -281,7 +288,9 @@ impl Assembler {
                     }
                 }
                 if h.len > self.max_message.saturating_sub(p.data.len()) {
-                    return Err(ReadError::TooBig);
+                    return Err(ReadError::TooBig {
+                        limit: self.max_message,
+                    });
                 }
             }
             (_, Some(_)) => return Err(ReadError::Protocol("new message inside a fragmented one")),
@@ -506,7 +515,7 @@ mod tests {
     #[test]
     fn each_error_has_its_close_code_and_names_its_limit() {
         let codes: Vec<_> = [
-            ReadError::TooBig,
+            ReadError::TooBig { limit: 10 },
             ReadError::TooManyFrames,
             ReadError::TooManyEmptyFrames,
             ReadError::Protocol("x"),
@@ -517,6 +526,8 @@ mod tests {
         .collect();
         let nums: Vec<u16> = codes.iter().map(|c| c.code).collect();
         assert_eq!(nums, [1009, 1009, 1008, 1002, 1007]);
+        assert_eq!(codes[0].reason, "Message over 10 bytes");
+        assert_eq!(codes[3].reason, "Protocol error: x");
         assert_eq!(codes[1].reason, "Message of more than 131072 frames");
         assert_eq!(codes[2].reason, "More than 16 empty continuation frames");
         assert!(ReadError::Io(io::ErrorKind::BrokenPipe.into())

@@ -385,7 +385,10 @@ mod tests {
         let mut wire = client_frame(0x01, b"123456", M);
         wire.extend(client_frame(0x80, b"12345", M));
         client.write_all(&wire).await.unwrap();
-        assert!(matches!(r.recv().await, Some(Err(ReadError::TooBig))));
+        assert!(matches!(
+            r.recv().await,
+            Some(Err(ReadError::TooBig { .. }))
+        ));
         assert!(r.recv().await.is_none());
     }
 
