@@ -262,3 +262,64 @@ fn a_slow_socket_io_polling_post_is_cut_too() {
         "cut after {took:?}"
     );
 }
+
+/// Opens a MoltCities personal socket from `source` and returns it once the 101 is read.
+fn websocket_from(source: &str, to: SocketAddr, token: &str) -> TcpStream {
+    let mut s = connect_from(source, to);
+    write!(
+        s,
+        "GET /ws?token={token} HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    )
+    .unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        s.read_exact(&mut byte).unwrap();
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&head).into_owned();
+    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+    s
+}
+
+/// One `GET /health` from `source`: the status line.
+fn health_from(source: &str, to: SocketAddr) -> String {
+    let mut s = connect_from(source, to);
+    s.write_all(b"GET /health HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let answer = read_all(&mut s, Duration::from_secs(5));
+    answer.lines().next().unwrap_or("").to_string()
+}
+
+#[actix_rt::test]
+async fn websockets_keep_their_place_under_the_per_address_cap() {
+    let s = Server::start_with(&[("AGENTGATE_MAX_CONNECTIONS_PER_IP", "2")]);
+    let c = s.client();
+    let a = c.register("capped_a").await;
+    let b = c.register("capped_b").await;
+    let to = addr(&s);
+    let first = websocket_from("127.0.0.21", to, &a.token);
+    let _second = websocket_from("127.0.0.21", to, &b.token);
+    // The two sockets were handed off from their HTTP connections and still count.
+    assert!(
+        health_from("127.0.0.21", to).starts_with("HTTP/1.1 429"),
+        "a third connection from the address is refused"
+    );
+    assert!(health_from("127.0.0.22", to).starts_with("HTTP/1.1 200"));
+    drop(first);
+    // The server notices the closed socket and gives its place back.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let status = health_from("127.0.0.21", to);
+        if status.starts_with("HTTP/1.1 200") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the place was not given back: {status}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

@@ -90,6 +90,7 @@ where
                     .upgrade(Upgrade::new(
                         boxed::factory(map_config(app(), config)),
                         limits.body.total,
+                        Arc::clone(&peers),
                     ))
                     .finish(map_config(app(), config))
                     .$($finish)+;

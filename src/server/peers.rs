@@ -53,6 +53,17 @@ impl PeerTable {
         Some(PeerGuard(Some((Arc::clone(self), ip))))
     }
 
+    /// Counts one more connection from `ip` whatever the cap: a WebSocket taking over a
+    /// connection that was already counted (the HTTP connection's place ends at the handoff).
+    pub(crate) fn hold(self: &Arc<Self>, ip: IpAddr) -> PeerGuard {
+        if self.cap == 0 {
+            return PeerGuard(None);
+        }
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        *open.entry(ip).or_insert(0) += 1;
+        PeerGuard(Some((Arc::clone(self), ip)))
+    }
+
     fn leave(&self, ip: IpAddr) {
         let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(n) = open.get_mut(&ip) {

@@ -6,6 +6,7 @@
 //! connection closed.
 
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_codec::Framed;
@@ -23,6 +24,7 @@ use futures_util::SinkExt;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
+use super::peers::PeerTable;
 use crate::websocket::{Handoff, Socket};
 
 /// The application as a boxed service factory, as the upgrade path calls it.
@@ -52,15 +54,18 @@ impl HandOver for TlsStream<TcpStream> {
 pub struct Upgrade {
     app: AppFactory,
     handler_timeout: Duration,
+    peers: Arc<PeerTable>,
 }
 
 impl Upgrade {
     /// An upgrade path that runs requests through `app`; a handler that has not answered
-    /// within `handler_timeout` gets its connection closed with a `503`.
-    pub fn new(app: AppFactory, handler_timeout: Duration) -> Upgrade {
+    /// within `handler_timeout` gets its connection closed with a `503`. An accepted socket
+    /// keeps its place in `peers` for as long as it is open.
+    pub fn new(app: AppFactory, handler_timeout: Duration, peers: Arc<PeerTable>) -> Upgrade {
         Upgrade {
             app,
             handler_timeout,
+            peers,
         }
     }
 }
@@ -76,10 +81,12 @@ impl<T: HandOver> ServiceFactory<Connection<T>> for Upgrade {
     fn new_service(&self, _: ()) -> Self::Future {
         let app = self.app.new_service(());
         let handler_timeout = self.handler_timeout;
+        let peers = Arc::clone(&self.peers);
         Box::pin(async move {
             Ok(UpgradeService {
                 app: Rc::new(app.await?),
                 handler_timeout,
+                peers,
             })
         })
     }
@@ -89,6 +96,7 @@ impl<T: HandOver> ServiceFactory<Connection<T>> for Upgrade {
 pub struct UpgradeService {
     app: Rc<AppService>,
     handler_timeout: Duration,
+    peers: Arc<PeerTable>,
 }
 
 impl<T: HandOver> Service<Connection<T>> for UpgradeService {
@@ -104,6 +112,8 @@ impl<T: HandOver> Service<Connection<T>> for UpgradeService {
         let handoff = Handoff::default();
         req.extensions_mut().insert(handoff.clone());
         let handler_timeout = self.handler_timeout;
+        let peer = req.peer_addr();
+        let peers = Arc::clone(&self.peers);
         Box::pin(async move {
             // The HTTP connection's timers stop once it handed the request here.
             let res: Response<_> = match tokio::time::timeout(handler_timeout, app.call(req)).await
@@ -132,7 +142,13 @@ impl<T: HandOver> Service<Connection<T>> for UpgradeService {
                         parts.read_buf
                     };
                     // The handler may have given up meanwhile; the stream then just closes.
-                    let _ = tx.send(parts.io.into_socket(early));
+                    let mut socket = parts.io.into_socket(early);
+                    // Taken while the HTTP connection still holds its place, so the address's
+                    // count never dips in between.
+                    if let Some(peer) = peer {
+                        socket = socket.holding(Box::new(peers.hold(peer.ip())));
+                    }
+                    let _ = tx.send(socket);
                 }
                 _ => {
                     if let Err(e) = answer_and_close(&mut framed, res).await {

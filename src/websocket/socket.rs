@@ -4,6 +4,7 @@
 //! Memory is the point: an idle socket holds no read buffer (one is taken only while bytes are
 //! arriving) and no write buffer (each frame is written whole, then freed).
 
+use std::any::Any;
 use std::cell::Cell;
 use std::io;
 use std::rc::Rc;
@@ -50,6 +51,8 @@ pub struct Socket {
     io: Stream,
     /// Bytes the client sent right behind its handshake.
     early: BytesMut,
+    /// What the server keeps alive as long as the connection (its place under a cap).
+    held: Option<Box<dyn Any + Send>>,
 }
 
 impl Socket {
@@ -58,6 +61,7 @@ impl Socket {
         Socket {
             io: Stream::Tcp(io),
             early,
+            held: None,
         }
     }
 
@@ -66,7 +70,14 @@ impl Socket {
         Socket {
             io: Stream::Other(io),
             early,
+            held: None,
         }
+    }
+
+    /// Keeps `value` alive until the connection's writer is gone.
+    pub(crate) fn holding(mut self, value: Box<dyn Any + Send>) -> Socket {
+        self.held = Some(value);
+        self
     }
 
     /// Splits the socket; messages over `max_message` bytes end the reader with
@@ -92,6 +103,7 @@ impl Socket {
             io: Mutex::new(write),
             closed: Cell::new(false),
             torn: Cell::new(false),
+            _held: self.held,
         }));
         (reader, writer)
     }
@@ -201,6 +213,8 @@ struct WriterState {
     closed: Cell<bool>,
     /// A write was abandoned halfway: the stream is mid-frame, so nothing more may be sent.
     torn: Cell<bool>,
+    /// Released with the writer, when the connection is done.
+    _held: Option<Box<dyn Any + Send>>,
 }
 
 impl Drop for WriterState {
