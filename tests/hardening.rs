@@ -363,37 +363,7 @@ async fn inbox_call(s: &Server, key: &str, method: &str, path: &str) -> (u16, St
         ("Authorization", auth.as_str()),
         ("Content-Type", "application/json"),
         ("Content-Length", len.as_str()),
+        ("Connection", "close"),
     ];
-    raw_with_body(s, method, path, &headers, body).await
-}
-
-/// Like [`raw`] with a body; returns status and body.
-async fn raw_with_body(
-    s: &Server,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &str,
-) -> (u16, String) {
-    let addr = s.base.trim_start_matches("http://").to_string();
-    let mut tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
-    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
-    for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    req.push_str("\r\n");
-    req.push_str(body);
-    tcp.write_all(req.as_bytes()).await.unwrap();
-    let mut out = Vec::new();
-    tokio::time::timeout(WAIT, tcp.read_to_end(&mut out))
-        .await
-        .expect("an answer")
-        .unwrap();
-    let text = String::from_utf8_lossy(&out).to_string();
-    let status = text[9..12].parse().unwrap();
-    let body = text
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    (status, body)
+    common::raw_request(s, method, path, &headers, body).await
 }

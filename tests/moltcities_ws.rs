@@ -48,41 +48,6 @@ fn upgrade_headers(upgrade: &str) -> Vec<(&str, &str)> {
     ]
 }
 
-/// One request over a raw TCP stream (HTTP clients rewrite `Connection`), read to the end:
-/// refused upgrades are answered with `Connection: close`. Returns status and body.
-async fn raw_request(
-    s: &Server,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-) -> (u16, String) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let addr = s
-        .url("")
-        .trim_start_matches("http://")
-        .trim_end_matches('/')
-        .to_string();
-    let mut tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
-    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\n");
-    for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    req.push_str("\r\n");
-    tcp.write_all(req.as_bytes()).await.unwrap();
-    let mut raw = Vec::new();
-    tokio::time::timeout(WAIT, tcp.read_to_end(&mut raw))
-        .await
-        .expect("the server closes after a refused upgrade")
-        .unwrap();
-    let text = String::from_utf8_lossy(&raw).to_string();
-    let status = text[9..12].parse().unwrap();
-    let body = text
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    (status, body)
-}
-
 #[actix_rt::test]
 async fn a_malformed_handshake_is_refused_with_what_is_wrong() {
     let s = Server::start();
@@ -129,7 +94,7 @@ async fn a_malformed_handshake_is_refused_with_what_is_wrong() {
         ),
     ];
     for (method, headers, status, error) in cases {
-        let (got, body) = raw_request(&s, method, &path, &headers).await;
+        let (got, body) = common::raw_request(&s, method, &path, &headers, "").await;
         assert_eq!(got, status, "{method} {headers:?}");
         assert_eq!(
             serde_json::from_str::<Value>(&body).unwrap(),

@@ -314,3 +314,37 @@ pub struct Agent {
 pub const GROUP: &str = "6167656e7467617465000001";
 pub const GENERAL: &str = "6167656e7467617465000002";
 pub const TOWN_SQUARE: &str = "6167656e7467617465000003";
+
+/// One request written byte for byte over raw TCP (HTTP clients rewrite `Connection` and the
+/// upgrade headers), read until the server closes; the caller asks for the close (a
+/// `Connection: close` header) or relies on one (refused upgrades). Returns status and body.
+pub async fn raw_request(
+    s: &Server,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = s.base.trim_start_matches("http://").to_string();
+    let mut tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\n");
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    req.push_str(body);
+    tcp.write_all(req.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), tcp.read_to_end(&mut raw))
+        .await
+        .expect("the server closes the connection")
+        .unwrap();
+    let text = String::from_utf8_lossy(&raw).to_string();
+    let status = text[9..12].parse().unwrap();
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}

@@ -5,27 +5,9 @@
 
 const { test } = require("node:test");
 const assert = require("node:assert/strict");
-const { execFileSync } = require("node:child_process");
-const fs = require("node:fs");
 const https = require("node:https");
-const os = require("node:os");
-const path = require("node:path");
 const h = require("../lib/helpers");
-
-/** A CA and a certificate for 127.0.0.1 signed by it; returns the file paths and the CA. */
-function makeCerts() {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "agentgate-tls-"));
-  const run = (args) => execFileSync("openssl", args, { cwd: dir, stdio: "pipe", timeout: 30000 });
-  run(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=agentgate test CA"]);
-  run(["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "key.pem", "-out", "req.csr", "-subj", "/CN=localhost"]);
-  fs.writeFileSync(path.join(dir, "ext.cnf"), "subjectAltName=DNS:localhost,IP:127.0.0.1\n");
-  run(["x509", "-req", "-in", "req.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "cert.pem", "-days", "2", "-extfile", "ext.cnf"]);
-  process.on("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
-  return {
-    env: { AGENTGATE_TLS_CERT: path.join(dir, "cert.pem"), AGENTGATE_TLS_KEY: path.join(dir, "key.pem") },
-    ca: fs.readFileSync(path.join(dir, "ca.pem")),
-  };
-}
+const { makeCerts } = require("../../test-ca");
 
 /** POST /api/claw/<verb> over HTTPS trusting only `ca`; resolves to { status, json }. */
 function post(url, verb, body, ca) {
