@@ -69,7 +69,7 @@ struct Cli {
     #[arg(long, global = true, conflicts_with = "url")]
     server: Option<PathBuf>,
     /// A running agentgate to target instead, http://127.0.0.1:PORT (its rate limits must be
-    /// off: AGENTGATE_RATE_LIMIT_PER_MIN=0 and friends).
+    /// off, as in LOAD_ENV: AGENTGATE_RATE_LIMIT_PER_MIN=0, AGENTGATE_MAX_CONNECTIONS_PER_IP=0 …).
     #[arg(long, global = true)]
     url: Option<String>,
     /// With --url: the server's pid, for the memory figures.

@@ -8,13 +8,15 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 /// The environment a spawned agentgate gets: every limit that load would trip is off.
-pub const LOAD_ENV: [(&str, &str); 6] = [
+pub const LOAD_ENV: [(&str, &str); 7] = [
     ("AGENTGATE_RATE_LIMIT_PER_MIN", "0"),
     ("AGENTGATE_REGISTER_RATE_LIMIT_PER_HOUR", "0"),
     ("AGENTGATE_CHAT_RATE_LIMIT_SECS", "0"),
     // Every socket comes from 127.0.0.1, hundreds connecting at once, many per agent.
     ("AGENTGATE_SIO_UNAUTHENTICATED_PER_ADDRESS", "0"),
     ("AGENTGATE_SIO_SOCKETS_PER_AGENT", "0"),
+    // Up to 10,000 idle connections, all from 127.0.0.1.
+    ("AGENTGATE_MAX_CONNECTIONS_PER_IP", "0"),
     ("AGENTGATE_LOG", "warn"),
 ];
 
