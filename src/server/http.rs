@@ -14,6 +14,7 @@ use actix_web::{web, App};
 use super::deadline::BodyDeadline;
 use super::peers::{PeerTable, PerPeer};
 use super::upgrade::Upgrade;
+use crate::net::TrustedProxies;
 
 /// How long a client may take to send a request's head.
 const REQUEST_HEAD_TIMEOUT: Duration = Duration::from_secs(30);
@@ -22,12 +23,14 @@ const REQUEST_HEAD_TIMEOUT: Duration = Duration::from_secs(30);
 const KEEP_ALIVE: Duration = Duration::from_secs(5);
 
 /// Limits on what one connection may hold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConnLimits {
     /// Request-body deadlines (every route).
     pub body: BodyDeadline,
     /// Concurrent connections per client address (0 = no cap).
     pub per_ip: usize,
+    /// Addresses exempt from `per_ip`: trusted proxies, which carry many clients' connections.
+    pub uncapped: TrustedProxies,
 }
 
 impl Default for ConnLimits {
@@ -35,6 +38,7 @@ impl Default for ConnLimits {
         ConnLimits {
             body: BodyDeadline::default(),
             per_ip: 256,
+            uncapped: TrustedProxies::default(),
         }
     }
 }
@@ -65,7 +69,7 @@ where
 {
     let addr = listener.local_addr()?;
     // One table for every worker: the cap is per address, not per address and worker.
-    let peers = PeerTable::new(limits.per_ip);
+    let peers = PeerTable::new(limits.per_ip, limits.uncapped.clone());
     // The same HTTP service, finished for plain TCP or for TLS.
     macro_rules! http_service {
         ($($finish:tt)+) => {{

@@ -76,6 +76,8 @@ fn conn_limits(s: &Settings) -> http::ConnLimits {
             min_bytes_per_sec: s.body_min_bytes_per_sec,
         },
         per_ip: s.max_connections_per_ip,
+        // Checked when the settings were loaded.
+        uncapped: crate::net::TrustedProxies::parse(&s.trusted_proxies).unwrap_or_default(),
     }
 }
 

@@ -11,6 +11,8 @@ use futures_util::future::LocalBoxFuture;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use crate::net::TrustedProxies;
+
 /// The answer a connection over the cap gets before it is closed.
 const REFUSAL: &[u8] = b"HTTP/1.1 429 Too Many Requests\r\n\
 content-type: application/json\r\n\
@@ -27,21 +29,29 @@ const REFUSAL_DRAIN: Duration = Duration::from_millis(500);
 #[derive(Debug, Default)]
 pub struct PeerTable {
     cap: usize,
+    /// Trusted proxies: each carries the connections of many clients, so none is capped.
+    uncapped: TrustedProxies,
     open: Mutex<HashMap<IpAddr, usize>>,
 }
 
 impl PeerTable {
-    /// A table allowing `cap` connections per address (0 = no cap).
-    pub fn new(cap: usize) -> Arc<PeerTable> {
+    /// A table allowing `cap` connections per address (0 = no cap), except from `uncapped`.
+    pub fn new(cap: usize, uncapped: TrustedProxies) -> Arc<PeerTable> {
         Arc::new(PeerTable {
             cap,
+            uncapped,
             open: Mutex::default(),
         })
     }
 
+    /// Whether connections from `ip` are counted at all.
+    fn counts(&self, ip: IpAddr) -> bool {
+        self.cap > 0 && !self.uncapped.trusts(ip)
+    }
+
     /// Counts a connection from `ip`, or `None` when the address is at its cap.
     fn enter(self: &Arc<Self>, ip: IpAddr) -> Option<PeerGuard> {
-        if self.cap == 0 {
+        if !self.counts(ip) {
             return Some(PeerGuard(None));
         }
         let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
@@ -56,7 +66,7 @@ impl PeerTable {
     /// Counts one more connection from `ip` whatever the cap: a WebSocket taking over a
     /// connection that was already counted (the HTTP connection's place ends at the handoff).
     pub(crate) fn hold(self: &Arc<Self>, ip: IpAddr) -> PeerGuard {
-        if self.cap == 0 {
+        if !self.counts(ip) {
             return PeerGuard(None);
         }
         let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
@@ -189,7 +199,7 @@ mod tests {
 
     #[test]
     fn the_cap_counts_per_address_and_guards_free_their_place() {
-        let table = PeerTable::new(2);
+        let table = PeerTable::new(2, TrustedProxies::default());
         let a: IpAddr = "127.0.0.2".parse().unwrap();
         let b: IpAddr = "127.0.0.3".parse().unwrap();
         let g1 = table.enter(a).unwrap();
@@ -206,10 +216,22 @@ mod tests {
 
     #[test]
     fn zero_means_no_cap() {
-        let table = PeerTable::new(0);
+        let table = PeerTable::new(0, TrustedProxies::default());
         let a: IpAddr = "127.0.0.2".parse().unwrap();
         let guards: Vec<_> = (0..1000).map(|_| table.enter(a).unwrap()).collect();
         assert_eq!(guards.len(), 1000);
         assert!(table.open.lock().unwrap().is_empty());
+    }
+
+    #[test]
+    fn trusted_proxies_are_not_capped() {
+        let proxies = TrustedProxies::parse("10.0.0.0/8").unwrap();
+        let table = PeerTable::new(1, proxies);
+        let proxy: IpAddr = "10.1.2.3".parse().unwrap();
+        let guards: Vec<_> = (0..100).map(|_| table.enter(proxy).unwrap()).collect();
+        assert_eq!(guards.len(), 100);
+        let other: IpAddr = "192.0.2.1".parse().unwrap();
+        let _g = table.enter(other).unwrap();
+        assert!(table.enter(other).is_none(), "everyone else keeps the cap");
     }
 }
