@@ -354,6 +354,25 @@ async fn upgrade_flushes_queued_data_on_the_websocket() {
 }
 
 #[actix_rt::test]
+async fn a_get_racing_the_upgrade_is_refused_once_the_upgrade_completes() {
+    // The official suite's order: 2probe and 5 without waiting, then a GET at once. The GET
+    // may be handled before the server reads the 5; it waits for it and answers 400, never 6.
+    let srv = start(fast_config(), |_| {});
+    for _ in 0..10 {
+        let (sid, _) = polling_open(&srv, EIO).await;
+        let mut ws =
+            WsClient::connect(&srv.url(EIO, &format!("EIO=4&transport=websocket&sid={sid}"))).await;
+        ws.send_text("2probe").await;
+        ws.send_text("5").await;
+        let r = get(&srv.url(EIO, &q(&sid))).await;
+        assert_eq!(r.status, 400, "{}", r.body);
+        assert_eq!(ws.recv().await, WsMsg::Text("3probe".into()));
+        ws.send_text("4hello").await;
+        assert_eq!(ws.recv_app().await, WsMsg::Text("4hello".into()));
+    }
+}
+
+#[actix_rt::test]
 async fn pending_get_is_released_by_the_probe() {
     // Long heartbeats: without the probe releasing it, the GET would be held for seconds.
     let config = SocketIoConfig {

@@ -139,7 +139,8 @@ pub(crate) enum Outgoing {
 }
 
 struct Upgrade {
-    probed: bool,
+    /// When the probe succeeded (`3probe` answered).
+    probed_at: Option<Instant>,
 }
 
 struct State {
@@ -220,10 +221,13 @@ pub(crate) enum RequestRefused {
 
 /// Per-GET context for the upgrade window.
 pub(crate) struct GetCtx {
-    /// The session was already probed when this GET arrived.
-    entered_probed: bool,
-    /// Until when such a GET waits for the `5` before answering `6`.
-    probe_window_end: Instant,
+    /// An upgrade had begun (its WebSocket was open) when this GET arrived: a client that
+    /// polls after opening the WebSocket may be sending `5` at the same moment, so such a GET
+    /// waits for it briefly and answers 400 if it comes. A GET from before the upgrade is the
+    /// one the client waits for: it gets `6` as soon as the probe succeeds.
+    entered_upgrading: bool,
+    /// When this GET arrived.
+    entered_at: Instant,
 }
 
 /// One Engine.IO connection.
@@ -256,7 +260,8 @@ impl fmt::Debug for EngineSession {
     }
 }
 
-/// How long a GET that arrives after the probe waits for the `5` before answering `6`.
+/// How long, after the probe, a GET that arrived during an upgrade waits for the `5` before
+/// answering `6`.
 const PROBE_WINDOW: Duration = Duration::from_millis(100);
 
 /// How long a client-closed polling session stays known for one racing GET.
@@ -653,8 +658,8 @@ impl EngineSession {
                 drop(st);
                 self.forget();
                 return Ok(GetCtx {
-                    entered_probed: false,
-                    probe_window_end: Instant::now(),
+                    entered_upgrading: false,
+                    entered_at: Instant::now(),
                 });
             }
             if st.transport != TransportKind::Polling {
@@ -664,10 +669,9 @@ impl EngineSession {
                 true
             } else {
                 st.get_pending = true;
-                let entered_probed = st.upgrade.as_ref().is_some_and(|u| u.probed);
                 return Ok(GetCtx {
-                    entered_probed,
-                    probe_window_end: Instant::now() + PROBE_WINDOW,
+                    entered_upgrading: st.upgrade.is_some(),
+                    entered_at: Instant::now(),
                 });
             }
         };
@@ -708,18 +712,17 @@ impl EngineSession {
                 if st.transport != TransportKind::Polling {
                     return GetStep::BadRequest;
                 }
-                if let Some(up) = &st.upgrade {
-                    if up.probed {
-                        // Release the poll so the client can finish the upgrade; data waits
-                        // for the WebSocket.
-                        if !ctx.entered_probed || Instant::now() >= ctx.probe_window_end {
-                            return GetStep::Respond {
-                                body: "6".to_owned(),
-                                finalize: false,
-                            };
-                        }
-                        return GetStep::Wait(Some(ctx.probe_window_end));
+                if let Some(probed_at) = st.upgrade.as_ref().and_then(|u| u.probed_at) {
+                    // Release the poll so the client can finish the upgrade; data waits for
+                    // the WebSocket.
+                    let window_end = ctx.entered_at.max(probed_at) + PROBE_WINDOW;
+                    if !ctx.entered_upgrading || Instant::now() >= window_end {
+                        return GetStep::Respond {
+                            body: "6".to_owned(),
+                            finalize: false,
+                        };
                     }
+                    return GetStep::Wait(Some(window_end));
                 }
                 if st.outbox.is_empty() {
                     return GetStep::Wait(None);
@@ -785,14 +788,14 @@ impl EngineSession {
         {
             return false;
         }
-        st.upgrade = Some(Upgrade { probed: false });
+        st.upgrade = Some(Upgrade { probed_at: None });
         true
     }
 
     /// The probe succeeded: release any pending GET with a noop.
     pub(crate) fn mark_probed(&self) {
         if let Some(up) = lock(&self.state).upgrade.as_mut() {
-            up.probed = true;
+            up.probed_at = Some(Instant::now());
         }
         self.changed.notify_waiters();
     }
