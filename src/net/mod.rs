@@ -1,13 +1,16 @@
 //! Network policy shared by every wire and by Socket.IO: who the client is behind proxies,
-//! which browser origins may open live connections, and failure counting per address. Knows
+//! which browser origins may open live connections, connections and failures counted per
+//! address. Knows
 //! neither protocol.
 
+pub mod address_counts;
 pub mod client_addr;
 pub mod failures;
 pub mod origin;
 
 use actix_web::{web, HttpRequest};
 
+pub use address_counts::{AddressCounts, AddressSlot};
 pub use client_addr::{client_ip, TrustedProxies};
 pub use failures::FailureWindow;
 

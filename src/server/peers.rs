@@ -1,9 +1,8 @@
 //! A cap on concurrent TCP connections per client address, enforced when a connection is
 //! accepted and before any HTTP parsing, so one address cannot use up the process's descriptors.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_service::{Service, ServiceFactory};
@@ -11,7 +10,7 @@ use futures_util::future::LocalBoxFuture;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::net::TrustedProxies;
+use crate::net::{AddressCounts, AddressSlot, TrustedProxies};
 
 /// The answer a connection over the cap gets before it is closed.
 const REFUSAL: &[u8] = b"HTTP/1.1 429 Too Many Requests\r\n\
@@ -26,12 +25,12 @@ content-length: 107\r\n\r\n\
 const REFUSAL_DRAIN: Duration = Duration::from_millis(500);
 
 /// Open connections per address, shared by every worker.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct PeerTable {
     cap: usize,
     /// Trusted proxies: each carries the connections of many clients, so none is capped.
     uncapped: TrustedProxies,
-    open: Mutex<HashMap<IpAddr, usize>>,
+    open: Arc<AddressCounts>,
 }
 
 impl PeerTable {
@@ -40,7 +39,7 @@ impl PeerTable {
         Arc::new(PeerTable {
             cap,
             uncapped,
-            open: Mutex::default(),
+            open: Arc::default(),
         })
     }
 
@@ -50,50 +49,29 @@ impl PeerTable {
     }
 
     /// Counts a connection from `ip`, or `None` when the address is at its cap.
-    fn enter(self: &Arc<Self>, ip: IpAddr) -> Option<PeerGuard> {
+    fn enter(&self, ip: IpAddr) -> Option<PeerGuard> {
         if !self.counts(ip) {
-            return Some(PeerGuard(None));
+            return Some(PeerGuard { _slot: None });
         }
-        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
-        let n = open.entry(ip).or_insert(0);
-        if *n >= self.cap {
-            return None;
-        }
-        *n += 1;
-        Some(PeerGuard(Some((Arc::clone(self), ip))))
+        self.open
+            .reserve(ip, self.cap)
+            .map(|s| PeerGuard { _slot: Some(s) })
     }
 
     /// Counts one more connection from `ip` whatever the cap: a WebSocket taking over a
     /// connection that was already counted (the HTTP connection's place ends at the handoff).
-    pub(crate) fn hold(self: &Arc<Self>, ip: IpAddr) -> PeerGuard {
-        if !self.counts(ip) {
-            return PeerGuard(None);
-        }
-        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
-        *open.entry(ip).or_insert(0) += 1;
-        PeerGuard(Some((Arc::clone(self), ip)))
-    }
-
-    fn leave(&self, ip: IpAddr) {
-        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(n) = open.get_mut(&ip) {
-            *n -= 1;
-            if *n == 0 {
-                open.remove(&ip);
-            }
+    pub(crate) fn hold(&self, ip: IpAddr) -> PeerGuard {
+        PeerGuard {
+            _slot: self.counts(ip).then(|| self.open.hold(ip)),
         }
     }
 }
 
-/// One counted connection; dropping it frees its place.
-pub struct PeerGuard(Option<(Arc<PeerTable>, IpAddr)>);
-
-impl Drop for PeerGuard {
-    fn drop(&mut self) {
-        if let Some((table, ip)) = self.0.take() {
-            table.leave(ip);
-        }
-    }
+/// One counted connection (or an uncounted one); dropping it frees its place.
+#[derive(Debug)]
+pub struct PeerGuard {
+    /// Held for its drop.
+    _slot: Option<AddressSlot>,
 }
 
 /// Wraps the per-connection service factory `inner` with the cap.
@@ -220,7 +198,7 @@ mod tests {
         let a: IpAddr = "127.0.0.2".parse().unwrap();
         let guards: Vec<_> = (0..1000).map(|_| table.enter(a).unwrap()).collect();
         assert_eq!(guards.len(), 1000);
-        assert!(table.open.lock().unwrap().is_empty());
+        assert_eq!(table.open.addresses(), 0);
     }
 
     #[test]

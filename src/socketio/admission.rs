@@ -1,60 +1,11 @@
 //! What a connection may hold before the application admits it (for Socket.IO: before it
-//! joins a namespace): a per-address count of such connections, and the inbound queue whose
-//! bytes are counted against a small room until then.
+//! joins a namespace): the inbound queue, whose bytes are counted against a small room until
+//! then. Such connections are also counted per address (`net::AddressCounts`, in the engine).
 
 use super::engine_packet::Frame;
-use super::session::{lock, EngineSession};
-use std::collections::HashMap;
-use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
+use super::session::EngineSession;
+use std::sync::Arc;
 use tokio::sync::mpsc;
-
-/// Connections not yet admitted, per client IP, shared by every worker.
-#[derive(Default)]
-pub(crate) struct AddressCounts {
-    map: Mutex<HashMap<IpAddr, usize>>,
-}
-
-impl AddressCounts {
-    /// Counts one more connection from `ip`; `None` when `limit` are already waiting.
-    pub(crate) fn reserve(self: &Arc<Self>, ip: IpAddr, limit: usize) -> Option<AddressSlot> {
-        let mut map = lock(&self.map);
-        let n = map.entry(ip).or_insert(0);
-        if *n >= limit {
-            return None;
-        }
-        *n += 1;
-        Some(AddressSlot {
-            counts: Arc::clone(self),
-            ip,
-        })
-    }
-
-    /// Connections from `ip` waiting now.
-    #[cfg(test)]
-    fn waiting(&self, ip: IpAddr) -> usize {
-        lock(&self.map).get(&ip).copied().unwrap_or(0)
-    }
-}
-
-/// One counted connection; dropping it (on admission or close) uncounts it.
-pub(crate) struct AddressSlot {
-    counts: Arc<AddressCounts>,
-    ip: IpAddr,
-}
-
-impl Drop for AddressSlot {
-    fn drop(&mut self) {
-        let mut map = lock(&self.counts.map);
-        if let Some(n) = map.get_mut(&self.ip) {
-            *n = n.saturating_sub(1);
-            if *n == 0 {
-                // No entry stays behind for an address that has nothing waiting.
-                map.remove(&self.ip);
-            }
-        }
-    }
-}
 
 /// One batch handed to the application, with the bytes it took from the pre-admission room.
 pub(crate) struct Batch {
@@ -160,22 +111,5 @@ mod tests {
         // Once nobody takes batches, a waiting transport is let go.
         drop(inbound);
         assert!(delivered(&session, 400).await);
-    }
-
-    #[test]
-    fn counts_per_address_and_uncounts_on_drop() {
-        let counts = Arc::new(AddressCounts::default());
-        let a: IpAddr = "10.0.0.1".parse().unwrap();
-        let b: IpAddr = "10.0.0.2".parse().unwrap();
-        let s1 = counts.reserve(a, 2).unwrap();
-        let s2 = counts.reserve(a, 2).unwrap();
-        assert!(counts.reserve(a, 2).is_none());
-        let s3 = counts.reserve(b, 2).unwrap();
-        assert_eq!((counts.waiting(a), counts.waiting(b)), (2, 1));
-        drop(s1);
-        assert_eq!(counts.waiting(a), 1);
-        let s4 = counts.reserve(a, 2).unwrap();
-        drop((s2, s3, s4));
-        assert!(lock(&counts.map).is_empty());
     }
 }

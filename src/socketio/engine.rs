@@ -1,9 +1,10 @@
 //! The Engine.IO server: settings, session registry and the application that consumes
 //! each session's messages (the Socket.IO layer, or a bare echo for the conformance suite).
 
-use super::admission::{AddressCounts, AddressSlot, Inbound};
+use super::admission::Inbound;
 use super::config::SocketIoConfig;
 use super::session::{wait_closing, ConnInfo, EngineSession, SessionRegistry, TransportKind};
+use crate::net::{AddressCounts, AddressSlot};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use std::sync::Arc;

@@ -1,9 +1,10 @@
 //! Engine.IO session state (transport, outbox, heartbeat, upgrade, close) and the
 //! session registry shared by all actix workers.
 
-use super::admission::{batch_bytes, AddressSlot, Batch, Inbound};
+use super::admission::{batch_bytes, Batch, Inbound};
 use super::config::SocketIoConfig;
 use super::engine_packet::{push_payload_frame, push_payload_packet, EnginePacket, Frame};
+use crate::net::AddressSlot;
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::net::SocketAddr;
