@@ -1,71 +1,90 @@
-//! Connections counted per client address, each held by a slot that uncounts it when dropped.
-//! The per-address connection cap and Socket.IO's count of connections not yet admitted share it.
+//! Connections counted per key, each held by a slot that uncounts it when dropped. Keyed by
+//! client address, it serves the per-address connection cap and Socket.IO's count of
+//! connections not yet admitted; keyed by agent, the MoChat cap on sockets per agent.
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-/// Open slots per address, shared by every worker.
-#[derive(Debug, Default)]
-pub struct AddressCounts {
-    map: Mutex<HashMap<IpAddr, usize>>,
+/// Open slots per key, shared by every worker.
+#[derive(Debug)]
+pub struct Counts<K> {
+    map: Mutex<HashMap<K, usize>>,
 }
 
-impl AddressCounts {
-    fn lock(&self) -> MutexGuard<'_, HashMap<IpAddr, usize>> {
+/// Open connections per client address.
+pub type AddressCounts = Counts<IpAddr>;
+/// One connection counted for its client address.
+pub type AddressSlot = Slot<IpAddr>;
+
+impl<K> Default for Counts<K> {
+    fn default() -> Self {
+        Counts {
+            map: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl<K: Hash + Eq + Clone> Counts<K> {
+    fn lock(&self) -> MutexGuard<'_, HashMap<K, usize>> {
         // Every update leaves the map consistent, so a poisoned lock is still usable.
         self.map.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// One more slot for `ip`, or `None` when it holds `limit` already.
-    pub fn reserve(self: &Arc<Self>, ip: IpAddr, limit: usize) -> Option<AddressSlot> {
+    /// One more slot for `key`, or `None` when it holds `limit` already.
+    pub fn reserve(self: &Arc<Self>, key: K, limit: usize) -> Option<Slot<K>> {
         let mut map = self.lock();
-        let n = map.entry(ip).or_insert(0);
+        let n = map.entry(key.clone()).or_insert(0);
         if *n >= limit {
             return None;
         }
         *n += 1;
-        Some(AddressSlot {
+        Some(Slot {
             counts: Arc::clone(self),
-            ip,
+            key,
         })
     }
 
-    /// One more slot for `ip` whatever it holds already.
-    pub fn hold(self: &Arc<Self>, ip: IpAddr) -> AddressSlot {
-        *self.lock().entry(ip).or_insert(0) += 1;
-        AddressSlot {
+    /// One more slot for `key` whatever it holds already.
+    pub fn hold(self: &Arc<Self>, key: K) -> Slot<K> {
+        *self.lock().entry(key.clone()).or_insert(0) += 1;
+        Slot {
             counts: Arc::clone(self),
-            ip,
+            key,
         }
     }
 
-    /// The slots `ip` holds now.
-    pub fn count(&self, ip: IpAddr) -> usize {
-        self.lock().get(&ip).copied().unwrap_or(0)
+    /// The slots `key` holds now.
+    pub fn count<Q: Hash + Eq + ?Sized>(&self, key: &Q) -> usize
+    where
+        K: Borrow<Q>,
+    {
+        self.lock().get(key).copied().unwrap_or(0)
     }
 
-    /// Addresses holding a slot now.
-    pub fn addresses(&self) -> usize {
+    /// Keys holding a slot now.
+    pub fn keys(&self) -> usize {
         self.lock().len()
     }
 }
 
 /// One counted connection; dropping it frees its place.
 #[derive(Debug)]
-pub struct AddressSlot {
-    counts: Arc<AddressCounts>,
-    ip: IpAddr,
+pub struct Slot<K: Hash + Eq + Clone> {
+    counts: Arc<Counts<K>>,
+    key: K,
 }
 
-impl Drop for AddressSlot {
+impl<K: Hash + Eq + Clone> Drop for Slot<K> {
     fn drop(&mut self) {
         let mut map = self.counts.lock();
-        if let Some(n) = map.get_mut(&self.ip) {
+        if let Some(n) = map.get_mut(&self.key) {
             *n = n.saturating_sub(1);
             if *n == 0 {
-                // No entry stays behind for an address that holds nothing.
-                map.remove(&self.ip);
+                // No entry stays behind for a key that holds nothing.
+                map.remove(&self.key);
             }
         }
     }
@@ -76,22 +95,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn slots_count_per_address_and_free_their_place() {
+    fn slots_count_per_key_and_free_their_place() {
         let counts = Arc::new(AddressCounts::default());
         let a: IpAddr = "127.0.0.2".parse().unwrap();
         let b: IpAddr = "127.0.0.3".parse().unwrap();
         let s1 = counts.reserve(a, 2).unwrap();
-        let _s2 = counts.reserve(a, 2).unwrap();
+        let s2 = counts.reserve(a, 2).unwrap();
         assert!(counts.reserve(a, 2).is_none());
-        let _s3 = counts.reserve(b, 2).unwrap();
+        let s3 = counts.reserve(b, 2).unwrap();
         let held = counts.hold(a);
-        assert_eq!((counts.count(a), counts.count(b)), (3, 1));
+        assert_eq!((counts.count(&a), counts.count(&b)), (3, 1));
         drop(s1);
         drop(held);
-        assert_eq!(counts.count(a), 1);
+        assert_eq!(counts.count(&a), 1);
         assert!(counts.reserve(a, 2).is_some());
-        drop(_s2);
-        drop(_s3);
-        assert_eq!(counts.addresses(), 0);
+        drop((s2, s3));
+        assert_eq!(counts.keys(), 0);
     }
 }

@@ -10,7 +10,7 @@ pub mod origin;
 
 use actix_web::{web, HttpRequest};
 
-pub use address_counts::{AddressCounts, AddressSlot};
+pub use address_counts::{AddressCounts, AddressSlot, Counts, Slot};
 pub use client_addr::{client_ip, TrustedProxies};
 pub use failures::FailureWindow;
 

@@ -198,7 +198,7 @@ mod tests {
         let a: IpAddr = "127.0.0.2".parse().unwrap();
         let guards: Vec<_> = (0..1000).map(|_| table.enter(a).unwrap()).collect();
         assert_eq!(guards.len(), 1000);
-        assert_eq!(table.open.addresses(), 0);
+        assert_eq!(table.open.keys(), 0);
     }
 
     #[test]

@@ -1,16 +1,20 @@
 //! How many Socket.IO sockets each agent has open, and the cap on them: one token must not be
 //! able to open sockets without bound.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 
 use serde::Serialize;
+
+use crate::net::{Counts, Slot};
 
 /// Open sockets per agent (user id), shared by every connection.
 #[derive(Default)]
 pub struct AgentSockets {
-    map: Mutex<HashMap<String, usize>>,
+    open: Arc<Counts<String>>,
 }
+
+/// One open socket of an agent; dropping it uncounts it.
+pub type AgentSlot = Slot<String>;
 
 /// The CONNECT_ERROR data of a socket over the cap.
 #[derive(Debug, Serialize)]
@@ -22,51 +26,23 @@ pub struct CapError {
 }
 
 impl AgentSockets {
-    fn map(&self) -> MutexGuard<'_, HashMap<String, usize>> {
-        self.map.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
     /// Counts one more socket of `user_id`; refused when it already has `limit` (0 = no cap).
-    pub fn open(self: &Arc<Self>, user_id: &str, limit: usize) -> Result<AgentSlot, CapError> {
-        let mut map = self.map();
-        let n = map.entry(user_id.to_string()).or_insert(0);
-        if limit > 0 && *n >= limit {
-            return Err(CapError {
+    pub fn open(&self, user_id: &str, limit: usize) -> Result<AgentSlot, CapError> {
+        let cap = if limit == 0 { usize::MAX } else { limit };
+        self.open
+            .reserve(user_id.to_string(), cap)
+            .ok_or_else(|| CapError {
                 message: format!(
                     "Too many sockets for this agent: at most {limit} at once (sio_sockets_per_agent)"
                 ),
                 limit,
-            });
-        }
-        *n += 1;
-        Ok(AgentSlot {
-            sockets: Arc::clone(self),
-            user_id: user_id.to_string(),
-        })
+            })
     }
 
     /// Sockets `user_id` has open now.
     #[cfg(test)]
     pub fn count(&self, user_id: &str) -> usize {
-        self.map().get(user_id).copied().unwrap_or(0)
-    }
-}
-
-/// One open socket of an agent; dropping it uncounts it.
-pub struct AgentSlot {
-    sockets: Arc<AgentSockets>,
-    user_id: String,
-}
-
-impl Drop for AgentSlot {
-    fn drop(&mut self) {
-        let mut map = self.sockets.map();
-        if let Some(n) = map.get_mut(&self.user_id) {
-            *n = n.saturating_sub(1);
-            if *n == 0 {
-                map.remove(&self.user_id);
-            }
-        }
+        self.open.count(user_id)
     }
 }
 
@@ -76,7 +52,7 @@ mod tests {
 
     #[test]
     fn caps_per_agent_and_frees_on_drop() {
-        let s = Arc::new(AgentSockets::default());
+        let s = AgentSockets::default();
         let a = s.open("u1", 2).unwrap();
         let b = s.open("u1", 2).unwrap();
         let e = s.open("u1", 2).err().unwrap();
@@ -87,7 +63,7 @@ mod tests {
         drop(a);
         let c = s.open("u1", 2).unwrap();
         drop((b, c, other));
-        assert!(s.map().is_empty());
+        assert_eq!(s.open.keys(), 0);
         // 0 means no cap.
         let many: Vec<_> = (0..100).map(|_| s.open("u3", 0).unwrap()).collect();
         assert_eq!(s.count("u3"), 100);
