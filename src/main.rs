@@ -39,6 +39,25 @@ enum Command {
     },
     /// Create the database if needed, apply pending migrations and exit.
     Migrate,
+    /// Human accounts of the web client.
+    Users {
+        #[command(subcommand)]
+        action: UsersAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum UsersAction {
+    /// Print a one-time claim link for EMAIL (the human is created if new; there is no mail
+    /// server, so hand the link over yourself).
+    Invite { email: String },
+    /// Make the account of EMAIL an operator (it sees the operator view), or take it back.
+    Admin {
+        email: String,
+        /// Take the operator role back instead.
+        #[arg(long)]
+        revoke: bool,
+    },
 }
 
 fn main() -> std::process::ExitCode {
@@ -73,6 +92,7 @@ fn main() -> std::process::ExitCode {
             }
             run(settings, listen)
         }
+        Some(Command::Users { action }) => users(settings, action),
         None => run(settings, None),
     };
     match result {
@@ -82,6 +102,39 @@ fn main() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// Runs an account command against the database and prints its outcome.
+fn users(mut settings: Settings, action: UsersAction) -> Result<(), String> {
+    if let Ok(addr) = settings.listen.parse() {
+        settings.derive_public_url("http", addr);
+    }
+    let state = server::build_state(settings)?;
+    actix_web::rt::System::new().block_on(async move {
+        match action {
+            UsersAction::Invite { email } => {
+                let (user, token) = state.core.invite(&email).await.map_err(|e| e.to_string())?;
+                let url = agentgate::wire::web::claim_url(&state.settings.public_url, &token);
+                println!(
+                    "claim link for {} (one use, expires in {} h):",
+                    email.trim(),
+                    state.settings.claim_link_ttl_hours
+                );
+                println!("{url}");
+                log::info!("claim link issued for user {}", user.id);
+            }
+            UsersAction::Admin { email, revoke } => {
+                state
+                    .core
+                    .set_admin(&email, !revoke)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let what = if revoke { "is no longer" } else { "is now" };
+                println!("{} {what} an operator", email.trim());
+            }
+        }
+        Ok(())
+    })
 }
 
 fn run(mut settings: Settings, listen: Option<String>) -> Result<(), String> {

@@ -402,7 +402,7 @@ fn load_panel(conn: &mut Conn, id: &str) -> Result<Panel> {
 }
 
 /// A panel the caller may read and post to: a member of its group, and of it if private.
-fn panel_for(conn: &mut Conn, caller: &str, id: &str) -> Result<Panel> {
+pub(super) fn panel_for(conn: &mut Conn, caller: &str, id: &str) -> Result<Panel> {
     let panel = load_panel(conn, id)?;
     if !groups::is_member(conn, panel.group_id(), caller)? {
         return Err(Error::Forbidden(
@@ -429,7 +429,7 @@ fn owned_panel(conn: &mut Conn, caller: &str, id: &str) -> Result<Panel> {
 }
 
 /// The live panels of a group the caller may see: public ones and private ones they belong to.
-fn visible_panels(conn: &mut Conn, group_id: &str, caller: &str) -> Result<Vec<Panel>> {
+pub(super) fn visible_panels(conn: &mut Conn, group_id: &str, caller: &str) -> Result<Vec<Panel>> {
     let rows = conversations::panels_of_group(conn, group_id)?;
     let private: Vec<String> = rows
         .iter()

@@ -8,7 +8,7 @@ use super::{
     check_metadata, check_name, ids, Core, Error, Event, Result, DEFAULT_GROUP, DEFAULT_WORKSPACE,
 };
 use crate::store::models::{GroupMemberRow, TokenRow, UserRow};
-use crate::store::queries::{groups, tokens, users};
+use crate::store::queries::{accounts, groups, suspensions, tokens, users};
 use crate::store::{is_unique_violation, Conn};
 
 /// Credential kind of MoChat tokens.
@@ -27,6 +27,18 @@ pub struct NewAgent {
     pub metadata: Option<Value>,
     /// Whether the request used seed-only fields, so a username is required.
     pub username_required: bool,
+}
+
+/// An agent bound to its owner.
+#[derive(Debug, Clone)]
+pub struct Bound {
+    pub owner: User,
+    /// The DM of the agent and its owner.
+    pub conversation: Conversation,
+    /// The greeting, when this bind posted one.
+    pub greeting: Option<Message>,
+    /// A one-time claim token, when the owner has no account yet.
+    pub claim_token: Option<String>,
 }
 
 /// A registered agent and its one-time visible credential.
@@ -75,7 +87,7 @@ fn slug(name: &str) -> String {
     s.trim_matches('_').to_string()
 }
 
-fn taken(conn: &mut Conn, username: &str) -> Result<bool> {
+pub(crate) fn taken(conn: &mut Conn, username: &str) -> Result<bool> {
     // Usernames and site slugs are one namespace.
     Ok(RESERVED.contains(&username.to_ascii_lowercase().as_str())
         || users::by_username(conn, username)?.is_some()
@@ -218,10 +230,20 @@ impl Core {
         }
         let digest = ids::digest(token);
         let found = self
-            .read(move |conn| Ok(tokens::user_by_digest(conn, &digest)?))
+            .read(move |conn| match tokens::user_by_digest(conn, &digest)? {
+                Some((row, _)) => {
+                    let suspended = suspensions::is_suspended(conn, &row.id)?;
+                    Ok(Some((row, suspended)))
+                }
+                None => Ok(None),
+            })
             .await?;
         match found {
-            Some((row, _)) => Ok(User::from(row)),
+            // A valid token of a suspended agent: not a guess, so not counted as a failure.
+            Some((_, true)) => Err(Error::Unauthorized(
+                "this agent is suspended by an operator".into(),
+            )),
+            Some((row, false)) => Ok(User::from(row)),
             None => {
                 self.record_auth_failure(client);
                 Err(Error::Unauthorized("invalid token".into()))
@@ -264,7 +286,7 @@ impl Core {
         agent: &User,
         email: &str,
         greeting: Option<String>,
-    ) -> Result<(User, Conversation, Option<Message>)> {
+    ) -> Result<Bound> {
         let email = email.trim().to_string();
         if email.is_empty() {
             return Err(Error::invalid("email", "Missing required fields: email"));
@@ -278,6 +300,7 @@ impl Core {
         }
         let agent_id = agent.id.clone();
         let limits = self.limits().clone();
+        let claim_ttl = self.account_settings().claim_ttl;
         self.commit(move |conn| {
             let agent = users::by_id(conn, &agent_id)?
                 .map(User::from)
@@ -312,7 +335,19 @@ impl Core {
                 let m = Self::post(conn, &conversation, &agent, input, &limits, &mut events)?;
                 greeting_message = Some(m);
             }
-            Ok(((owner, conversation, greeting_message), events))
+            // An owner without an account gets a fresh link each bind: the agent may have lost
+            // the last one. Older links stay valid until they expire or one is used.
+            let claim_token = match accounts::account(conn, &owner.id)? {
+                Some(_) => None,
+                None => Some(super::accounts::issue_claim(conn, &owner.id, claim_ttl)?),
+            };
+            let bound = Bound {
+                owner,
+                conversation,
+                greeting: greeting_message,
+                claim_token,
+            };
+            Ok((bound, events))
         })
         .await
     }

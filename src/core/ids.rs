@@ -158,3 +158,8 @@ mod tests {
         );
     }
 }
+
+/// A browser session or claim-link secret: 32 random bytes, hex (stored only as a digest).
+pub fn web_secret() -> String {
+    hex::encode(random_bytes::<32>())
+}

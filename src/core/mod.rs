@@ -1,12 +1,14 @@
 //! The shared domain: identity and tokens, conversations (sessions, groups, panels), messages
 //! and mentions, live events. Returns domain types; knows no wire's field names.
 
+pub mod accounts;
 pub mod citizens;
 pub mod clock;
 mod error;
 pub mod events;
 mod groups;
 pub mod guestbook;
+pub mod humans;
 mod identity;
 pub mod ids;
 pub mod inbox;
@@ -17,6 +19,7 @@ pub mod mentions;
 mod messages;
 pub mod model;
 pub mod notifications;
+pub mod passwords;
 mod sessions;
 pub mod square;
 mod watch;
@@ -28,7 +31,7 @@ pub use error::{Error, Result};
 pub use events::Event;
 pub use groups::Invite;
 pub use groups::{GroupView, NewPanel, PanelChanges};
-pub use identity::{NewAgent, Registered};
+pub use identity::{Bound, NewAgent, Registered};
 pub use messages::{NewMessage, Page};
 pub use sessions::{NewSession, ParticipantRef};
 pub use watch::Watched;
@@ -87,6 +90,8 @@ pub struct CoreSettings {
     pub auth_failures: u32,
     /// The failed-authentication window.
     pub auth_failure_window: Duration,
+    /// Human accounts and browser sessions.
+    pub accounts: accounts::AccountSettings,
 }
 
 impl Default for CoreSettings {
@@ -99,6 +104,7 @@ impl Default for CoreSettings {
             chat_every_secs: 10,
             auth_failures: 20,
             auth_failure_window: Duration::from_secs(60),
+            accounts: accounts::AccountSettings::default(),
         }
     }
 }
@@ -131,6 +137,7 @@ pub struct Core {
     register_limiter: RateLimiter,
     chat_limiter: RateLimiter,
     auth_failures: crate::net::FailureWindow,
+    login_failures: crate::net::FailureWindow,
 }
 
 impl Core {
@@ -149,6 +156,10 @@ impl Core {
             auth_failures: crate::net::FailureWindow::new(
                 settings.auth_failures,
                 settings.auth_failure_window,
+            ),
+            login_failures: crate::net::FailureWindow::new(
+                settings.accounts.login_failures,
+                settings.accounts.login_failure_window,
             ),
             stats: Arc::new(CoreStats::default()),
             store,

@@ -38,6 +38,8 @@ struct State<E> {
     listeners: HashMap<u64, Listener<E>>,
     by_topic: HashMap<Topic, HashSet<u64>>,
     online: HashMap<String, usize>,
+    /// When each user's last listener went away (milliseconds since the epoch).
+    left_at: HashMap<String, i64>,
     dropped: HashMap<u64, Dropped>,
 }
 
@@ -56,6 +58,7 @@ impl<E> Default for Hub<E> {
                 listeners: HashMap::new(),
                 by_topic: HashMap::new(),
                 online: HashMap::new(),
+                left_at: HashMap::new(),
                 dropped: HashMap::new(),
             }),
             next_id: AtomicU64::new(1),
@@ -153,6 +156,16 @@ impl<E> Hub<E> {
         self.lock().online.contains_key(user)
     }
 
+    /// When a user was last online: now if they are, else when their last listener went away
+    /// (since start-up; `None` if never seen since).
+    pub fn last_seen(&self, user: &str) -> Option<i64> {
+        let st = self.lock();
+        if st.online.contains_key(user) {
+            return Some(now_ms());
+        }
+        st.left_at.get(user).copied()
+    }
+
     fn remove(st: &mut State<E>, id: u64) {
         if let Some(l) = st.listeners.remove(&id) {
             for t in l.topics {
@@ -168,11 +181,18 @@ impl<E> Hub<E> {
                     *n -= 1;
                     if *n == 0 {
                         st.online.remove(&u);
+                        st.left_at.insert(u, now_ms());
                     }
                 }
             }
         }
     }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
 }
 
 impl<E> Registration<E> {

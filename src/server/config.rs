@@ -85,6 +85,24 @@ pub struct Settings {
     pub tls_cert: String,
     /// PEM private key of `tls_cert`.
     pub tls_key: String,
+    /// Who may create a web account without a claim link: `open`, `invite` or `off`.
+    pub signup: String,
+    /// The address people reach the server at, used in claim links (empty: derived from the
+    /// listen address once bound).
+    pub public_url: String,
+    /// Serve the web client's files from this directory instead of the embedded copies
+    /// (development: edit and reload without a rebuild; empty = embedded).
+    pub web_dir: String,
+    /// A browser session unused this many hours ends.
+    pub web_session_idle_hours: u64,
+    /// A browser session ends this many days after login, used or not.
+    pub web_session_max_days: u64,
+    /// Hours a claim link stays valid.
+    pub claim_link_ttl_hours: u64,
+    /// Failed logins per account per window before the account is refused (0 = off).
+    pub login_failures_per_account: u32,
+    /// The failed-login window, in seconds.
+    pub login_failure_window_secs: u64,
 }
 
 impl Default for Settings {
@@ -125,6 +143,14 @@ impl Default for Settings {
             max_connections_per_ip: 256,
             tls_cert: String::new(),
             tls_key: String::new(),
+            signup: "open".into(),
+            public_url: String::new(),
+            web_dir: String::new(),
+            web_session_idle_hours: 7 * 24,
+            web_session_max_days: 30,
+            claim_link_ttl_hours: 7 * 24,
+            login_failures_per_account: 5,
+            login_failure_window_secs: 15 * 60,
         }
     }
 }
@@ -204,7 +230,41 @@ impl Settings {
             );
         }
         self.net_policy()?;
+        self.signup_mode()?;
+        let url = self.public_url.trim_end_matches('/');
+        if !url.is_empty() && !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(format!(
+                "public_url must start with http:// or https://, got {:?}",
+                self.public_url
+            ));
+        }
+        if self.web_session_idle_hours == 0 || self.web_session_max_days == 0 {
+            return Err("web_session_idle_hours and web_session_max_days must be positive".into());
+        }
         Ok(())
+    }
+
+    /// The sign-up mode (the error names the bad value).
+    pub fn signup_mode(&self) -> Result<crate::core::accounts::Signup, String> {
+        crate::core::accounts::Signup::parse(&self.signup)
+            .ok_or_else(|| format!("signup must be open, invite or off, got {:?}", self.signup))
+    }
+
+    /// Sets `public_url` from the bound address when none was configured: an unspecified
+    /// address (0.0.0.0, ::) reads as `localhost`.
+    pub fn derive_public_url(&mut self, scheme: &str, addr: std::net::SocketAddr) {
+        if !self.public_url.is_empty() {
+            self.public_url = self.public_url.trim_end_matches('/').to_string();
+            return;
+        }
+        let host = if addr.ip().is_unspecified() {
+            "localhost".to_string()
+        } else if addr.is_ipv6() {
+            format!("[{}]", addr.ip())
+        } else {
+            addr.ip().to_string()
+        };
+        self.public_url = format!("{scheme}://{host}:{}", addr.port());
     }
 
     /// The proxy and origin lists, parsed (the error names the bad entry).

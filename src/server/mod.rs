@@ -18,6 +18,7 @@ use std::time::Duration;
 
 use actix_web::{web, HttpResponse};
 
+use crate::core::accounts::{AccountSettings, Signup};
 use crate::core::{Core, CoreSettings, Limits};
 use crate::socketio::{SocketIo, SocketIoConfig};
 use crate::store::Store;
@@ -51,6 +52,15 @@ fn core_settings(s: &Settings) -> CoreSettings {
         chat_every_secs: s.chat_rate_limit_secs,
         auth_failures: s.auth_failures_per_window,
         auth_failure_window: Duration::from_secs(s.auth_failure_window_secs),
+        accounts: AccountSettings {
+            // Checked when the settings were loaded.
+            signup: s.signup_mode().unwrap_or(Signup::Off),
+            session_idle: Duration::from_secs(s.web_session_idle_hours.saturating_mul(3600)),
+            session_max: Duration::from_secs(s.web_session_max_days.saturating_mul(24 * 3600)),
+            claim_ttl: Duration::from_secs(s.claim_link_ttl_hours.saturating_mul(3600)),
+            login_failures: s.login_failures_per_account,
+            login_failure_window: Duration::from_secs(s.login_failure_window_secs),
+        },
         ..CoreSettings::default()
     }
 }
@@ -100,6 +110,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     wire::moltcities::preflight(cfg);
     wire::mochat::routes(cfg);
     wire::moltcities::routes(cfg);
+    wire::web::routes(cfg);
 }
 
 /// The Socket.IO engine with the MoChat handler on namespace `/`; built once and shared by
@@ -134,8 +145,15 @@ const SOCKETS_CLOSE_WAIT: Duration = Duration::from_secs(5);
 /// Serves until SIGINT/SIGTERM, then stops gracefully: WebSockets are closed (1001 on
 /// MoltCities, a close frame on Socket.IO), in-flight requests finish, and every accepted write
 /// is committed before the process exits.
-pub async fn serve(settings: Settings) -> std::io::Result<()> {
+pub async fn serve(mut settings: Settings) -> std::io::Result<()> {
     fdlimit::raise();
+    let tls = tls_config(&settings).map_err(std::io::Error::other)?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    // Bound first: links the server hands out need the real port when it is chosen (port 0).
+    let listeners = listen::bind(&settings.listen)?;
+    if let Some(first) = listeners.first() {
+        settings.derive_public_url(scheme, first.local_addr()?);
+    }
     let state = build_state(settings.clone()).map_err(std::io::Error::other)?;
     let io = socket_io(&state);
     let policy = web::Data::new(settings.net_policy().map_err(std::io::Error::other)?);
@@ -163,9 +181,7 @@ pub async fn serve(settings: Settings) -> std::io::Result<()> {
     if settings.workers > 0 {
         builder = builder.workers(settings.workers);
     }
-    let tls = tls_config(&settings).map_err(std::io::Error::other)?;
-    let scheme = if tls.is_some() { "https" } else { "http" };
-    for listener in listen::bind(&settings.listen)? {
+    for listener in listeners {
         let addr = listener.local_addr()?;
         builder = http::listen_with(
             builder,
@@ -189,6 +205,7 @@ pub async fn serve(settings: Settings) -> std::io::Result<()> {
         listen::stop_requested().await;
         log::info!("stopping: closing WebSockets");
         state.moltcities_ws.shut_down();
+        wire::web::live::shut_down();
         io.engine().sessions().close_all();
         let deadline = tokio::time::Instant::now() + SOCKETS_CLOSE_WAIT;
         while crate::websocket::open_sockets() > 0 && tokio::time::Instant::now() < deadline {

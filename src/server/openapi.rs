@@ -63,6 +63,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = ServerDoc::openapi();
     doc.merge(wire::mochat::ApiDoc::openapi());
     doc.merge(wire::moltcities::ApiDoc::openapi());
+    doc.merge(wire::web::ApiDoc::openapi());
     doc
 }
 

@@ -250,3 +250,35 @@ pub struct AttemptRow {
     pub status: String,
     pub created_at: i64,
 }
+
+/// A human's password and role: present once the human signed up or claimed their account.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = human_accounts)]
+pub struct HumanAccountRow {
+    pub user_id: String,
+    pub password_hash: String,
+    pub is_admin: bool,
+    pub created_at: i64,
+    pub password_changed_at: i64,
+}
+
+/// A browser session: the digest of its cookie value, never the value.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = web_sessions)]
+pub struct WebSessionRow {
+    pub digest: String,
+    pub user_id: String,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub expires_at: i64,
+}
+
+/// A one-time claim link of a human without a password: the digest of its token.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = claim_links)]
+pub struct ClaimLinkRow {
+    pub digest: String,
+    pub user_id: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+}

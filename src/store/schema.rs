@@ -10,6 +10,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    claim_links (digest) {
+        digest -> Text,
+        user_id -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
     conversations (id) {
         id -> Text,
         kind -> Text,
@@ -43,6 +52,16 @@ diesel::table! {
         author_name -> Text,
         message -> Text,
         created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    human_accounts (user_id) {
+        user_id -> Text,
+        password_hash -> Text,
+        is_admin -> Bool,
+        created_at -> BigInt,
+        password_changed_at -> BigInt,
     }
 }
 
@@ -172,6 +191,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    read_marks (user_id, conversation_id) {
+        user_id -> Text,
+        conversation_id -> Text,
+        seq -> BigInt,
+    }
+}
+
+diesel::table! {
     site_follows (site_slug, follower_id) {
         site_slug -> Text,
         follower_id -> Text,
@@ -189,6 +216,14 @@ diesel::table! {
         guestbook_enabled -> Bool,
         created_at -> BigInt,
         updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    suspensions (user_id) {
+        user_id -> Text,
+        suspended_by -> Text,
+        suspended_at -> BigInt,
     }
 }
 
@@ -222,6 +257,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    web_sessions (digest) {
+        digest -> Text,
+        user_id -> Text,
+        created_at -> BigInt,
+        last_seen_at -> BigInt,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
     workspaces (id) {
         id -> Text,
         name -> Text,
@@ -230,6 +275,7 @@ diesel::table! {
 }
 
 diesel::joinable!(chat_groups -> workspaces (workspace_id));
+diesel::joinable!(claim_links -> users (user_id));
 diesel::joinable!(conversations -> chat_groups (group_id));
 diesel::joinable!(conversations -> users (created_by));
 diesel::joinable!(conversations -> workspaces (workspace_id));
@@ -237,6 +283,7 @@ diesel::joinable!(group_members -> chat_groups (group_id));
 diesel::joinable!(group_members -> users (user_id));
 diesel::joinable!(guestbook_entries -> sites (site_slug));
 diesel::joinable!(guestbook_entries -> users (author_id));
+diesel::joinable!(human_accounts -> users (user_id));
 diesel::joinable!(inbox_items -> messages (message_id));
 diesel::joinable!(invites -> chat_groups (group_id));
 diesel::joinable!(invites -> users (created_by));
@@ -250,16 +297,21 @@ diesel::joinable!(notifications -> users (recipient_id));
 diesel::joinable!(panels -> conversations (conversation_id));
 diesel::joinable!(participants -> conversations (conversation_id));
 diesel::joinable!(participants -> users (user_id));
+diesel::joinable!(read_marks -> conversations (conversation_id));
+diesel::joinable!(read_marks -> users (user_id));
 diesel::joinable!(site_follows -> sites (site_slug));
 diesel::joinable!(site_follows -> users (follower_id));
 diesel::joinable!(sites -> users (owner_id));
 diesel::joinable!(tokens -> users (user_id));
+diesel::joinable!(web_sessions -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     chat_groups,
+    claim_links,
     conversations,
     group_members,
     guestbook_entries,
+    human_accounts,
     inbox_items,
     invites,
     job_attempts,
@@ -270,9 +322,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     notifications,
     panels,
     participants,
+    read_marks,
     site_follows,
     sites,
+    suspensions,
     tokens,
     users,
+    web_sessions,
     workspaces,
 );

@@ -3,3 +3,4 @@
 pub mod body;
 pub mod mochat;
 pub mod moltcities;
+pub mod web;

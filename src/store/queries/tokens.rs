@@ -34,3 +34,11 @@ pub fn revoke_kind(conn: &mut Conn, user_id: &str, kind: &str) -> QueryResult<Ve
     .returning(tokens::digest)
     .get_results(conn)
 }
+
+/// Every credential digest of a user.
+pub fn digests_of(conn: &mut Conn, user_id: &str) -> QueryResult<Vec<String>> {
+    tokens::table
+        .filter(tokens::user_id.eq(user_id))
+        .select(tokens::digest)
+        .load(conn)
+}

@@ -131,3 +131,68 @@ pub fn by_display_names(conn: &mut Conn, names: &[String]) -> QueryResult<Vec<Us
         .select(UserRow::as_select())
         .load(conn)
 }
+
+/// Gives a user a username.
+pub fn set_username(conn: &mut Conn, id: &str, name: &str, now: i64) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set((users::username.eq(name), users::updated_at.eq(now)))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Clears who owns an agent.
+pub fn clear_owner(conn: &mut Conn, id: &str, now: i64) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set((
+            users::owner_user_id.eq(None::<String>),
+            users::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// The agents a user owns, oldest first.
+pub fn agents_of(conn: &mut Conn, owner: &str) -> QueryResult<Vec<UserRow>> {
+    users::table
+        .filter(users::owner_user_id.eq(owner))
+        .filter(users::kind.eq("agent"))
+        .order((users::created_at.asc(), users::id.asc()))
+        .select(UserRow::as_select())
+        .load(conn)
+}
+
+/// Every agent, newest first, at most `limit`.
+pub fn agents(conn: &mut Conn, limit: i64) -> QueryResult<Vec<UserRow>> {
+    users::table
+        .filter(users::kind.eq("agent"))
+        .order((users::created_at.desc(), users::id.desc()))
+        .limit(limit)
+        .select(UserRow::as_select())
+        .load(conn)
+}
+
+/// Users whose username or display name starts with `prefix` (any case), at most `limit`.
+pub fn by_prefix(conn: &mut Conn, prefix: &str, limit: i64) -> QueryResult<Vec<UserRow>> {
+    // LIKE's wildcards in the prefix are taken literally.
+    let escaped: String = prefix
+        .chars()
+        .flat_map(|c| match c {
+            '%' | '_' | '\\' => vec!['\\', c],
+            c => vec![c],
+        })
+        .collect();
+    let pattern = format!("{escaped}%");
+    users::table
+        .filter(
+            diesel::dsl::sql::<diesel::sql_types::Bool>("(username LIKE ")
+                .bind::<diesel::sql_types::Text, _>(pattern.clone())
+                .sql(" ESCAPE '\\' OR display_name LIKE ")
+                .bind::<diesel::sql_types::Text, _>(pattern)
+                .sql(" ESCAPE '\\')"),
+        )
+        .filter(users::username.is_not_null())
+        .order(users::username.asc())
+        .limit(limit)
+        .select(UserRow::as_select())
+        .load(conn)
+}

@@ -106,15 +106,21 @@ pub struct Bind {
 pub async fn bind(state: State, caller: Caller, body: Body<Bind>) -> ApiResult {
     let b = body.value;
     let email = b.email.unwrap_or_default();
-    let (owner, conv, _) = state
+    let bound = state
         .core
         .bind_owner(&caller.0, &email, b.greeting_msg.or(b.greeting_msg_camel))
         .await?;
+    let (owner, conv) = (bound.owner, bound.conversation);
+    // An extra field: the real clients read the ones above and ignore the rest.
+    let claim_url = bound
+        .claim_token
+        .map(|t| crate::wire::web::claim_url(&state.settings.public_url, &t));
     let data = json!({
         "success": true,
         "ownerUserId": owner.id,
         "sessionId": render::session_id(&conv.id),
         "converseId": conv.id,
+        "claimUrl": claim_url,
     });
     let mut resp = json!({ "success": true, "code": 200, "data": data });
     resp["ownerUserId"] = json!(owner.id);

@@ -68,6 +68,10 @@ pub struct Bound {
     owner_user_id: String,
     session_id: String,
     converse_id: String,
+    /// The owner's one-time link to claim their account in the web client; null once the
+    /// owner has an account.
+    #[schema(required = true)]
+    claim_url: Option<String>,
 }
 
 /// `agents/bind`: the envelope plus `ownerUserId` at the top level.

@@ -1,0 +1,38 @@
+//! The `read_marks` table: how far each human has read each conversation.
+
+use diesel::prelude::*;
+
+use crate::store::schema::read_marks;
+use crate::store::Conn;
+
+/// Moves a read mark forward (never back).
+pub fn advance(conn: &mut Conn, user_id: &str, conversation: &str, seq: i64) -> QueryResult<()> {
+    diesel::insert_into(read_marks::table)
+        .values((
+            read_marks::user_id.eq(user_id),
+            read_marks::conversation_id.eq(conversation),
+            read_marks::seq.eq(seq),
+        ))
+        .on_conflict((read_marks::user_id, read_marks::conversation_id))
+        .do_update()
+        .set(
+            read_marks::seq.eq(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+                "max(read_marks.seq, excluded.seq)",
+            )),
+        )
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// The read marks of a user in these conversations, as (conversation, seq).
+pub fn of_user(
+    conn: &mut Conn,
+    user_id: &str,
+    conversations: &[String],
+) -> QueryResult<Vec<(String, i64)>> {
+    read_marks::table
+        .filter(read_marks::user_id.eq(user_id))
+        .filter(read_marks::conversation_id.eq_any(conversations))
+        .select((read_marks::conversation_id, read_marks::seq))
+        .load(conn)
+}

@@ -1,0 +1,35 @@
+//! The `suspensions` table: agents an operator suspended.
+
+use diesel::prelude::*;
+
+use crate::store::schema::suspensions;
+use crate::store::Conn;
+
+/// Suspends a user; suspending again changes nothing.
+pub fn insert(conn: &mut Conn, user_id: &str, by: &str, now: i64) -> QueryResult<usize> {
+    diesel::insert_or_ignore_into(suspensions::table)
+        .values((
+            suspensions::user_id.eq(user_id),
+            suspensions::suspended_by.eq(by),
+            suspensions::suspended_at.eq(now),
+        ))
+        .execute(conn)
+}
+
+/// Lifts a suspension.
+pub fn delete(conn: &mut Conn, user_id: &str) -> QueryResult<usize> {
+    diesel::delete(suspensions::table.find(user_id)).execute(conn)
+}
+
+/// Whether a user is suspended.
+pub fn is_suspended(conn: &mut Conn, user_id: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(suspensions::table.find(user_id))).get_result(conn)
+}
+
+/// Which of these users are suspended.
+pub fn suspended_among(conn: &mut Conn, ids: &[String]) -> QueryResult<Vec<String>> {
+    suspensions::table
+        .filter(suspensions::user_id.eq_any(ids))
+        .select(suspensions::user_id)
+        .load(conn)
+}

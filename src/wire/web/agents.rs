@@ -1,0 +1,123 @@
+//! The agents a human owns (rotate a leaked token, unbind) and the operator's view (live
+//! figures, every agent, suspend and resume).
+
+use actix_web::{web, HttpResponse};
+
+use super::error::{WebError, WebResult};
+use super::schema::{AgentEntry, AgentList, Connections, Empty, NewToken, Stats};
+use super::session::{Json, Operator, Signed};
+use crate::server::State;
+use crate::socketio::SocketIo;
+
+#[utoipa::path(get, path = "/web/api/agents", tag = "web",
+    responses((status = 200, body = AgentList), (status = 401, body = WebError)))]
+/// The agents the human owns.
+pub async fn owned(state: State, signed: Signed) -> WebResult {
+    let hub = state.core.hub();
+    let agents = state.core.agents_owned(&signed.0.human.user).await?;
+    Ok(HttpResponse::Ok().json(AgentList {
+        agents: agents.iter().map(|a| AgentEntry::of(a, hub)).collect(),
+    }))
+}
+
+#[utoipa::path(post, path = "/web/api/agents/{id}/rotate-token", tag = "web",
+    params(("id" = String, Path)), request_body = Empty,
+    responses((status = 200, body = NewToken), (status = 404, body = WebError)))]
+/// Gives an owned agent a new token; the old ones stop working and their sockets close.
+pub async fn rotate_token(
+    state: State,
+    signed: Signed,
+    id: web::Path<String>,
+    _body: Json<Empty>,
+) -> WebResult {
+    let token = state
+        .core
+        .rotate_owned_token(&signed.0.human.user, &id)
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(NewToken { token }))
+}
+
+#[utoipa::path(post, path = "/web/api/agents/{id}/unbind", tag = "web",
+    params(("id" = String, Path)), request_body = Empty,
+    responses((status = 204), (status = 404, body = WebError)))]
+/// Lets go of an owned agent.
+pub async fn unbind(
+    state: State,
+    signed: Signed,
+    id: web::Path<String>,
+    _body: Json<Empty>,
+) -> WebResult {
+    state.core.unbind(&signed.0.human.user, &id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[utoipa::path(get, path = "/web/api/admin/stats", tag = "web",
+    responses((status = 200, body = Stats), (status = 403, body = WebError)))]
+/// Live connections by wire and messages since start-up (operators).
+pub async fn stats(state: State, _op: Operator, io: web::Data<SocketIo>) -> HttpResponse {
+    use std::sync::atomic::Ordering::Relaxed;
+    let mc = state.moltcities_ws.counts();
+    HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(Stats {
+            connections: Connections {
+                socketio: io.socket_count() as u64,
+                moltcities: (mc.personal + mc.town_square) as u64,
+                web: super::live::open() as u64,
+            },
+            messages_total: state.core.stats().messages.load(Relaxed),
+            online_users: state.core.hub().online_users() as u64,
+            timestamp: crate::core::clock::now_ms(),
+        })
+}
+
+#[utoipa::path(get, path = "/web/api/admin/agents", tag = "web",
+    responses((status = 200, body = AgentList), (status = 403, body = WebError)))]
+/// Every agent with its state and owner (operators).
+pub async fn all_agents(state: State, _op: Operator) -> WebResult {
+    let hub = state.core.hub();
+    let agents = state.core.all_agents().await?;
+    Ok(HttpResponse::Ok().json(AgentList {
+        agents: agents.iter().map(|a| AgentEntry::of(a, hub)).collect(),
+    }))
+}
+
+#[utoipa::path(post, path = "/web/api/admin/agents/{id}/suspend", tag = "web",
+    params(("id" = String, Path)), request_body = Empty,
+    responses((status = 204), (status = 403, body = WebError), (status = 404, body = WebError)))]
+/// Suspends an agent: its tokens stop working, its sockets close (operators).
+pub async fn suspend(
+    state: State,
+    op: Operator,
+    id: web::Path<String>,
+    _body: Json<Empty>,
+) -> WebResult {
+    state.core.suspend(&op.0.human.user, &id).await?;
+    log::info!(
+        "operator {} suspended agent {}",
+        op.0.human.user.id,
+        id.as_str()
+    );
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[utoipa::path(post, path = "/web/api/admin/agents/{id}/resume", tag = "web",
+    params(("id" = String, Path)), request_body = Empty,
+    responses((status = 204), (status = 403, body = WebError), (status = 404, body = WebError)))]
+/// Lifts an agent's suspension (operators).
+pub async fn resume(
+    state: State,
+    op: Operator,
+    id: web::Path<String>,
+    _body: Json<Empty>,
+) -> WebResult {
+    state.core.resume(&id).await?;
+    log::info!(
+        "operator {} resumed agent {}",
+        op.0.human.user.id,
+        id.as_str()
+    );
+    Ok(HttpResponse::NoContent().finish())
+}

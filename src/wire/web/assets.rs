@@ -1,0 +1,85 @@
+//! The page and its files: embedded in the binary, served with a strict Content-Security-Policy
+//! (no inline script, nothing from elsewhere). `web_dir` serves them from disk instead, for
+//! editing the page without a rebuild.
+
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
+
+use crate::server::State;
+
+/// Every response of the page carries these.
+pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+    img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; \
+    frame-ancestors 'none'";
+
+/// One embedded file.
+struct Asset {
+    name: &'static str,
+    content_type: &'static str,
+    body: &'static [u8],
+}
+
+const ASSETS: [Asset; 4] = [
+    Asset {
+        name: "index.html",
+        content_type: "text/html; charset=utf-8",
+        body: include_bytes!("../../../web/index.html"),
+    },
+    Asset {
+        name: "app.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../../web/app.js"),
+    },
+    Asset {
+        name: "app.css",
+        content_type: "text/css; charset=utf-8",
+        body: include_bytes!("../../../web/app.css"),
+    },
+    Asset {
+        name: "icon.svg",
+        content_type: "image/svg+xml",
+        body: include_bytes!("../../../web/icon.svg"),
+    },
+];
+
+fn serve(state: &State, name: &str) -> HttpResponse {
+    let Some(asset) = ASSETS.iter().find(|a| a.name == name) else {
+        return crate::wire::mochat::envelope::not_found_route();
+    };
+    let body: Vec<u8> = if state.settings.web_dir.is_empty() {
+        asset.body.to_vec()
+    } else {
+        match std::fs::read(std::path::Path::new(&state.settings.web_dir).join(asset.name)) {
+            Ok(b) => b,
+            Err(e) => {
+                log::warn!("web_dir: cannot read {}: {e}", asset.name);
+                return HttpResponse::NotFound().finish();
+            }
+        }
+    };
+    // The page itself is always fetched fresh (it names the current files); the files may be
+    // cached briefly.
+    let cache = if name == "index.html" || !state.settings.web_dir.is_empty() {
+        "no-cache"
+    } else {
+        "public, max-age=300"
+    };
+    HttpResponse::Ok()
+        .content_type(asset.content_type)
+        .insert_header((header::CONTENT_SECURITY_POLICY, CSP))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .insert_header((header::REFERRER_POLICY, "no-referrer"))
+        .insert_header((header::X_FRAME_OPTIONS, "DENY"))
+        .insert_header((header::CACHE_CONTROL, cache))
+        .body(body)
+}
+
+/// `GET /`: the page.
+pub async fn index(state: State) -> HttpResponse {
+    serve(&state, "index.html")
+}
+
+/// `GET /assets/{name}`.
+pub async fn asset(state: State, name: web::Path<String>) -> HttpResponse {
+    serve(&state, &name)
+}

@@ -1,0 +1,93 @@
+//! Errors of the web API: one JSON shape, `{error, code, field}`, with the status the core's
+//! error calls for.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::core::Error;
+
+/// An error answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WebError {
+    /// What went wrong, for people.
+    pub error: String,
+    /// What went wrong, for programs.
+    pub code: &'static str,
+    /// The request field at fault, when one is.
+    pub field: Option<String>,
+}
+
+/// A failed web request: the status, the answer and the wait of a 429.
+#[derive(Debug)]
+pub struct WebFailure {
+    status: StatusCode,
+    body: WebError,
+    retry_after: Option<u64>,
+}
+
+impl WebFailure {
+    /// A failure with its own status and code.
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        WebFailure {
+            status,
+            body: WebError {
+                error: message.into(),
+                code,
+                field: None,
+            },
+            retry_after: None,
+        }
+    }
+}
+
+impl std::fmt::Display for WebFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.body.error)
+    }
+}
+
+impl From<Error> for WebFailure {
+    fn from(e: Error) -> Self {
+        let (status, code) = match &e {
+            Error::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthenticated"),
+            Error::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            Error::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            Error::Invalid { .. } => (StatusCode::BAD_REQUEST, "invalid"),
+            Error::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            Error::Gone(_) => (StatusCode::GONE, "gone"),
+            Error::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "throttled"),
+            Error::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+            Error::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            Error::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        };
+        let mut failure = WebFailure::new(status, code, e.message());
+        match e {
+            Error::Invalid { field, .. } => failure.body.field = Some(field),
+            Error::RateLimited {
+                retry_after_secs, ..
+            } => failure.retry_after = Some(retry_after_secs),
+            _ => {}
+        }
+        failure
+    }
+}
+
+impl ResponseError for WebFailure {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut res = HttpResponse::build(self.status);
+        res.insert_header((header::CACHE_CONTROL, "no-store"));
+        if let Some(wait) = self.retry_after {
+            res.insert_header((header::RETRY_AFTER, wait.to_string()));
+        }
+        res.json(&self.body)
+    }
+}
+
+/// What a web handler returns.
+pub type WebResult<T = HttpResponse> = Result<T, WebFailure>;
