@@ -92,6 +92,11 @@ pub fn digest(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
+/// A browser session or claim-link secret: 32 random bytes, hex (stored only as a digest).
+pub fn web_secret() -> String {
+    hex::encode(random_bytes::<32>())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,9 +162,4 @@ mod tests {
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
     }
-}
-
-/// A browser session or claim-link secret: 32 random bytes, hex (stored only as a digest).
-pub fn web_secret() -> String {
-    hex::encode(random_bytes::<32>())
 }

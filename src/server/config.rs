@@ -232,7 +232,7 @@ impl Settings {
         self.net_policy()?;
         self.signup_mode()?;
         let url = self.public_url.trim_end_matches('/');
-        if !url.is_empty() && !(url.starts_with("http://") || url.starts_with("https://")) {
+        if !(url.is_empty() || url.starts_with("http://") || url.starts_with("https://")) {
             return Err(format!(
                 "public_url must start with http:// or https://, got {:?}",
                 self.public_url

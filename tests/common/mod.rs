@@ -4,6 +4,7 @@
 
 pub mod mc;
 pub mod sio;
+pub mod web;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

@@ -42,13 +42,19 @@ pub fn ws_url(s: &Server, path_and_query: &str) -> String {
 impl Ws {
     /// Opens a socket; `Err(status)` when the handshake is refused.
     pub async fn try_open(url: &str, auth: Option<&str>) -> Result<Ws, u16> {
+        let headers: Vec<(&str, &str)> = auth.iter().map(|a| ("Authorization", *a)).collect();
+        Ws::try_open_with(url, &headers).await
+    }
+
+    /// Opens a WebSocket with these request headers, or returns the refusal's status.
+    pub async fn try_open_with(url: &str, headers: &[(&str, &str)]) -> Result<Ws, u16> {
         let mut req = awc::Client::builder()
             .timeout(Duration::from_secs(10))
             .finish()
             .ws(url)
             .max_frame_size(16 * 1024 * 1024);
-        if let Some(a) = auth {
-            req = req.header("Authorization", a);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
         }
         match req.connect().await {
             Ok((_, framed)) => Ok(Ws {

@@ -154,7 +154,7 @@ impl Live {
                 };
                 mine.then_some(())?;
                 Some(LiveEvent::Message {
-                    message: self.message(message).await,
+                    message: Box::new(self.message(message).await),
                 })
             }
             Event::ConversationJoined {

@@ -364,7 +364,7 @@ pub enum LiveEvent {
     /// Subscriptions are in place: fetch what may have been missed now.
     Ready,
     /// A new message.
-    Message { message: WebMessage },
+    Message { message: Box<WebMessage> },
     /// The human was added to a conversation.
     Conversation {
         #[serde(rename = "conversationId")]
