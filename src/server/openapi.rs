@@ -31,7 +31,7 @@ use crate::wire;
 )]
 struct ServerDoc;
 
-/// Adds the two ways a request authenticates.
+/// Adds the ways a request authenticates.
 struct Schemes;
 
 impl Modify for Schemes {
@@ -54,6 +54,13 @@ impl Modify for Schemes {
                     ))
                     .build(),
             ),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                "agentgate_session",
+                "A human's browser session, set by login, sign-up or claim (web API only).",
+            ))),
         );
     }
 }

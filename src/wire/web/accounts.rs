@@ -3,7 +3,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
 
-use super::error::{WebError, WebFailure, WebResult};
+use super::error::{WebError, WebErrors, WebFailure, WebResult};
 use super::schema::{
     ChangePassword, Claim, ClaimToken, Claimable, Config, Empty, LogIn, Me, SignUp,
 };
@@ -19,8 +19,8 @@ fn signed_in(state: &State, status: StatusCode, s: &SignedIn) -> HttpResponse {
         .json(Me::from(&s.human))
 }
 
-#[utoipa::path(get, path = "/web/api/config", tag = "web",
-    responses((status = 200, body = Config)))]
+#[utoipa::path(get, path = "/web/api/config", tag = "web", operation_id = "web.accounts.config",
+    responses(WebErrors, (status = 200, body = Config)))]
 /// What the page needs before anyone signs in.
 pub async fn config(state: State) -> HttpResponse {
     HttpResponse::Ok().json(Config {
@@ -29,10 +29,8 @@ pub async fn config(state: State) -> HttpResponse {
     })
 }
 
-#[utoipa::path(post, path = "/web/api/signup", tag = "web", request_body = SignUp,
-    responses((status = 201, body = Me), (status = 400, body = WebError),
-        (status = 403, body = WebError), (status = 409, body = WebError),
-        (status = 429, body = WebError)))]
+#[utoipa::path(post, path = "/web/api/signup", tag = "web", operation_id = "web.accounts.sign_up", request_body = SignUp,
+    responses(WebErrors, (status = 201, body = Me), (status = 409, body = WebError)))]
 /// Creates an account and signs it in.
 pub async fn sign_up(req: HttpRequest, state: State, body: Json<SignUp>) -> WebResult {
     let b = body.0;
@@ -66,9 +64,8 @@ pub async fn sign_up(req: HttpRequest, state: State, body: Json<SignUp>) -> WebR
     }
 }
 
-#[utoipa::path(post, path = "/web/api/login", tag = "web", request_body = LogIn,
-    responses((status = 200, body = Me), (status = 401, body = WebError),
-        (status = 429, body = WebError, description = "Throttled; see `Retry-After`.")))]
+#[utoipa::path(post, path = "/web/api/login", tag = "web", operation_id = "web.accounts.log_in", request_body = LogIn,
+    responses(WebErrors, (status = 200, body = Me)))]
 /// Checks email and password and opens a new session.
 pub async fn log_in(req: HttpRequest, state: State, body: Json<LogIn>) -> WebResult {
     let b = body.0;
@@ -91,8 +88,8 @@ fn claim_invalid(e: crate::core::Error) -> WebFailure {
     }
 }
 
-#[utoipa::path(post, path = "/web/api/claim/inspect", tag = "web", request_body = ClaimToken,
-    responses((status = 200, body = Claimable), (status = 410, body = WebError)))]
+#[utoipa::path(post, path = "/web/api/claim/inspect", tag = "web", operation_id = "web.accounts.inspect_claim", request_body = ClaimToken,
+    responses(WebErrors, (status = 200, body = Claimable), (status = 410, body = WebError)))]
 /// Whom a claim link is for.
 pub async fn inspect_claim(state: State, body: Json<ClaimToken>) -> WebResult {
     let user = state
@@ -106,9 +103,8 @@ pub async fn inspect_claim(state: State, body: Json<ClaimToken>) -> WebResult {
     }))
 }
 
-#[utoipa::path(post, path = "/web/api/claim", tag = "web", request_body = Claim,
-    responses((status = 200, body = Me), (status = 400, body = WebError),
-        (status = 410, body = WebError)))]
+#[utoipa::path(post, path = "/web/api/claim", tag = "web", operation_id = "web.accounts.claim", request_body = Claim,
+    responses(WebErrors, (status = 200, body = Me), (status = 410, body = WebError)))]
 /// Claims an account with a one-time link and signs it in.
 pub async fn claim(state: State, body: Json<Claim>) -> WebResult {
     let b = body.0;
@@ -120,8 +116,8 @@ pub async fn claim(state: State, body: Json<Claim>) -> WebResult {
     Ok(signed_in(&state, StatusCode::OK, &s))
 }
 
-#[utoipa::path(get, path = "/web/api/me", tag = "web",
-    responses((status = 200, body = Me), (status = 401, body = WebError)))]
+#[utoipa::path(get, path = "/web/api/me", tag = "web", operation_id = "web.accounts.me",
+    responses(WebErrors, (status = 200, body = Me)), security(("session" = [])))]
 /// The signed-in human.
 pub async fn me(signed: Signed) -> HttpResponse {
     HttpResponse::Ok()
@@ -129,8 +125,8 @@ pub async fn me(signed: Signed) -> HttpResponse {
         .json(Me::from(&signed.0.human))
 }
 
-#[utoipa::path(post, path = "/web/api/logout", tag = "web", request_body = Empty,
-    responses((status = 204), (status = 401, body = WebError)))]
+#[utoipa::path(post, path = "/web/api/logout", tag = "web", operation_id = "web.accounts.log_out", request_body = Empty,
+    responses(WebErrors, (status = 204)), security(("session" = [])))]
 /// Ends this session.
 pub async fn log_out(state: State, signed: Signed) -> WebResult {
     state.core.log_out(&signed.0).await?;
@@ -139,8 +135,8 @@ pub async fn log_out(state: State, signed: Signed) -> WebResult {
         .finish())
 }
 
-#[utoipa::path(post, path = "/web/api/logout-all", tag = "web", request_body = Empty,
-    responses((status = 204), (status = 401, body = WebError)))]
+#[utoipa::path(post, path = "/web/api/logout-all", tag = "web", operation_id = "web.accounts.log_out_everywhere", request_body = Empty,
+    responses(WebErrors, (status = 204)), security(("session" = [])))]
 /// Ends every session of the account, this one too.
 pub async fn log_out_everywhere(state: State, signed: Signed) -> WebResult {
     state
@@ -152,8 +148,8 @@ pub async fn log_out_everywhere(state: State, signed: Signed) -> WebResult {
         .finish())
 }
 
-#[utoipa::path(post, path = "/web/api/password", tag = "web", request_body = ChangePassword,
-    responses((status = 204), (status = 400, body = WebError, description = "Too short a password, or a wrong current one (`field`)."), (status = 401, body = WebError)))]
+#[utoipa::path(post, path = "/web/api/password", tag = "web", operation_id = "web.accounts.change_password", request_body = ChangePassword,
+    responses(WebErrors, (status = 204)), security(("session" = [])))]
 /// Changes the password; every other session ends.
 pub async fn change_password(
     req: HttpRequest,

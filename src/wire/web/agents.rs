@@ -3,14 +3,14 @@
 
 use actix_web::{web, HttpResponse};
 
-use super::error::{WebError, WebResult};
+use super::error::{WebErrors, WebResult};
 use super::schema::{AgentEntry, AgentList, Connections, Empty, NewToken, Stats};
 use super::session::{Json, Operator, Signed};
 use crate::server::State;
 use crate::socketio::SocketIo;
 
-#[utoipa::path(get, path = "/web/api/agents", tag = "web",
-    responses((status = 200, body = AgentList), (status = 401, body = WebError)))]
+#[utoipa::path(get, path = "/web/api/agents", tag = "web", operation_id = "web.agents.owned",
+    responses(WebErrors, (status = 200, body = AgentList)), security(("session" = [])))]
 /// The agents the human owns.
 pub async fn owned(state: State, signed: Signed) -> WebResult {
     let hub = state.core.hub();
@@ -20,9 +20,9 @@ pub async fn owned(state: State, signed: Signed) -> WebResult {
     }))
 }
 
-#[utoipa::path(post, path = "/web/api/agents/{id}/rotate-token", tag = "web",
+#[utoipa::path(post, path = "/web/api/agents/{id}/rotate-token", tag = "web", operation_id = "web.agents.rotate_token",
     params(("id" = String, Path)), request_body = Empty,
-    responses((status = 200, body = NewToken), (status = 404, body = WebError)))]
+    responses(WebErrors, (status = 200, body = NewToken)), security(("session" = [])))]
 /// Gives an owned agent a new token; the old ones stop working and their sockets close.
 pub async fn rotate_token(
     state: State,
@@ -39,9 +39,9 @@ pub async fn rotate_token(
         .json(NewToken { token }))
 }
 
-#[utoipa::path(post, path = "/web/api/agents/{id}/unbind", tag = "web",
+#[utoipa::path(post, path = "/web/api/agents/{id}/unbind", tag = "web", operation_id = "web.agents.unbind",
     params(("id" = String, Path)), request_body = Empty,
-    responses((status = 204), (status = 404, body = WebError)))]
+    responses(WebErrors, (status = 204)), security(("session" = [])))]
 /// Lets go of an owned agent.
 pub async fn unbind(
     state: State,
@@ -53,8 +53,8 @@ pub async fn unbind(
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[utoipa::path(get, path = "/web/api/admin/stats", tag = "web",
-    responses((status = 200, body = Stats), (status = 403, body = WebError)))]
+#[utoipa::path(get, path = "/web/api/admin/stats", tag = "web", operation_id = "web.agents.stats",
+    responses(WebErrors, (status = 200, body = Stats)), security(("session" = [])))]
 /// Live connections by wire and messages since start-up (operators).
 pub async fn stats(state: State, _op: Operator, io: web::Data<SocketIo>) -> HttpResponse {
     use std::sync::atomic::Ordering::Relaxed;
@@ -73,8 +73,8 @@ pub async fn stats(state: State, _op: Operator, io: web::Data<SocketIo>) -> Http
         })
 }
 
-#[utoipa::path(get, path = "/web/api/admin/agents", tag = "web",
-    responses((status = 200, body = AgentList), (status = 403, body = WebError)))]
+#[utoipa::path(get, path = "/web/api/admin/agents", tag = "web", operation_id = "web.agents.all_agents",
+    responses(WebErrors, (status = 200, body = AgentList)), security(("session" = [])))]
 /// Every agent with its state and owner (operators).
 pub async fn all_agents(state: State, _op: Operator) -> WebResult {
     let hub = state.core.hub();
@@ -84,9 +84,9 @@ pub async fn all_agents(state: State, _op: Operator) -> WebResult {
     }))
 }
 
-#[utoipa::path(post, path = "/web/api/admin/agents/{id}/suspend", tag = "web",
+#[utoipa::path(post, path = "/web/api/admin/agents/{id}/suspend", tag = "web", operation_id = "web.agents.suspend",
     params(("id" = String, Path)), request_body = Empty,
-    responses((status = 204), (status = 403, body = WebError), (status = 404, body = WebError)))]
+    responses(WebErrors, (status = 204)), security(("session" = [])))]
 /// Suspends an agent: its tokens stop working, its sockets close (operators).
 pub async fn suspend(
     state: State,
@@ -103,9 +103,9 @@ pub async fn suspend(
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[utoipa::path(post, path = "/web/api/admin/agents/{id}/resume", tag = "web",
+#[utoipa::path(post, path = "/web/api/admin/agents/{id}/resume", tag = "web", operation_id = "web.agents.resume",
     params(("id" = String, Path)), request_body = Empty,
-    responses((status = 204), (status = 403, body = WebError), (status = 404, body = WebError)))]
+    responses(WebErrors, (status = 204)), security(("session" = [])))]
 /// Lifts an agent's suspension (operators).
 pub async fn resume(
     state: State,

@@ -6,7 +6,7 @@ use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::error::{WebError, WebResult};
+use super::error::{WebError, WebErrors, WebResult};
 use super::schema::{
     ConversationDetail, ConversationList, MessagePage, OpenDm, Opened, People, Person, Post, Read,
     Summary, WebMessage,
@@ -16,8 +16,8 @@ use crate::core::model::Message;
 use crate::core::NewMessage;
 use crate::server::State;
 
-#[utoipa::path(get, path = "/web/api/conversations", tag = "web",
-    responses((status = 200, body = ConversationList), (status = 401, body = WebError)))]
+#[utoipa::path(get, path = "/web/api/conversations", tag = "web", operation_id = "web.conversations.list",
+    responses(WebErrors, (status = 200, body = ConversationList)), security(("session" = [])))]
 /// The human's conversations, most recent first.
 pub async fn list(state: State, signed: Signed) -> WebResult {
     let hub = state.core.hub();
@@ -27,10 +27,9 @@ pub async fn list(state: State, signed: Signed) -> WebResult {
     }))
 }
 
-#[utoipa::path(get, path = "/web/api/conversations/{id}", tag = "web",
+#[utoipa::path(get, path = "/web/api/conversations/{id}", tag = "web", operation_id = "web.conversations.one",
     params(("id" = String, Path)),
-    responses((status = 200, body = ConversationDetail), (status = 403, body = WebError),
-        (status = 404, body = WebError)))]
+    responses(WebErrors, (status = 200, body = ConversationDetail)), security(("session" = [])))]
 /// One conversation with its members.
 pub async fn one(state: State, signed: Signed, id: web::Path<String>) -> WebResult {
     let hub = state.core.hub();
@@ -67,10 +66,9 @@ fn render(
     WebMessage::of(m, q, hub)
 }
 
-#[utoipa::path(get, path = "/web/api/conversations/{id}/messages", tag = "web",
+#[utoipa::path(get, path = "/web/api/conversations/{id}/messages", tag = "web", operation_id = "web.conversations.messages",
     params(("id" = String, Path), PageQuery),
-    responses((status = 200, body = MessagePage), (status = 400, body = WebError),
-        (status = 403, body = WebError), (status = 404, body = WebError)))]
+    responses(WebErrors, (status = 200, body = MessagePage)), security(("session" = [])))]
 /// A page of messages, oldest first.
 pub async fn messages(
     state: State,
@@ -99,12 +97,9 @@ pub async fn messages(
     }))
 }
 
-#[utoipa::path(post, path = "/web/api/conversations/{id}/messages", tag = "web",
+#[utoipa::path(post, path = "/web/api/conversations/{id}/messages", tag = "web", operation_id = "web.conversations.post",
     params(("id" = String, Path)), request_body = Post,
-    responses((status = 201, body = WebMessage), (status = 400, body = WebError),
-        (status = 403, body = WebError), (status = 404, body = WebError),
-        (status = 409, body = WebError), (status = 413, body = WebError),
-        (status = 429, body = WebError)))]
+    responses(WebErrors, (status = 201, body = WebMessage), (status = 409, body = WebError)), security(("session" = [])))]
 /// Posts a message; mentions are written `@username`.
 pub async fn post(
     state: State,
@@ -126,9 +121,9 @@ pub async fn post(
     Ok(HttpResponse::build(StatusCode::CREATED).json(render(&m, &quoted, state.core.hub())))
 }
 
-#[utoipa::path(post, path = "/web/api/conversations/{id}/read", tag = "web",
+#[utoipa::path(post, path = "/web/api/conversations/{id}/read", tag = "web", operation_id = "web.conversations.read",
     params(("id" = String, Path)), request_body = Read,
-    responses((status = 204), (status = 403, body = WebError), (status = 404, body = WebError)))]
+    responses(WebErrors, (status = 204)), security(("session" = [])))]
 /// Marks the conversation read up to a seq.
 pub async fn read(
     state: State,
@@ -152,8 +147,8 @@ pub struct PeopleQuery {
     conversation: Option<String>,
 }
 
-#[utoipa::path(get, path = "/web/api/people", tag = "web", params(PeopleQuery),
-    responses((status = 200, body = People), (status = 401, body = WebError)))]
+#[utoipa::path(get, path = "/web/api/people", tag = "web", operation_id = "web.conversations.people", params(PeopleQuery),
+    responses(WebErrors, (status = 200, body = People)), security(("session" = [])))]
 /// Up to 10 people whose username or name starts with `q`.
 pub async fn people(state: State, signed: Signed, q: web::Query<PeopleQuery>) -> WebResult {
     let q = q.into_inner();
@@ -171,9 +166,8 @@ pub async fn people(state: State, signed: Signed, q: web::Query<PeopleQuery>) ->
     }))
 }
 
-#[utoipa::path(post, path = "/web/api/dm", tag = "web", request_body = OpenDm,
-    responses((status = 200, body = Opened), (status = 400, body = WebError),
-        (status = 404, body = WebError)))]
+#[utoipa::path(post, path = "/web/api/dm", tag = "web", operation_id = "web.conversations.open_dm", request_body = OpenDm,
+    responses(WebErrors, (status = 200, body = Opened)), security(("session" = [])))]
 /// Opens (or reuses) the DM with someone.
 pub async fn open_dm(state: State, signed: Signed, body: Json<OpenDm>) -> WebResult {
     let s = state

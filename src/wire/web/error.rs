@@ -91,3 +91,38 @@ impl ResponseError for WebFailure {
 
 /// What a web handler returns.
 pub type WebResult<T = HttpResponse> = Result<T, WebFailure>;
+
+/// The errors any web API route may answer with, for the OpenAPI document (no value of it is
+/// ever built).
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum WebErrors {
+    #[response(
+        status = 400,
+        description = "A field is missing or wrong (`field` names it), or the body is not a JSON object."
+    )]
+    Invalid(WebError),
+    #[response(status = 401, description = "Not signed in, or the session ended.")]
+    Unauthorized(WebError),
+    #[response(
+        status = 403,
+        description = "Another origin's request (`cross_origin`), or not allowed to the caller."
+    )]
+    Forbidden(WebError),
+    #[response(status = 404, description = "Not found, or not visible to the caller.")]
+    NotFound(WebError),
+    #[response(status = 413, description = "A size limit was exceeded.")]
+    TooLarge(WebError),
+    #[response(
+        status = 415,
+        description = "The body was not sent as `application/json`."
+    )]
+    NotJson(WebError),
+    #[response(status = 429, description = "Too many attempts; see `Retry-After`.")]
+    RateLimited(WebError),
+    #[response(
+        status = 503,
+        description = "The database cannot take the request now; retry."
+    )]
+    Unavailable(WebError),
+}
