@@ -131,6 +131,7 @@ enum Scenario {
 #[derive(ValueEnum, Clone, Copy, Debug)]
 enum KindArg {
     Raw,
+    Web,
     SioJson,
     SioMsgpack,
     NodeJson,
@@ -141,6 +142,7 @@ impl From<KindArg> for Kind {
     fn from(k: KindArg) -> Kind {
         match k {
             KindArg::Raw => Kind::Raw,
+            KindArg::Web => Kind::Web,
             KindArg::SioJson => Kind::SioJson,
             KindArg::SioMsgpack => Kind::SioMsgpack,
             KindArg::NodeJson => Kind::NodeJson,

@@ -142,3 +142,24 @@ pub async fn health(base: &str) -> Result<(), String> {
         Err(format!("GET /health: HTTP {}", res.status()))
     }
 }
+
+/// Signs a human up on the web API; returns the session cookie's value.
+pub async fn web_session(base: &str, email: &str) -> Result<String, String> {
+    let mut res = http()
+        .post(format!("{base}/web/api/signup"))
+        .insert_header(("Origin", base))
+        .send_json(&json!({"email": email, "password": "load generator password", "displayName": "Load"}))
+        .await
+        .map_err(|e| format!("signup: {e}"))?;
+    if res.status().as_u16() != 201 {
+        let body = res.body().await.unwrap_or_default();
+        return Err(format!("signup: HTTP {} {}", res.status(), String::from_utf8_lossy(&body)));
+    }
+    res.headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .and_then(|pair| pair.strip_prefix("agentgate_session="))
+        .map(str::to_string)
+        .ok_or_else(|| "signup: no session cookie".to_string())
+}

@@ -112,6 +112,12 @@ async fn measure(
             kind.name()
         ));
     }
+    // Browser pages all use one human's session, as tabs of one person would.
+    let cookie = if kind == Kind::Web {
+        Some(api::web_session(&base, &format!("idle{}@load.example", opened_marker())).await?)
+    } else {
+        None
+    };
     let tally = Arc::new(Tally::new(0));
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut outcomes = Vec::new();
@@ -128,7 +134,9 @@ async fn measure(
             let spec = Spec {
                 kind,
                 base: base.clone(),
-                token: agents[opened % agents.len()].token.clone(),
+                token: cookie
+                    .clone()
+                    .unwrap_or_else(|| agents[opened % agents.len()].token.clone()),
                 town_square: false,
                 subscribe: true,
             };
@@ -168,7 +176,7 @@ async fn measure(
         prev = rss.map(|r| (r, live));
         let threads = pid.and_then(threads_of);
         let target = match kind {
-            Kind::Raw => json!("≤ 8 KiB"),
+            Kind::Raw | Kind::Web => json!("≤ 8 KiB"),
             Kind::SioJson | Kind::SioMsgpack => json!("≤ 16 KiB"),
             _ => json!("-"),
         };
@@ -213,6 +221,13 @@ async fn measure(
     }
     tokio::time::sleep(Duration::from_millis(if ctx.smoke { 200 } else { 1000 })).await;
     result
+}
+
+/// A number unique to this process run, for fresh email addresses.
+fn opened_marker() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos())
 }
 
 /// The thread count of a process (`Threads:` of `/proc/<pid>/status`).

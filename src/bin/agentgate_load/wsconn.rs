@@ -21,6 +21,8 @@ pub type Framed = actix_codec::Framed<awc::BoxedSocket, awc::ws::Codec>;
 pub enum Kind {
     /// MoltCities raw WebSocket (`/api/notifications/connect`).
     Raw,
+    /// The web client's live channel (`/web/live`); the spec's token is a session cookie.
+    Web,
     /// agentgate Socket.IO, JSON parser.
     SioJson,
     /// agentgate Socket.IO, msgpack parser.
@@ -35,6 +37,7 @@ impl Kind {
     pub fn name(self) -> &'static str {
         match self {
             Kind::Raw => "agentgate raw-ws",
+            Kind::Web => "agentgate web-live",
             Kind::SioJson => "agentgate sio-json",
             Kind::SioMsgpack => "agentgate sio-msgpack",
             Kind::NodeJson => "node sio-json",
@@ -44,6 +47,11 @@ impl Kind {
 
     pub fn is_node(self) -> bool {
         matches!(self, Kind::NodeJson | Kind::NodeMsgpack)
+    }
+
+    /// Whether the kind speaks Engine.IO (answers its pings).
+    pub fn is_sio(self) -> bool {
+        !matches!(self, Kind::Raw | Kind::Web)
     }
 
     pub fn msgpack(self) -> bool {
@@ -148,9 +156,16 @@ fn ws_url(base: &str, path_and_query: &str) -> String {
 
 /// Opens a WebSocket.
 pub async fn open(url: &str) -> Result<Framed, String> {
-    let (res, framed) = http()
-        .ws(url)
-        .max_frame_size(16 << 20)
+    open_with(url, &[]).await
+}
+
+/// Opens a WebSocket with extra request headers.
+pub async fn open_with(url: &str, headers: &[(&str, &str)]) -> Result<Framed, String> {
+    let mut req = http().ws(url).max_frame_size(16 << 20);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let (res, framed) = req
         .connect()
         .await
         .map_err(|e| format!("connect: {e}"))?;
@@ -216,6 +231,19 @@ fn mp_head(b: &[u8]) -> Option<(u64, Option<u64>)> {
 /// Connects and completes the protocol's handshake; the socket is then live.
 pub async fn connect(spec: &Spec) -> Result<Framed, String> {
     const WAIT: Duration = Duration::from_secs(20);
+    if spec.kind == Kind::Web {
+        let cookie = format!("agentgate_session={}", spec.token);
+        let headers = [("Cookie", cookie.as_str()), ("Origin", spec.base.as_str())];
+        let mut framed = open_with(&ws_url(&spec.base, "/web/live"), &headers).await?;
+        let (_, b) = next_data(&mut framed, WAIT).await?;
+        if !b.starts_with(br#"{"type":"ready"#) {
+            return Err(format!(
+                "expected ready, got {:?}",
+                String::from_utf8_lossy(&b)
+            ));
+        }
+        return Ok(framed);
+    }
     if spec.kind == Kind::Raw {
         let mut q = format!("/api/notifications/connect?token={}", spec.token);
         if spec.town_square {
@@ -354,7 +382,7 @@ pub async fn listen(spec: Spec, tally: Arc<Tally>, mut stop: watch::Receiver<boo
     out.connected = true;
     tally.connected.fetch_add(1, Relaxed);
     PROGRESS.conns.fetch_add(1, Relaxed);
-    let sio = spec.kind != Kind::Raw;
+    let sio = spec.kind.is_sio();
     // Bounded by `stop`, which every run sends before its own deadline passes.
     loop {
         let frame = tokio::select! {
