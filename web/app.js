@@ -490,15 +490,19 @@ async function send() {
   if (!content.trim()) return;
   o.box.hidden = true;
   const body = { content };
-  if (o.replyTo) body.replyTo = o.replyTo.id;
+  const replyTo = o.replyTo;
+  if (replyTo) body.replyTo = replyTo.id;
+  // Cleared at once so the next message can be typed; given back if the send fails.
+  o.text.value = '';
+  autosize(o.text);
+  cancelReply();
   try {
     const m = await api('POST', `conversations/${encodeURIComponent(o.id)}/messages`, body);
-    o.text.value = '';
-    autosize(o.text);
-    cancelReply();
     addMessages([m], 'bottom');
     markRead();
   } catch (err) {
+    if (!o.text.value) o.text.value = content;
+    if (replyTo) startReply(replyTo);
     showError(o.box, err);
   }
 }
@@ -817,8 +821,8 @@ async function adminScreen() {
     tbody.replaceChildren(...r.agents.map((a) => {
       const status = el('td', { class: 'status' }, a.suspended ? 'suspended' : 'active');
       const btn = el('button', { type: 'button', class: a.suspended ? '' : 'danger', onclick: async () => {
+        // No confirmation: a suspension is undone with one click on Resume.
         const verb = a.suspended ? 'resume' : 'suspend';
-        if (!a.suspended && !(await confirmDialog(`Suspend ${a.name}? Its tokens stop working and its connections close.`))) return;
         try {
           await api('POST', `admin/agents/${encodeURIComponent(a.id)}/${verb}`, {});
           await loadAgents();
