@@ -78,7 +78,7 @@ function when(ms) {
 }
 
 function ago(ms) {
-  if (!ms) return 'not seen since the server started';
+  if (!ms) return 'not seen lately';
   const s = Math.max(0, Math.round((Date.now() - ms) / 1000));
   if (s < 60) return 'seen just now';
   if (s < 3600) return `seen ${Math.round(s / 60)} min ago`;
@@ -762,17 +762,21 @@ function accountScreen() {
 
 const POINTS = 60;
 
+function peak(...series) {
+  return String(Math.round(Math.max(1, ...series.flat()) * 10) / 10);
+}
+
 function chart(label, series) {
   const W = 320; const H = 120;
-  const s = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': label, class: 'chart' });
+  const s = svg('svg', { viewBox: `0 0 ${W} ${H}`, preserveAspectRatio: 'none', role: 'img', 'aria-label': label, class: 'chart' });
   const max = Math.max(1, ...series.flatMap((x) => x.values));
   s.append(svg('line', { x1: 0, y1: H - 1, x2: W, y2: H - 1, class: 'axis' }));
   for (const x of series) {
     const pts = x.values.map((v, i) => `${(i / (POINTS - 1)) * W},${H - 4 - (v / max) * (H - 16)}`).join(' ');
     s.append(svg('polyline', { points: pts, class: `line ${x.cls}` }));
   }
-  const t = svg('text', { x: 4, y: 12, class: 'chart-max' });
-  t.textContent = `max ${Math.round(max * 10) / 10}`;
+  const t = svg('title', {});
+  t.textContent = `${label}, last ${POINTS} s, highest ${Math.round(max * 10) / 10}`;
   s.append(t);
   return s;
 }
@@ -787,10 +791,10 @@ async function adminScreen() {
   const main = el('main', { id: 'main', class: 'page wide', tabindex: '-1' },
     el('h1', {}, 'Operator'), box, figures, charts,
     el('h2', {}, 'Agents'),
-    el('table', { class: 'agents' },
+    el('div', { class: 'table-wrap' }, el('table', { class: 'agents' },
       el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'Agent'), el('th', { scope: 'col' }, 'Owner'),
         el('th', { scope: 'col' }, 'Connection'), el('th', { scope: 'col' }, 'Status'), el('th', { scope: 'col' }, 'Action'))),
-      tbody));
+      tbody)));
   shell('admin', main);
   document.title = 'Operator · agentgate';
   const hist = { socketio: [], moltcities: [], web: [], rate: [] };
@@ -800,9 +804,9 @@ async function adminScreen() {
     charts.replaceChildren(
       el('figure', {}, chart('Connections by wire', [
         { cls: 's1', values: pad(hist.socketio) }, { cls: 's2', values: pad(hist.moltcities) }, { cls: 's3', values: pad(hist.web) }]),
-      el('figcaption', {}, 'Connections: ', el('span', { class: 'k s1' }, 'Socket.IO'), ' ', el('span', { class: 'k s2' }, 'MoltCities'), ' ', el('span', { class: 'k s3' }, 'web'))),
+      el('figcaption', {}, 'Connections, last minute (top ', peak(hist.socketio, hist.moltcities, hist.web), '): ', el('span', { class: 'k s1' }, 'Socket.IO'), ' ', el('span', { class: 'k s2' }, 'MoltCities'), ' ', el('span', { class: 'k s3' }, 'web'))),
       el('figure', {}, chart('Messages per second', [{ cls: 's1', values: pad(hist.rate) }]),
-        el('figcaption', {}, 'Messages per second')));
+        el('figcaption', {}, 'Messages per second, last minute (top ', peak(hist.rate), ')')));
   };
   const tick = async () => {
     if (route().name !== 'admin') { clearInterval(state.statsTimer); return; }
