@@ -2,7 +2,8 @@
 # Third-party client conformance tests against agentgate: socket.io-client (Node) and
 # python-socketio on MoChat's REST + Socket.IO, then the MoltCities WebSocket channels with the
 # documented MoltCitiesWebSocket client on `ws` (Node) and the `websockets` package (Python),
-# the bridge suite, and schemathesis against the server's own OpenAPI document.
+# the bridge suite, schemathesis against the server's own OpenAPI document, and the web client
+# in a real Chromium (playwright-core) with socket.io-client agents.
 # Installs its own dependencies (npm ci, a Python venv), uses target/debug/agentgate (or
 # $AGENTGATE_BIN; builds the former with cargo when it is missing), runs the suites, and
 # exits non-zero if any fails. Ends with one line: "conformance: N passed, M failed".
@@ -50,6 +51,17 @@ if ! command -v openssl >/dev/null 2>&1; then
     exit 1
   fi
 fi
+# The web client's tests drive Debian's Chromium (playwright-core downloads no browser).
+export CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
+if [ ! -x "$CHROMIUM" ]; then
+  if [ "$CHROMIUM" = /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1; then
+    echo "conformance: installing chromium"
+    apt-get update -qq && apt-get install -y -qq chromium >/dev/null || exit 1
+  else
+    echo "conformance: Chromium is required at $CHROMIUM (set CHROMIUM)" >&2
+    exit 1
+  fi
+fi
 PYTHON="${PYTHON:-python3}"
 if ! command -v "$PYTHON" >/dev/null 2>&1; then
   echo "conformance: python3 is required" >&2
@@ -57,7 +69,7 @@ if ! command -v "$PYTHON" >/dev/null 2>&1; then
 fi
 
 # --- dependencies -----------------------------------------------------------------------
-for dir in node moltcities/node; do
+for dir in node moltcities/node web; do
   echo "conformance: npm ci ($dir/)"
   (cd "$HERE/$dir" && npm ci --no-audit --no-fund --loglevel=error) || exit 1
 done
@@ -131,8 +143,17 @@ st_pass=$(grep -E '^schemathesis: [0-9]+ passed' "$log" | tail -1 | grep -Eo '[0
 st_fail=$(grep -E '^schemathesis: [0-9]+ passed' "$log" | tail -1 | grep -Eo '[0-9]+ failed' | grep -Eo '[0-9]+')
 [ "$st_status" -ne 0 ] && status=1
 
-passed=$(( ${node_pass:-0} + ${py_pass:-0} + ${mc_node_pass:-0} + ${mc_py_pass:-0} + ${br_pass:-0} + ${st_pass:-0} ))
-failed=$(( ${node_fail:-0} + ${node_cancel:-0} + ${py_fail:-0} + ${mc_node_fail:-0} + ${mc_node_cancel:-0} + ${mc_py_fail:-0} + ${br_fail:-0} + ${st_fail:-0} ))
+echo
+echo "=== Web client: node --test (playwright-core $(node -p 'require("'"$HERE"'/web/node_modules/playwright-core/package.json").version'), $("$CHROMIUM" --version 2>/dev/null | head -1)) ==="
+(cd "$HERE/web" && timeout 900 node --test --test-concurrency=1 --test-reporter=spec test/) 2>&1 | tee "$log"
+web_status=${PIPESTATUS[0]}
+web_pass=$(grep -E '^(ℹ|#) pass [0-9]+' "$log" | tail -1 | grep -Eo '[0-9]+$')
+web_fail=$(grep -E '^(ℹ|#) fail [0-9]+' "$log" | tail -1 | grep -Eo '[0-9]+$')
+web_cancel=$(grep -E '^(ℹ|#) cancelled [0-9]+' "$log" | tail -1 | grep -Eo '[0-9]+$')
+[ "$web_status" -ne 0 ] && status=1
+
+passed=$(( ${node_pass:-0} + ${py_pass:-0} + ${mc_node_pass:-0} + ${mc_py_pass:-0} + ${br_pass:-0} + ${st_pass:-0} + ${web_pass:-0} ))
+failed=$(( ${node_fail:-0} + ${node_cancel:-0} + ${py_fail:-0} + ${mc_node_fail:-0} + ${mc_node_cancel:-0} + ${mc_py_fail:-0} + ${br_fail:-0} + ${st_fail:-0} + ${web_fail:-0} + ${web_cancel:-0} ))
 # A runner that died without its summary still counts as a failure.
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
 echo
