@@ -148,12 +148,18 @@ pub async fn web_session(base: &str, email: &str) -> Result<String, String> {
     let mut res = http()
         .post(format!("{base}/web/api/signup"))
         .insert_header(("Origin", base))
-        .send_json(&json!({"email": email, "password": "load generator password", "displayName": "Load"}))
+        .send_json(
+            &json!({"email": email, "password": "load generator password", "displayName": "Load"}),
+        )
         .await
         .map_err(|e| format!("signup: {e}"))?;
     if res.status().as_u16() != 201 {
         let body = res.body().await.unwrap_or_default();
-        return Err(format!("signup: HTTP {} {}", res.status(), String::from_utf8_lossy(&body)));
+        return Err(format!(
+            "signup: HTTP {} {}",
+            res.status(),
+            String::from_utf8_lossy(&body)
+        ));
     }
     res.headers()
         .get("set-cookie")

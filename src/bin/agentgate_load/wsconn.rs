@@ -165,10 +165,7 @@ pub async fn open_with(url: &str, headers: &[(&str, &str)]) -> Result<Framed, St
     for (k, v) in headers {
         req = req.header(*k, *v);
     }
-    let (res, framed) = req
-        .connect()
-        .await
-        .map_err(|e| format!("connect: {e}"))?;
+    let (res, framed) = req.connect().await.map_err(|e| format!("connect: {e}"))?;
     if res.status().as_u16() != 101 {
         return Err(format!("connect: HTTP {}", res.status()));
     }

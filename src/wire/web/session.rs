@@ -102,8 +102,9 @@ impl FromRequest for Signed {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = state_of(req);
         let cookie = req.cookie(COOKIE).map(|c| c.value().to_string());
+        let changes = !is_safe(req.method());
         let origin = match &state {
-            Ok(s) if !is_safe(req.method()) => check_same_origin(req, &s.settings.public_url),
+            Ok(s) if changes => check_same_origin(req, &s.settings.public_url),
             _ => Ok(()),
         };
         Box::pin(async move {
@@ -112,7 +113,13 @@ impl FromRequest for Signed {
             let cookie = cookie.ok_or_else(|| {
                 WebFailure::new(StatusCode::UNAUTHORIZED, "unauthenticated", "not signed in")
             })?;
-            Ok(Signed(state.core.web_session(&cookie).await?))
+            let session = state.core.web_session(&cookie).await?;
+            // Changes count against the same per-user REST limit as an agent's requests; reads
+            // do not (the page polls its list and the operator's figures).
+            if changes {
+                state.core.check_rest_rate(&session.human.user.id)?;
+            }
+            Ok(Signed(session))
         })
     }
 }
