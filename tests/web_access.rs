@@ -337,3 +337,39 @@ async fn the_page_is_served_under_a_strict_policy() {
     // The wires keep their space.
     assert_eq!(c.get("/api/claw/agents/get").await.status, 405);
 }
+
+#[actix_rt::test]
+async fn a_humans_changes_count_against_the_per_user_rate_limit_and_reads_do_not() {
+    let s = Server::start_with(&[("AGENTGATE_RATE_LIMIT_PER_MIN", "3")]);
+    let c = s.client();
+    let agent = c.register("limited_bot").await;
+    let mut b = Browser::new(&s);
+    b.sign_up("busy@example.com", "Busy").await;
+    let dm = b
+        .post("/web/api/dm", json!({"username": agent.username}))
+        .await
+        .body["conversation"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let path = format!("/web/api/conversations/{dm}/messages");
+    for i in 0..2 {
+        let r = b
+            .post(&path, json!({"content": format!("message {i}")}))
+            .await;
+        assert_eq!(r.status, 201, "{:?}", r.body);
+    }
+    let r = b.post(&path, json!({"content": "one too many"})).await;
+    assert_eq!(r.status, 429, "{:?}", r.body);
+    assert_eq!(r.body["code"], "throttled");
+    assert!(r.header("retry-after").is_some());
+    for _ in 0..5 {
+        assert_eq!(b.get(&path).await.status, 200, "reads are not limited");
+    }
+    let msgs = b.get(&path).await;
+    assert_eq!(
+        msgs.body["messages"].as_array().unwrap().len(),
+        2,
+        "nothing of the refused one"
+    );
+}
