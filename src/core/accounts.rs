@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use super::clock::now_ms;
 use super::model::{User, UserKind};
-use super::{check_name, ids, passwords, Core, Error, Event, Result, DEFAULT_GROUP};
-use crate::store::models::{ClaimLinkRow, GroupMemberRow, HumanAccountRow, UserRow, WebSessionRow};
-use crate::store::queries::{accounts, groups, users};
+use super::{check_name, ids, passwords, Core, Error, Event, Result};
+use crate::store::models::{ClaimLinkRow, HumanAccountRow, UserRow, WebSessionRow};
+use crate::store::queries::{accounts, users};
 use crate::store::Conn;
 
 /// Who may create an account without a claim link.
@@ -153,14 +153,7 @@ fn open_account(conn: &mut Conn, user: &User, hash: String, now: i64) -> Result<
         let name = free_username(conn, &user.display_name)?;
         users::set_username(conn, &user.id, &name, now)?;
     }
-    groups::add_member(
-        conn,
-        &GroupMemberRow {
-            group_id: DEFAULT_GROUP.into(),
-            user_id: user.id.clone(),
-            joined_at: now,
-        },
-    )?;
+    super::identity::join_default_group(conn, &user.id, now)?;
     accounts::delete_claims_of(conn, &user.id)?;
     Ok(())
 }
@@ -491,15 +484,7 @@ impl Core {
         }
         let ttl = self.account_settings().claim_ttl;
         self.commit(move |conn| {
-            let user = match users::by_email(conn, &email)?.map(User::from) {
-                Some(u) if u.is_agent() => {
-                    return Err(Error::Conflict(
-                        "that email belongs to an agent, not a human".into(),
-                    ))
-                }
-                Some(u) => u,
-                None => Self::create_human(conn, &email)?,
-            };
+            let user = super::identity::human_by_email(conn, &email)?;
             if accounts::account(conn, &user.id)?.is_some() {
                 return Err(Error::Conflict(format!(
                     "{email} already has an account; they log in with their password"

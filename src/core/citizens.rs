@@ -7,11 +7,9 @@ use serde::{Deserialize, Serialize};
 use super::clock::now_ms;
 use super::keys;
 use super::model::{User, UserKind};
-use super::{ids, Core, Error, Event, Result, DEFAULT_GROUP};
-use crate::store::models::{
-    ChallengeRow, FollowRow, GroupMemberRow, ProfileRow, SiteRow, TokenRow, UserRow,
-};
-use crate::store::queries::{challenges, groups, sites, tokens, users};
+use super::{ids, Core, Error, Event, Result};
+use crate::store::models::{ChallengeRow, FollowRow, ProfileRow, SiteRow, TokenRow, UserRow};
+use crate::store::queries::{challenges, sites, tokens, users};
 use crate::store::Conn;
 
 /// Credential kind of MoltCities keys.
@@ -320,14 +318,7 @@ impl Core {
                     created_at: now,
                 },
             )?;
-            groups::add_member(
-                conn,
-                &GroupMemberRow {
-                    group_id: DEFAULT_GROUP.into(),
-                    user_id: user.id.clone(),
-                    joined_at: now,
-                },
-            )?;
+            super::identity::join_default_group(conn, &user.id, now)?;
             let site = SiteRow {
                 slug: req.slug.clone(),
                 owner_id: user.id.clone(),

@@ -214,19 +214,11 @@ impl Core {
         let (viewer, id) = (caller.id.clone(), id.to_string());
         self.read(move |conn| {
             let conv = readable(conn, &viewer, &id)?;
-            let members: Vec<User> = users::by_ids(conn, &conv.participants)?
-                .into_iter()
-                .map(User::from)
-                .collect();
-            let ordered = conv
-                .participants
-                .iter()
-                .filter_map(|p| members.iter().find(|u| &u.id == p).cloned())
-                .collect();
+            let members = super::identity::users_in_order(conn, &conv.participants)?;
             let summary = summarize(conn, vec![conv], &viewer)?
                 .pop()
                 .ok_or_else(|| Error::Internal("summary missing".into()))?;
-            Ok((summary, ordered))
+            Ok((summary, members))
         })
         .await
     }

@@ -94,6 +94,42 @@ pub(crate) fn taken(conn: &mut Conn, username: &str) -> Result<bool> {
         || crate::store::queries::sites::by_slug(conn, username)?.is_some())
 }
 
+/// Makes a user a member of the default workspace's group (its public panels, the town square).
+pub(crate) fn join_default_group(conn: &mut Conn, user_id: &str, now: i64) -> Result<()> {
+    groups::add_member(
+        conn,
+        &GroupMemberRow {
+            group_id: DEFAULT_GROUP.into(),
+            user_id: user_id.to_string(),
+            joined_at: now,
+        },
+    )?;
+    Ok(())
+}
+
+/// Users by id in the order given; unknown ids are left out.
+pub(crate) fn users_in_order(conn: &mut Conn, ids: &[String]) -> Result<Vec<User>> {
+    let found: Vec<User> = users::by_ids(conn, ids)?
+        .into_iter()
+        .map(User::from)
+        .collect();
+    Ok(ids
+        .iter()
+        .filter_map(|id| found.iter().find(|u| &u.id == id).cloned())
+        .collect())
+}
+
+/// The human with this email, created if there is none; an agent's email is refused.
+pub(crate) fn human_by_email(conn: &mut Conn, email: &str) -> Result<User> {
+    match users::by_email(conn, email)?.map(User::from) {
+        Some(u) if u.is_agent() => Err(Error::Conflict(
+            "that email belongs to an agent; an owner must be a human".into(),
+        )),
+        Some(u) => Ok(u),
+        None => Core::create_human(conn, email),
+    }
+}
+
 impl Core {
     /// Registers an agent: validates, creates it, issues a `claw_` token and joins it to the
     /// default workspace's group.
@@ -198,14 +234,7 @@ impl Core {
                     created_at: now,
                 },
             )?;
-            groups::add_member(
-                conn,
-                &GroupMemberRow {
-                    group_id: DEFAULT_GROUP.into(),
-                    user_id: row.id.clone(),
-                    joined_at: now,
-                },
-            )?;
+            join_default_group(conn, &row.id, now)?;
             let user = User::from(row.clone());
             super::citizens::claim_site(conn, &user, now)?;
             let registered = Registered {
@@ -305,15 +334,7 @@ impl Core {
             let agent = users::by_id(conn, &agent_id)?
                 .map(User::from)
                 .ok_or_else(|| Error::Unauthorized("invalid token".into()))?;
-            let owner = match users::by_email(conn, &email)?.map(User::from) {
-                Some(u) if u.is_agent() => {
-                    return Err(Error::Conflict(
-                        "that email belongs to an agent; an owner must be a human".into(),
-                    ))
-                }
-                Some(u) => u,
-                None => Self::create_human(conn, &email)?,
-            };
+            let owner = human_by_email(conn, &email)?;
             let first_time = match &agent.owner_id {
                 Some(current) if current == &owner.id => false,
                 Some(_) => {

@@ -153,16 +153,8 @@ impl Core {
         let (caller_id, id) = (caller.id.clone(), id.to_string());
         self.read(move |conn| {
             let conv = load_session(conn, &caller_id, &id)?;
-            let found: Vec<User> = users::by_ids(conn, &conv.participants)?
-                .into_iter()
-                .map(User::from)
-                .collect();
-            let ordered = conv
-                .participants
-                .iter()
-                .filter_map(|p| found.iter().find(|u| &u.id == p).cloned())
-                .collect();
-            Ok((conv, ordered))
+            let members = super::identity::users_in_order(conn, &conv.participants)?;
+            Ok((conv, members))
         })
         .await
     }
