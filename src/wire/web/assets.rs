@@ -19,27 +19,37 @@ struct Asset {
     body: &'static [u8],
 }
 
-const ASSETS: [Asset; 4] = [
-    Asset {
-        name: "index.html",
-        content_type: "text/html; charset=utf-8",
-        body: include_bytes!("../../../web/index.html"),
-    },
-    Asset {
-        name: "app.js",
-        content_type: "text/javascript; charset=utf-8",
-        body: include_bytes!("../../../web/app.js"),
-    },
-    Asset {
-        name: "app.css",
-        content_type: "text/css; charset=utf-8",
-        body: include_bytes!("../../../web/app.css"),
-    },
-    Asset {
-        name: "icon.svg",
-        content_type: "image/svg+xml",
-        body: include_bytes!("../../../web/icon.svg"),
-    },
+/// A file of `web/`, embedded.
+macro_rules! asset {
+    ($name:literal, $content_type:expr) => {
+        Asset {
+            name: $name,
+            content_type: $content_type,
+            body: include_bytes!(concat!("../../../web/", $name)),
+        }
+    };
+}
+
+const JS: &str = "text/javascript; charset=utf-8";
+
+/// The page and its modules (one per screen or concern; `app.js` is the entry).
+const ASSETS: [Asset; 16] = [
+    asset!("index.html", "text/html; charset=utf-8"),
+    asset!("app.css", "text/css; charset=utf-8"),
+    asset!("icon.svg", "image/svg+xml"),
+    asset!("app.js", JS),
+    asset!("dom.js", JS),
+    asset!("api.js", JS),
+    asset!("state.js", JS),
+    asset!("session.js", JS),
+    asset!("auth.js", JS),
+    asset!("shell.js", JS),
+    asset!("conversations.js", JS),
+    asset!("mentions.js", JS),
+    asset!("live.js", JS),
+    asset!("agents.js", JS),
+    asset!("account.js", JS),
+    asset!("admin.js", JS),
 ];
 
 fn serve(state: &State, name: &str) -> HttpResponse {
