@@ -63,48 +63,48 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(assets::asset)),
     )
     .route("/web/live", web::get().to(live::connect))
-        .service(
-            web::scope("/web/api")
-                .route("/config", web::get().to(accounts::config))
-                .route("/signup", web::post().to(accounts::sign_up))
-                .route("/login", web::post().to(accounts::log_in))
-                .route("/claim/inspect", web::post().to(accounts::inspect_claim))
-                .route("/claim", web::post().to(accounts::claim))
-                .route("/me", web::get().to(accounts::me))
-                .route("/logout", web::post().to(accounts::log_out))
-                .route("/logout-all", web::post().to(accounts::log_out_everywhere))
-                .route("/password", web::post().to(accounts::change_password))
-                .route("/conversations", web::get().to(conversations::list))
-                .route("/conversations/{id}", web::get().to(conversations::one))
-                .route(
-                    "/conversations/{id}/messages",
-                    web::get().to(conversations::messages),
-                )
-                .route(
-                    "/conversations/{id}/messages",
-                    web::post().to(conversations::post),
-                )
-                .route(
-                    "/conversations/{id}/read",
-                    web::post().to(conversations::read),
-                )
-                .route("/people", web::get().to(conversations::people))
-                .route("/dm", web::post().to(conversations::open_dm))
-                .route("/agents", web::get().to(agents::owned))
-                .route(
-                    "/agents/{id}/rotate-token",
-                    web::post().to(agents::rotate_token),
-                )
-                .route("/agents/{id}/unbind", web::post().to(agents::unbind))
-                .route("/admin/stats", web::get().to(agents::stats))
-                .route("/admin/agents", web::get().to(agents::all_agents))
-                .route(
-                    "/admin/agents/{id}/suspend",
-                    web::post().to(agents::suspend),
-                )
-                .route("/admin/agents/{id}/resume", web::post().to(agents::resume))
-                .default_service(web::to(unknown)),
-        );
+    .service(
+        web::scope("/web/api")
+            .route("/config", web::get().to(accounts::config))
+            .route("/signup", web::post().to(accounts::sign_up))
+            .route("/login", web::post().to(accounts::log_in))
+            .route("/claim/inspect", web::post().to(accounts::inspect_claim))
+            .route("/claim", web::post().to(accounts::claim))
+            .route("/me", web::get().to(accounts::me))
+            .route("/logout", web::post().to(accounts::log_out))
+            .route("/logout-all", web::post().to(accounts::log_out_everywhere))
+            .route("/password", web::post().to(accounts::change_password))
+            .route("/conversations", web::get().to(conversations::list))
+            .route("/conversations/{id}", web::get().to(conversations::one))
+            .route(
+                "/conversations/{id}/messages",
+                web::get().to(conversations::messages),
+            )
+            .route(
+                "/conversations/{id}/messages",
+                web::post().to(conversations::post),
+            )
+            .route(
+                "/conversations/{id}/read",
+                web::post().to(conversations::read),
+            )
+            .route("/people", web::get().to(conversations::people))
+            .route("/dm", web::post().to(conversations::open_dm))
+            .route("/agents", web::get().to(agents::owned))
+            .route(
+                "/agents/{id}/rotate-token",
+                web::post().to(agents::rotate_token),
+            )
+            .route("/agents/{id}/unbind", web::post().to(agents::unbind))
+            .route("/admin/stats", web::get().to(agents::stats))
+            .route("/admin/agents", web::get().to(agents::all_agents))
+            .route(
+                "/admin/agents/{id}/suspend",
+                web::post().to(agents::suspend),
+            )
+            .route("/admin/agents/{id}/resume", web::post().to(agents::resume))
+            .default_service(web::to(unknown)),
+    );
 }
 
 /// A path of the web API no route serves.
