@@ -618,11 +618,13 @@ async fn two_hundred_twenty_abusive_unauthenticated_sockets_keep_memory_bounded(
         "after {after} KiB over baseline {before} KiB + 32 MiB"
     );
     // Every abusive socket was closed at once; the close frame may be lost to the reset that
-    // unread bytes cause.
+    // unread bytes cause. A pusher is refused for its header (a close without a code) or, when
+    // the reader meets its first 1 MB frame before the header was handled, for that frame's
+    // size (1009): both refusals are right, which one comes first depends on scheduling.
     assert!(
         pushed
             .iter()
-            .all(|e| matches!(e, End::Close(None) | End::Eof)),
+            .all(|e| matches!(e, End::Close(None) | End::Close(Some(1009)) | End::Eof)),
         "{pushed:?}"
     );
     assert!(
