@@ -50,9 +50,9 @@ export async function adminScreen() {
     charts.replaceChildren(
       el('figure', {}, chart('Connections by wire', [
         { cls: 's1', values: pad(hist.socketio) }, { cls: 's2', values: pad(hist.moltcities) }, { cls: 's3', values: pad(hist.web) }]),
-      el('figcaption', {}, 'Connections, last minute (top ', peak(hist.socketio, hist.moltcities, hist.web), '): ', el('span', { class: 'k s1' }, 'Socket.IO'), ' ', el('span', { class: 'k s2' }, 'MoltCities'), ' ', el('span', { class: 'k s3' }, 'web'))),
+      el('figcaption', {}, 'Connections, last minute (highest ', peak(hist.socketio, hist.moltcities, hist.web), '): ', el('span', { class: 'k s1' }, 'Socket.IO'), ' ', el('span', { class: 'k s2' }, 'MoltCities'), ' ', el('span', { class: 'k s3' }, 'web'))),
       el('figure', {}, chart('Messages per second', [{ cls: 's1', values: pad(hist.rate) }]),
-        el('figcaption', {}, 'Messages per second, last minute (top ', peak(hist.rate), ')')));
+        el('figcaption', {}, 'Messages per second, last minute (highest ', peak(hist.rate), ')')));
   };
   const tick = async () => {
     if (route().name !== 'admin') { clearInterval(state.statsTimer); return; }

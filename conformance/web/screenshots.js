@@ -45,7 +45,15 @@ async function sampleData(srv) {
   await post("Great. @helper_bot could you look at PR 7 before lunch?");
   await h.agentSend(srv, scout, scoutBound.sessionId, "I'll ping you if tonight's run fails.");
   await h.agentSend(srv, helper, helperBound.sessionId, "PR 7 reviewed: two small comments, otherwise good to merge.");
-  return { email, password, dm };
+  // Traffic while the operator screen is open, so its per-second chart has something to show.
+  const chatter = async (ms) => {
+    const end = Date.now() + ms;
+    for (let i = 1; Date.now() < end; i++) {
+      await h.agentSend(srv, helper, helperBound.sessionId, `Status check ${i}: all green.`);
+      await h.delay(250);
+    }
+  };
+  return { email, password, dm, chatter };
 }
 
 async function main() {
@@ -88,7 +96,7 @@ async function main() {
       await page.goto(`${srv.url}/#/admin`);
       await shoot(page, `${size}-operator`, async () => {
         await page.locator("tr[data-agent-id]").nth(2).waitFor();
-        await h.delay(2500); // a few points on the per-second charts
+        await data.chatter(3000); // a few points on the per-second charts
       });
       await context.close();
     }
