@@ -1,66 +1,55 @@
-//! Rate limits: a token bucket per key (agent id, client address).
+//! Rate limits: a keyed limiter (agent id, client address) on `governor`, and a lock-free
+//! allowance owned by one connection.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-struct Bucket {
-    tokens: f64,
-    last: Instant,
-}
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota};
 
-/// Allows `capacity` actions per `window` per key, refilling continuously.
+/// Allows `capacity` actions per `window` per key, refilling continuously (GCRA: the same
+/// answers as a token bucket of that size). The keys live in `governor`'s sharded map, so keys
+/// that differ never wait for each other.
 pub struct RateLimiter {
-    capacity: u32,
-    window: Duration,
-    buckets: Mutex<HashMap<String, Bucket>>,
+    limiter: Option<DefaultKeyedRateLimiter<String>>,
+    clock: DefaultClock,
+    checks: AtomicU64,
 }
 
-/// Buckets kept before idle full ones are pruned.
-const PRUNE_ABOVE: usize = 10_000;
+/// Every this many checks, keys whose allowance is full again are dropped: a scan spread over
+/// the checks, one shard at a time, rather than a pass under one lock.
+const PRUNE_EVERY: u64 = 10_000;
 
 impl RateLimiter {
     /// A limiter; a capacity of 0 turns it off.
     pub fn new(capacity: u32, window: Duration) -> Self {
+        let quota = NonZeroU32::new(capacity)
+            .and_then(|burst| Quota::with_period(window / capacity).map(|q| q.allow_burst(burst)));
         RateLimiter {
-            capacity,
-            window,
-            buckets: Mutex::new(HashMap::new()),
+            limiter: quota.map(DefaultKeyedRateLimiter::keyed),
+            clock: DefaultClock::default(),
+            checks: AtomicU64::new(0),
         }
     }
 
     /// Whether the limiter is on.
     pub fn enabled(&self) -> bool {
-        self.capacity > 0 && !self.window.is_zero()
+        self.limiter.is_some()
     }
 
-    /// Takes one token for `key`, or says how many whole seconds until one is free.
+    /// Takes one action for `key`, or says how many whole seconds until one is allowed.
     pub fn check(&self, key: &str) -> Result<(), u64> {
-        if !self.enabled() {
+        let Some(limiter) = &self.limiter else {
             return Ok(());
+        };
+        if self.checks.fetch_add(1, Ordering::Relaxed) % PRUNE_EVERY == PRUNE_EVERY - 1 {
+            limiter.retain_recent();
         }
-        let capacity = f64::from(self.capacity);
-        let per_sec = capacity / self.window.as_secs_f64();
-        let now = Instant::now();
-        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
-        if buckets.len() > PRUNE_ABOVE {
-            buckets.retain(|_, b| {
-                b.tokens + now.duration_since(b.last).as_secs_f64() * per_sec < capacity
-            });
-        }
-        let bucket = buckets.entry(key.to_string()).or_insert(Bucket {
-            tokens: capacity,
-            last: now,
-        });
-        let refilled = now.duration_since(bucket.last).as_secs_f64() * per_sec;
-        bucket.tokens = (bucket.tokens + refilled).min(capacity);
-        bucket.last = now;
-        if bucket.tokens >= 1.0 {
-            bucket.tokens -= 1.0;
-            Ok(())
-        } else {
-            Err(((1.0 - bucket.tokens) / per_sec).ceil().max(1.0) as u64)
-        }
+        limiter.check_key(&key.to_string()).map_err(|not_until| {
+            let wait = not_until.wait_time_from(self.clock.now());
+            wait.as_secs_f64().ceil().max(1.0) as u64
+        })
     }
 }
 
@@ -77,6 +66,16 @@ mod tests {
         let wait = l.check("a").unwrap_err();
         assert!((1..=20).contains(&wait), "{wait}");
         assert!(l.check("b").is_ok(), "keys are independent");
+    }
+
+    #[test]
+    fn a_pruning_pass_keeps_keys_that_are_still_limited() {
+        let l = RateLimiter::new(1, Duration::from_secs(60));
+        assert!(l.check("a").is_ok());
+        for i in 0..PRUNE_EVERY {
+            let _ = l.check(&format!("k{i}"));
+        }
+        assert!(l.check("a").is_err(), "still limited after the pass");
     }
 
     #[test]

@@ -1,18 +1,22 @@
 //! Failures counted per key (a client address) in a fixed window: once a key reaches the limit
 //! it is refused until its window ends, whatever it sends.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-/// Keys tracked before stale ones are pruned.
-const PRUNE_ABOVE: usize = 10_000;
+use dashmap::DashMap;
+
+/// Every this many failures, keys whose window has ended are dropped: the scan is spread over
+/// the failures and takes one shard's lock at a time, where a full map once made every failure
+/// scan it all under one lock.
+const PRUNE_EVERY: u64 = 10_000;
 
 /// Counts failures per key; `max` of 0 turns it off.
 pub struct FailureWindow {
     max: u32,
     window: Duration,
-    keys: Mutex<HashMap<String, (u32, Instant)>>,
+    keys: DashMap<String, (u32, Instant)>,
+    failures: AtomicU64,
 }
 
 impl FailureWindow {
@@ -21,7 +25,8 @@ impl FailureWindow {
         FailureWindow {
             max,
             window,
-            keys: Mutex::new(HashMap::new()),
+            keys: DashMap::new(),
+            failures: AtomicU64::new(0),
         }
     }
 
@@ -34,10 +39,10 @@ impl FailureWindow {
         if !self.enabled() {
             return None;
         }
-        let keys = self.keys.lock().unwrap_or_else(|p| p.into_inner());
-        let (count, start) = keys.get(key)?;
+        let entry = self.keys.get(key)?;
+        let (count, start) = *entry;
         let left = self.window.checked_sub(start.elapsed())?;
-        (*count >= self.max).then(|| left.as_secs_f64().ceil().max(1.0) as u64)
+        (count >= self.max).then(|| left.as_secs_f64().ceil().max(1.0) as u64)
     }
 
     /// Records one failure of `key`; true when this one reached the limit (the key is now
@@ -47,11 +52,11 @@ impl FailureWindow {
             return false;
         }
         let now = Instant::now();
-        let mut keys = self.keys.lock().unwrap_or_else(|p| p.into_inner());
-        if keys.len() > PRUNE_ABOVE {
-            keys.retain(|_, (_, start)| now.duration_since(*start) < self.window);
+        if self.failures.fetch_add(1, Ordering::Relaxed) % PRUNE_EVERY == PRUNE_EVERY - 1 {
+            self.keys
+                .retain(|_, (_, start)| now.duration_since(*start) < self.window);
         }
-        let entry = keys.entry(key.to_string()).or_insert((0, now));
+        let mut entry = self.keys.entry(key.to_string()).or_insert((0, now));
         if now.duration_since(entry.1) >= self.window {
             *entry = (0, now);
         }
@@ -68,6 +73,27 @@ impl FailureWindow {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn many_keys_stay_exact_and_ended_windows_are_dropped() {
+        let w = FailureWindow::new(2, Duration::from_millis(300));
+        w.fail("a");
+        w.fail("a");
+        for i in 0..PRUNE_EVERY {
+            w.fail(&format!("k{i}"));
+        }
+        assert!(
+            w.blocked("a").is_some(),
+            "a pass keeps windows still running"
+        );
+        std::thread::sleep(Duration::from_millis(350));
+        for i in 0..PRUNE_EVERY {
+            w.fail(&format!("j{i}"));
+        }
+        assert!(w.blocked("a").is_none());
+        assert!(!w.keys.contains_key("a"), "ended windows are dropped");
+        assert!(!w.keys.contains_key("k0"));
+    }
 
     #[test]
     fn blocks_after_max_failures_until_the_window_ends() {
