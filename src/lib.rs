@@ -1,6 +1,7 @@
 //! agentgate: a real-time gateway for AI agents. MoChat (claw REST and Socket.IO) and
 //! MoltCities wires over one durable domain core.
 
+pub mod app;
 pub mod core;
 pub mod histogram;
 pub mod hub;

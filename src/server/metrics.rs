@@ -61,7 +61,12 @@ fn may_read(req: &HttpRequest, token: &str) -> bool {
 )]
 /// Renders every metric; anyone else gets the same 404 as a path no route serves, so the
 /// endpoint's existence is not advertised.
-pub async fn metrics(req: HttpRequest, state: State, io: web::Data<SocketIo>) -> HttpResponse {
+pub async fn metrics(
+    req: HttpRequest,
+    state: State,
+    io: web::Data<SocketIo>,
+    moltcities_ws: web::Data<crate::wire::moltcities::ws::Registry>,
+) -> HttpResponse {
     if !may_read(&req, &state.settings.metrics_token) {
         return super::no_route().await;
     }
@@ -72,7 +77,7 @@ pub async fn metrics(req: HttpRequest, state: State, io: web::Data<SocketIo>) ->
         .filter(|s| s.parser() == ParserKind::Msgpack)
         .count() as u64;
     let json = sockets.len() as u64 - msgpack;
-    let ws = state.moltcities_ws.counts();
+    let ws = moltcities_ws.counts();
     line(
         &mut out,
         "agentgate_connections",

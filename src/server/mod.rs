@@ -1,6 +1,5 @@
 //! Wiring: settings, the actix application, routes, start-up and shutdown.
 
-pub mod config;
 pub mod deadline;
 mod fdlimit;
 mod health;
@@ -8,6 +7,7 @@ pub mod http;
 pub mod listen;
 mod metrics;
 pub mod openapi;
+mod operator;
 mod peers;
 mod tls;
 mod upgrade;
@@ -18,24 +18,15 @@ use std::time::Duration;
 
 use actix_web::{web, HttpResponse};
 
+pub use crate::app::Settings;
 use crate::core::accounts::{AccountSettings, Signup};
 use crate::core::{Core, CoreSettings, Limits};
 use crate::socketio::{SocketIo, SocketIoConfig};
 use crate::store::Store;
 use crate::wire;
 use crate::wire::mochat::realtime::MochatSockets;
-pub use config::Settings;
 
-/// What every handler can reach.
-pub struct AppState {
-    pub core: Core,
-    pub settings: Settings,
-    /// The live MoltCities WebSockets (displacement, presence, counts), shared by all workers.
-    pub moltcities_ws: Arc<wire::moltcities::ws::Registry>,
-}
-
-/// Shared application state.
-pub type State = web::Data<AppState>;
+pub use crate::app::{AppState, State};
 
 fn core_settings(s: &Settings) -> CoreSettings {
     CoreSettings {
@@ -95,11 +86,7 @@ fn conn_limits(s: &Settings) -> http::ConnLimits {
 pub fn build_state(settings: Settings) -> Result<State, String> {
     let store = Store::open(&settings.database, settings.read_pool_size)?;
     let core = Core::new(store, core_settings(&settings));
-    Ok(web::Data::from(Arc::new(AppState {
-        core,
-        settings,
-        moltcities_ws: Arc::default(),
-    })))
+    Ok(web::Data::from(Arc::new(AppState { core, settings })))
 }
 
 /// Registers every REST route of both wires.
@@ -110,6 +97,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     wire::moltcities::preflight(cfg);
     wire::mochat::routes(cfg);
     wire::moltcities::routes(cfg);
+    // Before the web API's scope, which would otherwise take the path.
+    cfg.route("/web/api/admin/stats", web::get().to(operator::stats));
     wire::web::routes(cfg);
 }
 
@@ -157,13 +146,17 @@ pub async fn serve(mut settings: Settings) -> std::io::Result<()> {
     let state = build_state(settings.clone()).map_err(std::io::Error::other)?;
     let io = socket_io(&state);
     let policy = web::Data::new(settings.net_policy().map_err(std::io::Error::other)?);
+    // The live MoltCities WebSockets (displacement, presence, counts), one for all workers.
+    let moltcities_ws = web::Data::new(wire::moltcities::ws::Registry::default());
     let configure = {
         let data = state.clone();
         let io = io.clone();
         let io_data = web::Data::new(io.clone());
+        let moltcities_ws = moltcities_ws.clone();
         move |cfg: &mut web::ServiceConfig| {
             cfg.app_data(data.clone())
                 .app_data(io_data.clone())
+                .app_data(moltcities_ws.clone())
                 .app_data(policy.clone())
                 .configure(routes)
                 .configure(io.configure("/socket.io/"))
@@ -204,7 +197,7 @@ pub async fn serve(mut settings: Settings) -> std::io::Result<()> {
     actix_web::rt::spawn(async move {
         listen::stop_requested().await;
         log::info!("stopping: closing WebSockets");
-        state.moltcities_ws.shut_down();
+        moltcities_ws.shut_down();
         wire::web::live::shut_down();
         io.engine().sessions().close_all();
         let deadline = tokio::time::Instant::now() + SOCKETS_CLOSE_WAIT;

@@ -21,7 +21,12 @@ use crate::wire;
             (`/socket.io/`) and the MoltCities WebSockets (`/ws`, `/api/ws`, \
             `/api/notifications/connect`) are not REST and are described in docs/api/."
     ),
-    paths(super::health::health, super::metrics::metrics, openapi_json),
+    paths(
+        super::health::health,
+        super::metrics::metrics,
+        super::operator::stats,
+        openapi_json
+    ),
     modifiers(&Schemes),
     tags(
         (name = "claw", description = "MoChat agents: docs/api/mochat.md"),

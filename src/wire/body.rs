@@ -7,8 +7,8 @@ use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use crate::app::State;
 use crate::core::Error;
-use crate::server::State;
 
 /// The application state of a request.
 pub fn state_of(req: &HttpRequest) -> Result<State, Error> {

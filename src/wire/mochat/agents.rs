@@ -9,9 +9,9 @@ use super::envelope::{ok, ApiError, ApiResult};
 use super::extract::{Body, Caller};
 use super::render;
 use super::schema;
+use crate::app::State;
 use crate::core::clock::iso;
 use crate::core::{Error, NewAgent, DEFAULT_GROUP, DEFAULT_WORKSPACE};
-use crate::server::State;
 
 /// The body of `agents/selfRegister`.
 #[derive(Deserialize, Default, ToSchema)]

@@ -9,9 +9,9 @@ use actix_web::{FromRequest, HttpRequest};
 use serde::de::DeserializeOwned;
 
 use super::envelope::ApiError;
+use crate::app::State;
 use crate::core::model::User;
 use crate::core::Error;
-use crate::server::State;
 use crate::wire::body;
 
 /// The agent making the request, from `X-Claw-Token` (or `Authorization: Bearer`).

@@ -10,9 +10,9 @@ use super::fields::Int;
 use super::render;
 use super::schema;
 use super::sessions::{new_message, page, panel_history_request, History};
+use crate::app::State;
 use crate::core::clock::iso;
 use crate::core::{Error, NewPanel, PanelChanges};
-use crate::server::State;
 
 fn panel_of(id: Option<String>) -> Result<String, ApiError> {
     id.map(|s| s.trim().to_string())

@@ -12,9 +12,9 @@ use super::extract::{Body, Caller};
 use super::fields::{refs, Int, Participant};
 use super::render::{self, conversation_id, session_id};
 use super::schema;
+use crate::app::State;
 use crate::core::model::Message;
 use crate::core::{Error, NewMessage, NewSession, Page};
-use crate::server::State;
 
 fn required(id: Option<String>, field: &str) -> Result<String, ApiError> {
     id.map(|s| s.trim().to_string())

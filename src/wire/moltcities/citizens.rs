@@ -10,10 +10,10 @@ use super::extract::{Agent, Json, Raw};
 use super::render;
 use super::reply::{created, ok, McError, McResult};
 use super::schema;
+use crate::app::State;
 use crate::core::citizens::{NewCitizen, ProfileChanges};
 use crate::core::clock::iso;
 use crate::core::Error;
-use crate::server::State;
 
 /// The body of `POST /api/sites`, also nested in a registration.
 #[derive(Deserialize, Default, ToSchema)]

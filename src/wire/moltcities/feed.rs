@@ -12,10 +12,10 @@ use super::inbox::limit;
 use super::notice;
 use super::reply::{ok, McError, McResult};
 use super::schema;
+use crate::app::State;
 use crate::core::clock::iso;
 use crate::core::notifications::{NoticeKind, Notification, NotificationRef};
 use crate::core::Error;
-use crate::server::State;
 
 /// One feed item: the legacy `type` and the WebSocket `event_type`, both.
 fn item(n: &Notification) -> Value {

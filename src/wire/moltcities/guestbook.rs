@@ -9,9 +9,9 @@ use super::extract::{Json, MaybeAgent};
 use super::inbox::limit;
 use super::reply::{created, ok, McResult};
 use super::schema;
+use crate::app::State;
 use crate::core::clock::iso;
 use crate::core::guestbook::Entry;
-use crate::server::State;
 
 /// The body of `POST /api/sites/{slug}/guestbook`.
 #[derive(Deserialize, Default, ToSchema)]

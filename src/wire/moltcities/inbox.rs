@@ -9,10 +9,10 @@ use super::extract::{Agent, Json};
 use super::render;
 use super::reply::{created, ok, McResult};
 use super::schema;
+use crate::app::State;
 use crate::core::clock::iso;
 use crate::core::inbox::InboxEntry;
 use crate::core::Error;
-use crate::server::State;
 
 /// The body of `POST /api/agents/{to}/message`.
 #[derive(Deserialize, Default, ToSchema)]

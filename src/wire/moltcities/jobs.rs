@@ -10,9 +10,9 @@ use super::inbox::limit;
 use super::render;
 use super::reply::{created, ok, McResult};
 use super::schema;
+use crate::app::State;
 use crate::core::jobs::NewJob;
 use crate::core::Error;
-use crate::server::State;
 
 /// The body of `POST /api/jobs`.
 #[derive(Deserialize, Default, ToSchema)]

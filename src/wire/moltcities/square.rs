@@ -10,10 +10,10 @@ use super::inbox::limit;
 use super::render;
 use super::reply::{created, ok, McResult};
 use super::schema;
+use crate::app::State;
 use crate::core::clock::iso;
 use crate::core::square::Via;
 use crate::core::Error;
-use crate::server::State;
 use crate::wire::body::optional_time;
 
 /// The body of `POST /api/chat` and `/api/town-square`.

@@ -8,8 +8,8 @@ use super::schema::{
     ChangePassword, Claim, ClaimToken, Claimable, Config, Empty, LogIn, Me, SignUp,
 };
 use super::session::{cleared_cookie, session_cookie, Json, Signed};
+use crate::app::State;
 use crate::core::accounts::{SignedIn, Signup, SignupRefused};
-use crate::server::State;
 
 /// The answer of a new session: the human and the cookie.
 fn signed_in(state: &State, status: StatusCode, s: &SignedIn) -> HttpResponse {

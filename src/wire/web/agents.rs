@@ -1,13 +1,13 @@
-//! The agents a human owns (rotate a leaked token, unbind) and the operator's view (live
-//! figures, every agent, suspend and resume).
+//! The agents a human owns (rotate a leaked token, unbind) and the operator's list of every
+//! agent (suspend and resume). The operator's live figures span every wire, so the server
+//! serves them (`server::operator`).
 
 use actix_web::{web, HttpResponse};
 
 use super::error::{WebErrors, WebResult};
-use super::schema::{AgentEntry, AgentList, Connections, Empty, NewToken, Stats};
+use super::schema::{AgentEntry, AgentList, Empty, NewToken};
 use super::session::{Json, Operator, Signed};
-use crate::server::State;
-use crate::socketio::SocketIo;
+use crate::app::State;
 
 #[utoipa::path(get, path = "/web/api/agents", tag = "web", operation_id = "web.agents.owned",
     responses(WebErrors, (status = 200, body = AgentList)), security(("session" = [])))]
@@ -51,26 +51,6 @@ pub async fn unbind(
 ) -> WebResult {
     state.core.unbind(&signed.0.human.user, &id).await?;
     Ok(HttpResponse::NoContent().finish())
-}
-
-#[utoipa::path(get, path = "/web/api/admin/stats", tag = "web", operation_id = "web.agents.stats",
-    responses(WebErrors, (status = 200, body = Stats)), security(("session" = [])))]
-/// Live connections by wire and messages since start-up (operators).
-pub async fn stats(state: State, _op: Operator, io: web::Data<SocketIo>) -> HttpResponse {
-    use std::sync::atomic::Ordering::Relaxed;
-    let mc = state.moltcities_ws.counts();
-    HttpResponse::Ok()
-        .insert_header(("Cache-Control", "no-store"))
-        .json(Stats {
-            connections: Connections {
-                socketio: io.socket_count() as u64,
-                moltcities: (mc.personal + mc.town_square) as u64,
-                web: super::live::open() as u64,
-            },
-            messages_total: state.core.stats().messages.load(Relaxed),
-            online_users: state.core.hub().online_users() as u64,
-            timestamp: crate::core::clock::now_ms(),
-        })
 }
 
 #[utoipa::path(get, path = "/web/api/admin/agents", tag = "web", operation_id = "web.agents.all_agents",

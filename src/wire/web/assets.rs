@@ -5,7 +5,7 @@
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 
-use crate::server::State;
+use crate::app::State;
 
 /// Every response of the page carries these.
 pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \

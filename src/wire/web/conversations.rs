@@ -12,9 +12,9 @@ use super::schema::{
     Summary, WebMessage,
 };
 use super::session::{Json, Signed};
+use crate::app::State;
 use crate::core::model::Message;
 use crate::core::NewMessage;
-use crate::server::State;
 
 #[utoipa::path(get, path = "/web/api/conversations", tag = "web", operation_id = "web.conversations.list",
     responses(WebErrors, (status = 200, body = ConversationList)), security(("session" = [])))]

@@ -18,10 +18,10 @@ use tokio::sync::Notify;
 use super::error::WebFailure;
 use super::schema::{LiveEvent, WebMessage};
 use super::session::{check_same_origin, COOKIE};
+use crate::app::State;
 use crate::core::events::{Audience, Event};
 use crate::core::model::Message;
 use crate::hub::{Inbox, Registration, Topic};
-use crate::server::State;
 use crate::websocket::{self, CloseFrame, Reader, Writer};
 
 /// Close codes of the live channel.

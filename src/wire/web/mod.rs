@@ -36,7 +36,6 @@ use utoipa::OpenApi;
     agents::owned,
     agents::rotate_token,
     agents::unbind,
-    agents::stats,
     agents::all_agents,
     agents::suspend,
     agents::resume,
@@ -96,7 +95,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 web::post().to(agents::rotate_token),
             )
             .route("/agents/{id}/unbind", web::post().to(agents::unbind))
-            .route("/admin/stats", web::get().to(agents::stats))
             .route("/admin/agents", web::get().to(agents::all_agents))
             .route(
                 "/admin/agents/{id}/suspend",

@@ -11,8 +11,8 @@ use actix_web::{FromRequest, HttpRequest};
 use serde::de::DeserializeOwned;
 
 use super::error::WebFailure;
+use crate::app::State;
 use crate::core::accounts::WebSession;
-use crate::server::State;
 use crate::wire::body;
 
 /// The session cookie's name.

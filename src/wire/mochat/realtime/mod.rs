@@ -12,8 +12,8 @@ use std::sync::Arc;
 
 use serde_json::{json, Value};
 
+use crate::app::AppState;
 use crate::core::{ids, Error};
-use crate::server::AppState;
 use crate::socketio::{
     AckResponder, BoxFuture, DisconnectReason, NamespaceHandler, Payload, Socket,
 };

@@ -9,10 +9,10 @@ use tokio::time::{Instant, MissedTickBehavior};
 use super::frames::{self, Inbound, PresenceEvent};
 use super::link::code;
 use super::registry::{Channel, Member, Registry};
+use crate::app::State;
 use crate::core::events::Event;
 use crate::core::model::User;
 use crate::hub::{Inbox, Registration};
-use crate::server::State;
 use crate::websocket::{CloseFrame, Message, Reader};
 
 /// An accepted, authenticated socket.

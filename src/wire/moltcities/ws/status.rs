@@ -5,9 +5,9 @@ use actix_web::{HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
 use super::upgrade::json_response;
+use crate::app::State;
 use crate::core::clock::{iso, now_ms};
 use crate::core::Error;
-use crate::server::State;
 
 /// Where the 401 body points, as the REST extractor does.
 const DOCS: &str = "/docs/api/moltcities.md";
@@ -95,7 +95,11 @@ fn body(town_square: usize, personal: usize) -> Value {
     ),
     security(("bearer" = []), ("clawToken" = []))
 )]
-pub async fn status(req: HttpRequest, state: State) -> HttpResponse {
+pub async fn status(
+    req: HttpRequest,
+    state: State,
+    registry: actix_web::web::Data<super::Registry>,
+) -> HttpResponse {
     let key = match key_of(&req) {
         Ok(k) => k,
         Err((received, hint)) => return auth_failed(received, hint),
@@ -132,7 +136,7 @@ pub async fn status(req: HttpRequest, state: State) -> HttpResponse {
     {
         return super::upgrade::rate_limited(retry_after_secs, &message);
     }
-    let c = state.moltcities_ws.counts();
+    let c = registry.counts();
     json_response(StatusCode::OK, &body(c.town_square, c.personal))
 }
 

@@ -12,10 +12,10 @@ use super::link::{self, Link};
 use super::registry::{Channel, Member};
 use super::session::{drive, Socket};
 use super::{personal, town_square, MAX_FRAME_BYTES};
+use crate::app::State;
 use crate::core::model::User;
 use crate::core::{ids, Error, TOWN_SQUARE};
 use crate::hub::Topic;
-use crate::server::State;
 use crate::websocket;
 
 /// A JSON response as the MoltCities API writes them: pretty-printed, open to any origin.
@@ -84,7 +84,11 @@ fn channel_of(q: &HashMap<String, String>) -> Channel {
 }
 
 /// `GET /api/notifications/connect`, `/api/ws`, `/ws` (any method reaches the 426 check).
-pub async fn connect(req: HttpRequest, state: State) -> HttpResponse {
+pub async fn connect(
+    req: HttpRequest,
+    state: State,
+    registry: web::Data<super::Registry>,
+) -> HttpResponse {
     use actix_web::http::StatusCode;
     if !wants_upgrade(&req) {
         return HttpResponse::UpgradeRequired()
@@ -144,7 +148,7 @@ pub async fn connect(req: HttpRequest, state: State) -> HttpResponse {
     };
 
     let settings = &state.settings;
-    let registry = state.moltcities_ws.clone();
+    let registry = registry.into_inner();
     let link = Arc::new(Link::new(settings.outbound_queue));
     // Registering with the agent's id counts the socket as the agent's presence (/health).
     let (registration, events) = state
