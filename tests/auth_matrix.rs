@@ -5,11 +5,10 @@
 //! table in `api_auth.rs`.)
 
 mod common;
-mod mc_support;
 
+use common::mc_ws::{ws_url, Ws};
 use common::sio::{Connect, Sio};
 use common::{Client, Resp, Server, GROUP};
-use mc_support::{ws_url, Ws};
 use serde_json::{json, Value};
 use std::time::Duration;
 

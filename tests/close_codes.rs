@@ -3,17 +3,16 @@
 //! (The rest are named, with their tests, in docs/protocols.md.)
 
 mod common;
-mod mc_support;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
 use common::mc::{registration, Keys};
+use common::mc_ws::Ws;
 use common::Server;
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, SqliteConnection};
-use mc_support::Ws;
 use serde_json::json;
 
 #[actix_rt::test]

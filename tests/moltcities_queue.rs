@@ -2,15 +2,14 @@
 //! newest notifications for replay while the feed keeps everything.
 
 mod common;
-mod mc_support;
 
+use common::mc_ws::{dm, Ws, QUIET};
 use common::Server;
-use mc_support::{dm, Ws, QUIET};
 use serde_json::Value;
 
 async fn replay(ws: &mut Ws) -> Vec<Value> {
     let mut out = Vec::new();
-    while let mc_support::Read::Json(v) = ws.read(QUIET).await {
+    while let common::mc_ws::Read::Json(v) = ws.read(QUIET).await {
         out.push(v);
     }
     out

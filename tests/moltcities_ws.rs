@@ -3,12 +3,11 @@
 //! presence), displacement, idle timeout, limits, status counts and shutdown.
 
 mod common;
-mod mc_support;
 
 use std::time::Duration;
 
+use common::mc_ws::{dm, is_iso_ms, is_uuid_v4, post_square, ws_url, Read, Ws, WAIT};
 use common::{Agent, Server};
-use mc_support::{dm, is_iso_ms, is_uuid_v4, post_square, ws_url, Read, Ws, WAIT};
 use serde_json::{json, Value};
 
 /// Raw HTTP on an endpoint: (status, content type, body text).
@@ -747,7 +746,7 @@ async fn a_frame_flood_gets_one_error_frame_and_the_socket_survives() {
     }
     let mut pongs = 0;
     let mut errors = Vec::new();
-    while let Read::Json(v) = ws.read(mc_support::QUIET).await {
+    while let Read::Json(v) = ws.read(common::mc_ws::QUIET).await {
         match v["type"].as_str() {
             Some("pong") => pongs += 1,
             Some("error") => errors.push(v),

@@ -1,10 +1,9 @@
 //! Engine.IO v4 over real HTTP long-polling and WebSocket, against the echo engine.
-
-mod sio_support;
+mod common;
 
 use agentgate::socketio::SocketIoConfig;
+use common::engine::*;
 use serde_json::{json, Value};
-use sio_support::*;
 use std::time::{Duration, Instant};
 
 const EIO: &str = "/engine.io/";

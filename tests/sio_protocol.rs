@@ -1,7 +1,6 @@
 //! Socket.IO v5 over the real server: both parsers (sniffed per connection), namespaces,
 //! auth, binary attachments, acks both ways, disconnect reasons, bounded queues.
-
-mod sio_support;
+mod common;
 
 use agentgate::socketio::{
     connect_error_data, encode_event, AckError, AckResponder, BoxFuture, DisconnectReason,
@@ -10,9 +9,9 @@ use agentgate::socketio::{
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use bytes::Bytes;
+use common::engine::*;
 use rmpv::Value as Mp;
 use serde_json::{json, Value};
-use sio_support::*;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 

@@ -7,12 +7,10 @@ mod common;
 
 use std::time::Duration;
 
+use common::mc_ws::{ws_url, Ws};
 use common::web::{claim_token, cli, Browser, PASSWORD};
 use common::Server;
-use mc_support::{ws_url, Ws};
 use serde_json::{json, Value};
-
-mod mc_support;
 
 /// An owner signed in through their claim link, the agent and their DM's id.
 async fn owner_with_agent(

@@ -1,8 +1,13 @@
-//! Test support: starts the real `agentgate` binary on port 0 with a temporary SQLite file and
-//! talks to it over HTTP like any client.
+//! Test support, one module for every integration test: starts the real `agentgate` binary on
+//! port 0 with a temporary SQLite file and talks to it over HTTP like any client. Submodules:
+//! `engine` (the Engine.IO/Socket.IO layer on its own server, raw clients), `sio` (a Socket.IO
+//! client of the MoChat wire), `mc` (MoltCities keys and signed calls), `mc_ws` (a raw
+//! MoltCities WebSocket client), `web` (a browser-like client of the web API).
 #![allow(dead_code)]
 
+pub mod engine;
 pub mod mc;
+pub mod mc_ws;
 pub mod sio;
 pub mod web;
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 use futures::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 
-use crate::common::{Agent, Client, Server, TOWN_SQUARE};
+use super::{Agent, Client, Server, TOWN_SQUARE};
 
 type Framed = actix_codec::Framed<awc::BoxedSocket, awc::ws::Codec>;
 
