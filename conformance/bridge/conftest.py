@@ -10,18 +10,11 @@ end. MoltCities agents register through the signed challenge flow with RSA keys 
 from __future__ import annotations
 
 import asyncio
-import atexit
-import functools
 import json
-import os
 import re
-import shutil
-import signal
-import subprocess
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any, Callable
 
 import aiohttp
 import pytest
@@ -29,8 +22,13 @@ import socketio
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-BIN = os.environ.get("AGENTGATE_BIN") or str(REPO_ROOT / "target" / "debug" / "agentgate")
+import sys
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "pysupport"))
+import agentgate_process  # noqa: E402  (the shared start and stop of the binary)
+from agentgate_testing import KeyPair, KeyPool, bounded, make_keypair, now_ms, sign_challenge  # noqa: E402,F401
+
+BIN = agentgate_process.BIN
 
 WAIT_S = 4.0  # bound for any single wait (ack, push, frame, connect)
 QUIET_S = 0.4  # how long "nothing else arrives" is watched
@@ -45,98 +43,6 @@ SOUL = (
 )
 
 # The environment every server gets; `chat_limit=False` leaves the chat rate limit at its default.
-BASE_ENV = {
-    "AGENTGATE_RATE_LIMIT_PER_MIN": "0",
-    "AGENTGATE_AUTH_FAILURES_PER_WINDOW": "0",
-    "AGENTGATE_REGISTER_RATE_LIMIT_PER_HOUR": "0",
-}
-
-# Servers started here die with this process, however it ends.
-_RUNNING: dict[int, str] = {}  # pid -> temporary directory
-
-
-def _kill_all() -> None:
-    for pid, tmpdir in list(_RUNNING.items()):
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        shutil.rmtree(tmpdir, ignore_errors=True)
-    _RUNNING.clear()
-
-
-def _on_signal(signum: int, _frame: Any) -> None:
-    _kill_all()
-    os._exit(128 + signum)
-
-
-atexit.register(_kill_all)
-for _sig in (signal.SIGTERM, signal.SIGHUP):
-    signal.signal(_sig, _on_signal)
-
-
-def bounded(seconds: float) -> Callable:
-    """Fail the test if its body runs longer than `seconds` (no pytest-timeout needed)."""
-
-    def deco(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
-        @functools.wraps(fn)
-        async def wrapper(*args: Any, **kwargs: Any) -> Any:
-            return await asyncio.wait_for(fn(*args, **kwargs), seconds)
-
-        return wrapper
-
-    return deco
-
-
-# --- keys made with the openssl command line ------------------------------------------------
-
-
-@dataclass
-class KeyPair:
-    private_pem: Path
-    public_pem: str
-
-
-def make_keypair(directory: Path, name: str) -> KeyPair:
-    """`openssl genrsa -out private.pem 2048 && openssl rsa -in private.pem -pubout -out public.pem`."""
-    priv = directory / f"{name}-private.pem"
-    pub = directory / f"{name}-public.pem"
-    subprocess.run(["openssl", "genrsa", "-out", str(priv), "2048"], check=True, capture_output=True, timeout=30)
-    subprocess.run(
-        ["openssl", "rsa", "-in", str(priv), "-pubout", "-out", str(pub)], check=True, capture_output=True, timeout=30
-    )
-    text = pub.read_text()
-    assert text.startswith("-----BEGIN PUBLIC KEY-----"), text[:40]
-    return KeyPair(priv, text)
-
-
-def sign_challenge(key: KeyPair, challenge: str) -> str:
-    """`echo -n "$CHALLENGE" | openssl dgst -sha256 -sign private.pem | base64 -w 0`."""
-    res = subprocess.run(
-        ["sh", "-c", 'printf %s "$1" | openssl dgst -sha256 -sign "$2" | base64 -w 0', "sign", challenge, str(key.private_pem)],
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
-    return res.stdout
-
-
-class KeyPool:
-    """RSA key pairs made once per pytest session; each test's database is fresh, so a pair can
-    register again in the next test."""
-
-    def __init__(self) -> None:
-        self.dir = Path(tempfile.mkdtemp(prefix="agentgate-bridge-keys-"))
-        self.keys: list[KeyPair] = []
-
-    def get(self, i: int) -> KeyPair:
-        while len(self.keys) <= i:
-            self.keys.append(make_keypair(self.dir, f"agent{len(self.keys)}"))
-        return self.keys[i]
-
-    def close(self) -> None:
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -310,69 +216,14 @@ class Server:
             except Exception:  # noqa: BLE001 - teardown must go on
                 pass
         await self.http.close()
-        if self.proc.returncode is None:
-            self.proc.terminate()
-            try:
-                await asyncio.wait_for(self.proc.wait(), 5)
-            except asyncio.TimeoutError:
-                self.proc.kill()
-                await asyncio.wait_for(self.proc.wait(), 2)
-        if self.drainer is not None:
-            self.drainer.cancel()
-        _RUNNING.pop(self.proc.pid, None)
-        shutil.rmtree(self.tmpdir, ignore_errors=True)
+        await agentgate_process.stop(self.proc, self.tmpdir, self.drainer)
 
 
 async def start_server(keys: KeyPool, chat_limit: bool = False) -> Server:
     """Starts agentgate; without `chat_limit` the town-square limit is off (0 s)."""
-    if not os.path.exists(BIN):
-        raise RuntimeError(f"agentgate binary not found at {BIN} (build it or set AGENTGATE_BIN)")
-    tmpdir = tempfile.mkdtemp(prefix="agentgate-conformance-bridge-")
-    env = dict(os.environ)
-    env.update(BASE_ENV)
-    env["AGENTGATE_LOG"] = os.environ.get("AGENTGATE_LOG", "warn")
-    if chat_limit:
-        env.pop("AGENTGATE_CHAT_RATE_LIMIT_SECS", None)  # the default, 10 s
-    else:
-        env["AGENTGATE_CHAT_RATE_LIMIT_SECS"] = "0"
-    proc = await asyncio.create_subprocess_exec(
-        BIN,
-        "serve",
-        "--listen",
-        "127.0.0.1:0",
-        "--database",
-        os.path.join(tmpdir, "agentgate.db"),
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=None if os.environ.get("CONFORMANCE_VERBOSE") else asyncio.subprocess.DEVNULL,
-    )
-    _RUNNING[proc.pid] = tmpdir
-
-    async def read_url() -> str:
-        assert proc.stdout is not None
-        while True:
-            line = await proc.stdout.readline()
-            if not line:
-                raise RuntimeError(f"agentgate exited before listening (code {proc.returncode})")
-            m = re.search(r"agentgate listening on (http://127\.0\.0\.1:\d+)", line.decode())
-            if m:
-                return m.group(1)
-
-    try:
-        url = await asyncio.wait_for(read_url(), 10)
-    except BaseException:
-        proc.kill()
-        _RUNNING.pop(proc.pid, None)
-        shutil.rmtree(tmpdir, ignore_errors=True)
-        raise
-
-    async def drain() -> None:  # keep the stdout pipe from filling up
-        assert proc.stdout is not None
-        while await proc.stdout.read(65536):
-            pass
-
-    srv = Server(proc, url, tmpdir, keys)
-    srv.drainer = asyncio.ensure_future(drain())
+    p = await agentgate_process.start("agentgate-conformance-bridge-", {"AGENTGATE_CHAT_RATE_LIMIT_SECS": "10" if chat_limit else "0"})
+    srv = Server(p.proc, p.url, p.tmpdir, keys)
+    srv.drainer = p.drainer
     return srv
 
 

@@ -7,22 +7,21 @@ end. Every wait is bounded.
 from __future__ import annotations
 
 import asyncio
-import atexit
-import functools
-import os
 import re
-import shutil
-import signal
-import tempfile
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any, Callable
 
 import aiohttp
 import pytest
 import socketio
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-BIN = os.environ.get("AGENTGATE_BIN") or str(REPO_ROOT / "target" / "debug" / "agentgate")
+import sys
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "pysupport"))
+import agentgate_process  # noqa: E402  (the shared start and stop of the binary)
+from agentgate_testing import bounded  # noqa: E402,F401
+
+BIN = agentgate_process.BIN
 
 WAIT_S = 4.0  # bound for any single wait (ack, push, connect)
 QUIET_S = 0.3  # how long "nothing else arrives" is watched after a sentinel arrived
@@ -33,43 +32,6 @@ VARIANTS = [
     pytest.param({"serializer": "default", "transports": None}, id="json-polling+upgrade"),
     pytest.param({"serializer": "msgpack", "transports": ["websocket"]}, id="msgpack-websocket"),
 ]
-
-
-# Servers started here die with this process, however it ends.
-_RUNNING: dict[int, str] = {}  # pid -> temporary directory
-
-
-def _kill_all() -> None:
-    for pid, tmpdir in list(_RUNNING.items()):
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        shutil.rmtree(tmpdir, ignore_errors=True)
-    _RUNNING.clear()
-
-
-def _on_signal(signum: int, _frame: Any) -> None:
-    _kill_all()
-    os._exit(128 + signum)
-
-
-atexit.register(_kill_all)
-for _sig in (signal.SIGTERM, signal.SIGHUP):
-    signal.signal(_sig, _on_signal)
-
-
-def bounded(seconds: float) -> Callable:
-    """Fail the test if its body runs longer than `seconds` (no pytest-timeout needed)."""
-
-    def deco(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
-        @functools.wraps(fn)
-        async def wrapper(*args: Any, **kwargs: Any) -> Any:
-            return await asyncio.wait_for(fn(*args, **kwargs), seconds)
-
-        return wrapper
-
-    return deco
 
 
 class ApiError(AssertionError):
@@ -157,17 +119,7 @@ class Server:
             except Exception:  # noqa: BLE001 - teardown must go on
                 pass
         await self.http.close()
-        if self.proc.returncode is None:
-            self.proc.terminate()
-            try:
-                await asyncio.wait_for(self.proc.wait(), 5)
-            except asyncio.TimeoutError:
-                self.proc.kill()
-                await asyncio.wait_for(self.proc.wait(), 2)
-        if self.drainer is not None:
-            self.drainer.cancel()
-        _RUNNING.pop(self.proc.pid, None)
-        shutil.rmtree(self.tmpdir, ignore_errors=True)
+        await agentgate_process.stop(self.proc, self.tmpdir, self.drainer)
 
 
 class Conn:
@@ -230,55 +182,9 @@ class Conn:
 
 
 async def start_server() -> Server:
-    if not os.path.exists(BIN):
-        raise RuntimeError(f"agentgate binary not found at {BIN} (build it or set AGENTGATE_BIN)")
-    tmpdir = tempfile.mkdtemp(prefix="agentgate-conformance-py-")
-    env = dict(os.environ)
-    env.update(
-        AGENTGATE_RATE_LIMIT_PER_MIN="0",
-        AGENTGATE_AUTH_FAILURES_PER_WINDOW="0",
-        AGENTGATE_REGISTER_RATE_LIMIT_PER_HOUR="0",
-        AGENTGATE_CHAT_RATE_LIMIT_SECS="0",
-        AGENTGATE_LOG=os.environ.get("AGENTGATE_LOG", "warn"),
-    )
-    proc = await asyncio.create_subprocess_exec(
-        BIN,
-        "serve",
-        "--listen",
-        "127.0.0.1:0",
-        "--database",
-        os.path.join(tmpdir, "agentgate.db"),
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=None if os.environ.get("CONFORMANCE_VERBOSE") else asyncio.subprocess.DEVNULL,
-    )
-
-    _RUNNING[proc.pid] = tmpdir
-
-    async def read_url() -> str:
-        assert proc.stdout is not None
-        while True:
-            line = await proc.stdout.readline()
-            if not line:
-                raise RuntimeError(f"agentgate exited before listening (code {proc.returncode})")
-            m = re.search(r"agentgate listening on (http://127\.0\.0\.1:\d+)", line.decode())
-            if m:
-                return m.group(1)
-
-    try:
-        url = await asyncio.wait_for(read_url(), 10)
-    except BaseException:
-        proc.kill()
-        shutil.rmtree(tmpdir, ignore_errors=True)
-        raise
-
-    async def drain() -> None:  # keep the stdout pipe from filling up
-        assert proc.stdout is not None
-        while await proc.stdout.read(65536):
-            pass
-
-    srv = Server(proc, url, tmpdir)
-    srv.drainer = asyncio.ensure_future(drain())
+    p = await agentgate_process.start("agentgate-conformance-py-", None)
+    srv = Server(p.proc, p.url, p.tmpdir)
+    srv.drainer = p.drainer
     return srv
 
 

@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import re
-import shutil
 import ssl
 import subprocess
 import tempfile
@@ -18,7 +15,8 @@ import aiohttp
 import pytest
 from websockets.asyncio.client import connect
 
-from conftest import _RUNNING, BASE_ENV, BIN, WAIT_S, bounded
+import agentgate_process  # on the path that conftest.py set
+from conftest import WAIT_S, bounded
 
 
 def make_certs(directory: Path) -> None:
@@ -40,31 +38,12 @@ async def tls_server():
     """(https URL, SSL context trusting only the test CA) of a server serving TLS itself."""
     tmpdir = Path(tempfile.mkdtemp(prefix="agentgate-conformance-tls-"))
     make_certs(tmpdir)
-    env = dict(os.environ)
-    env.update(BASE_ENV)
-    env.update({"AGENTGATE_TLS_CERT": str(tmpdir / "cert.pem"), "AGENTGATE_TLS_KEY": str(tmpdir / "key.pem")})
-    proc = await asyncio.create_subprocess_exec(
-        BIN, "serve", "--listen", "127.0.0.1:0", "--database", str(tmpdir / "agentgate.db"),
-        env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
-    )
-    _RUNNING[proc.pid] = str(tmpdir)
+    tls = {"AGENTGATE_TLS_CERT": str(tmpdir / "cert.pem"), "AGENTGATE_TLS_KEY": str(tmpdir / "key.pem")}
+    server = await agentgate_process.start("", tls, tmpdir=str(tmpdir))
     try:
-        url = None
-        while url is None:
-            line = await asyncio.wait_for(proc.stdout.readline(), 10)
-            if not line:
-                raise RuntimeError(f"agentgate exited before listening (code {proc.returncode})")
-            m = re.search(r"agentgate listening on (https://127\.0\.0\.1:\d+)", line.decode())
-            url = m.group(1) if m else None
-        yield url, ssl.create_default_context(cafile=str(tmpdir / "ca.pem"))
+        yield server.url, ssl.create_default_context(cafile=str(tmpdir / "ca.pem"))
     finally:
-        proc.terminate()
-        try:
-            await asyncio.wait_for(proc.wait(), 5)
-        except asyncio.TimeoutError:
-            proc.kill()
-        _RUNNING.pop(proc.pid, None)
-        shutil.rmtree(tmpdir, ignore_errors=True)
+        await server.stop()
 
 
 async def register(url: str, ctx: ssl.SSLContext, username: str) -> str:
