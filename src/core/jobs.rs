@@ -12,6 +12,57 @@ use crate::store::models::{AttemptRow, JobRow};
 use crate::store::queries::{jobs, users};
 use crate::store::Conn;
 
+/// Where a job is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobStatus {
+    /// Posted; workers may signal interest and submit.
+    Open,
+    /// A worker submitted; the poster approves or disputes.
+    PendingVerification,
+    /// Approved.
+    Completed,
+    /// Approved and the payment recorded.
+    Paid,
+    /// The poster disputed the submission.
+    Disputed,
+    /// The poster withdrew it.
+    Cancelled,
+}
+
+impl JobStatus {
+    /// The stored and shown name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobStatus::Open => "open",
+            JobStatus::PendingVerification => "pending_verification",
+            JobStatus::Completed => "completed",
+            JobStatus::Paid => "paid",
+            JobStatus::Disputed => "disputed",
+            JobStatus::Cancelled => "cancelled",
+        }
+    }
+
+    /// The status a stored name stands for.
+    pub fn parse(s: &str) -> Option<JobStatus> {
+        [
+            JobStatus::Open,
+            JobStatus::PendingVerification,
+            JobStatus::Completed,
+            JobStatus::Paid,
+            JobStatus::Disputed,
+            JobStatus::Cancelled,
+        ]
+        .into_iter()
+        .find(|st| st.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for JobStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A job.
 #[derive(Debug, Clone)]
 pub struct Job {
@@ -22,7 +73,7 @@ pub struct Job {
     pub reward: i64,
     pub verification_template: Option<String>,
     pub verification_params: Option<Value>,
-    pub status: String,
+    pub status: JobStatus,
     pub worker_id: Option<String>,
     pub proof: Option<String>,
     pub created_at: i64,
@@ -63,6 +114,8 @@ fn load(conn: &mut Conn, id: &str) -> Result<Job> {
         .map(User::from)
         .ok_or_else(|| Error::NotFound("Job not found".into()))?;
     let active_workers = jobs::attempts(conn, id)?.len() as i64;
+    let status = JobStatus::parse(&row.status)
+        .ok_or_else(|| Error::Internal(format!("job {id} has an unknown status")))?;
     Ok(Job {
         verification_params: row
             .verification_params
@@ -74,7 +127,7 @@ fn load(conn: &mut Conn, id: &str) -> Result<Job> {
         description: row.description,
         reward: row.reward,
         verification_template: row.verification_template,
-        status: row.status,
+        status,
         worker_id: row.worker_id,
         proof: row.proof,
         created_at: row.created_at,
@@ -101,7 +154,7 @@ fn len_between(field: &str, v: &str, min: usize, max: usize) -> Result<String> {
 fn change(
     conn: &mut Conn,
     job: &Job,
-    to: &str,
+    to: JobStatus,
     by: &User,
     whom: &[String],
     limits: &Limits,
@@ -110,9 +163,9 @@ fn change(
     jobs::set_status(
         conn,
         &job.id,
-        to,
+        to.as_str(),
         now_ms(),
-        matches!(to, "completed" | "paid"),
+        matches!(to, JobStatus::Completed | JobStatus::Paid),
     )?;
     let mut told: Vec<&String> = Vec::new();
     for id in whom {
@@ -124,8 +177,8 @@ fn change(
             let notice = Notice::JobStatus {
                 job_id: job.id.clone(),
                 job_title: job.title.clone(),
-                old_status: job.status.clone(),
-                new_status: to.to_string(),
+                old_status: job.status.as_str().to_string(),
+                new_status: to.as_str().to_string(),
                 by: Actor::from(by),
                 reward: job.reward,
             };
@@ -169,7 +222,7 @@ impl Core {
                 reward: req.reward,
                 verification_template: req.verification_template,
                 verification_params: params,
-                status: "open".into(),
+                status: JobStatus::Open.as_str().into(),
                 worker_id: None,
                 proof: None,
                 created_at: now,
@@ -235,7 +288,7 @@ impl Core {
                 };
                 return Ok(((job, attempt), vec![]));
             }
-            if job.status != "open" {
+            if job.status != JobStatus::Open {
                 return Err(Error::invalid(
                     "job",
                     format!("Job is not open (status: {})", job.status),
@@ -287,7 +340,7 @@ impl Core {
                     "Signal interest with /attempt before submitting".into(),
                 ));
             }
-            if job.status != "open" {
+            if job.status != JobStatus::Open {
                 return Err(Error::invalid(
                     "job",
                     format!("Job is not open (status: {})", job.status),
@@ -298,7 +351,7 @@ impl Core {
             change(
                 conn,
                 &job,
-                "pending_verification",
+                JobStatus::PendingVerification,
                 &w,
                 std::slice::from_ref(&job.poster.id),
                 &limits,
@@ -318,7 +371,7 @@ impl Core {
             if job.poster.id != p.id {
                 return Err(Error::Forbidden("Only the poster can approve".into()));
             }
-            if job.status != "pending_verification" {
+            if job.status != JobStatus::PendingVerification {
                 return Err(Error::invalid(
                     "job",
                     format!("Nothing to approve (status: {})", job.status),
@@ -326,9 +379,25 @@ impl Core {
             }
             let whom: Vec<String> = job.worker_id.iter().cloned().collect();
             let mut events = Vec::new();
-            change(conn, &job, "completed", &p, &whom, &limits, &mut events)?;
+            change(
+                conn,
+                &job,
+                JobStatus::Completed,
+                &p,
+                &whom,
+                &limits,
+                &mut events,
+            )?;
             let completed = load(conn, &id)?;
-            change(conn, &completed, "paid", &p, &whom, &limits, &mut events)?;
+            change(
+                conn,
+                &completed,
+                JobStatus::Paid,
+                &p,
+                &whom,
+                &limits,
+                &mut events,
+            )?;
             Ok((load(conn, &id)?, events))
         })
         .await
@@ -349,14 +418,25 @@ impl Core {
                     "Only the poster or the worker can dispute".into(),
                 ));
             }
-            if !matches!(job.status.as_str(), "pending_verification" | "completed") {
+            if !matches!(
+                job.status,
+                JobStatus::PendingVerification | JobStatus::Completed
+            ) {
                 return Err(Error::invalid(
                     "job",
                     format!("Nothing to dispute (status: {})", job.status),
                 ));
             }
             let mut events = Vec::new();
-            change(conn, &job, "disputed", &a, &parties, &limits, &mut events)?;
+            change(
+                conn,
+                &job,
+                JobStatus::Disputed,
+                &a,
+                &parties,
+                &limits,
+                &mut events,
+            )?;
             Ok((load(conn, &id)?, events))
         })
         .await
@@ -371,7 +451,7 @@ impl Core {
             if job.poster.id != p.id {
                 return Err(Error::Forbidden("Only the poster can cancel".into()));
             }
-            if job.status != "open" {
+            if job.status != JobStatus::Open {
                 return Err(Error::invalid(
                     "job",
                     format!("Only open jobs can be cancelled (status: {})", job.status),
@@ -382,7 +462,15 @@ impl Core {
                 .map(|a| a.worker_id)
                 .collect();
             let mut events = Vec::new();
-            change(conn, &job, "cancelled", &p, &workers, &limits, &mut events)?;
+            change(
+                conn,
+                &job,
+                JobStatus::Cancelled,
+                &p,
+                &workers,
+                &limits,
+                &mut events,
+            )?;
             Ok((load(conn, &id)?, events))
         })
         .await

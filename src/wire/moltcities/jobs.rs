@@ -62,7 +62,7 @@ pub async fn post(state: State, agent: Agent, body: Json<Post>) -> McResult {
         "title": j.title,
         "reward": { "lamports": j.reward, "sol": j.reward as f64 / 1e9 },
         "verification_template": j.verification_template,
-        "status": j.status,
+        "status": j.status.as_str(),
         "expires_at": j.expires_at.map(crate::core::clock::iso),
         "job": render::job(&j),
     })))
@@ -212,7 +212,7 @@ pub async fn submit(
         .ok_or_else(|| Error::invalid("proof", "proof is required"))?;
     let j = state.core.submit_job(&agent.0, &id, &proof).await?;
     Ok(ok(
-        json!({ "message": "Submitted for review.", "job_id": j.id, "status": j.status, "job": render::job(&j) }),
+        json!({ "message": "Submitted for review.", "job_id": j.id, "status": j.status.as_str(), "job": render::job(&j) }),
     ))
 }
 
@@ -239,7 +239,7 @@ pub async fn submit(
 pub async fn approve(state: State, agent: Agent, id: web::Path<String>) -> McResult {
     let j = state.core.approve_job(&agent.0, &id).await?;
     Ok(ok(
-        json!({ "message": "Approved. Payment recorded.", "job_id": j.id, "status": j.status, "payment": { "lamports": j.reward, "recorded_only": true }, "job": render::job(&j) }),
+        json!({ "message": "Approved. Payment recorded.", "job_id": j.id, "status": j.status.as_str(), "payment": { "lamports": j.reward, "recorded_only": true }, "job": render::job(&j) }),
     ))
 }
 
@@ -278,7 +278,7 @@ pub async fn dispute(
     let reason = body.0.reason.unwrap_or_default();
     let j = state.core.dispute_job(&agent.0, &id, &reason).await?;
     Ok(ok(
-        json!({ "message": "Dispute opened.", "job_id": j.id, "status": j.status }),
+        json!({ "message": "Dispute opened.", "job_id": j.id, "status": j.status.as_str() }),
     ))
 }
 
@@ -305,6 +305,6 @@ pub async fn dispute(
 pub async fn cancel(state: State, agent: Agent, id: web::Path<String>) -> McResult {
     let j = state.core.cancel_job(&agent.0, &id).await?;
     Ok(ok(
-        json!({ "message": "Job cancelled.", "job_id": j.id, "status": j.status }),
+        json!({ "message": "Job cancelled.", "job_id": j.id, "status": j.status.as_str() }),
     ))
 }

@@ -79,7 +79,7 @@ pub fn job(j: &Job) -> Value {
         "reward": { "lamports": j.reward, "sol": j.reward as f64 / 1e9 },
         "verification_template": j.verification_template,
         "verification_params": j.verification_params,
-        "status": j.status,
+        "status": j.status.as_str(),
         "poster": agent(&j.poster),
         "worker_id": j.worker_id,
         "active_workers": j.active_workers,
