@@ -4,7 +4,7 @@ use serde_json::Value;
 
 use super::clock::now_ms;
 use super::messages::{NewMessage, Page};
-use super::model::{Group, Message, Panel, User, PANEL_TEXT};
+use super::model::{ConversationStatus, Group, Message, Panel, User, PANEL_TEXT};
 use super::{check_metadata, check_name, ids, Core, Error, Result};
 use crate::store::models::{ConversationRow, GroupMemberRow, InviteRow, PanelRow, ParticipantRow};
 use crate::store::queries::{conversations, groups, invites};
@@ -125,7 +125,7 @@ impl Core {
                 } else {
                     "private".into()
                 },
-                status: "active".into(),
+                status: ConversationStatus::Active.as_str().into(),
                 metadata: None,
                 dm_key: None,
                 last_seq: 0,
@@ -289,7 +289,12 @@ impl Core {
         let (caller_id, id) = (caller.id.clone(), id.to_string());
         self.commit(move |conn| {
             let panel = owned_panel(conn, &caller_id, &id)?;
-            conversations::set_status(conn, &panel.conversation.id, "deleted", now_ms())?;
+            conversations::set_status(
+                conn,
+                &panel.conversation.id,
+                ConversationStatus::Deleted.as_str(),
+                now_ms(),
+            )?;
             Ok((panel, vec![]))
         })
         .await
@@ -391,7 +396,7 @@ fn caller_group(conn: &mut Conn, caller: &str, hint: Option<&str>) -> Result<Gro
 
 fn load_panel(conn: &mut Conn, id: &str) -> Result<Panel> {
     let (c, p) = conversations::panel(conn, id)?
-        .filter(|(c, _)| c.status != "deleted")
+        .filter(|(c, _)| c.status != ConversationStatus::Deleted.as_str())
         .ok_or_else(|| Error::NotFound("panel not found".into()))?;
     let members = if p.is_public {
         Vec::new()

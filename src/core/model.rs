@@ -92,6 +92,36 @@ impl ConversationKind {
     }
 }
 
+/// Whether a conversation takes messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConversationStatus {
+    /// Open for messages.
+    Active,
+    /// A closed session: readable, no new messages.
+    Closed,
+    /// A deleted panel: gone from every list.
+    Deleted,
+}
+
+impl ConversationStatus {
+    /// The stored and shown name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConversationStatus::Active => "active",
+            ConversationStatus::Closed => "closed",
+            ConversationStatus::Deleted => "deleted",
+        }
+    }
+
+    fn parse(s: &str) -> ConversationStatus {
+        match s {
+            "closed" => ConversationStatus::Closed,
+            "deleted" => ConversationStatus::Deleted,
+            _ => ConversationStatus::Active,
+        }
+    }
+}
+
 /// A session (dm or group) or the conversation behind a panel.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Conversation {
@@ -101,7 +131,7 @@ pub struct Conversation {
     pub workspace_id: String,
     pub group_id: Option<String>,
     pub visibility: String,
-    pub status: String,
+    pub status: ConversationStatus,
     pub metadata: Option<Value>,
     pub last_seq: i64,
     pub created_by: Option<String>,
@@ -122,7 +152,7 @@ impl Conversation {
             workspace_id: r.workspace_id,
             group_id: r.group_id,
             visibility: r.visibility,
-            status: r.status,
+            status: ConversationStatus::parse(&r.status),
             last_seq: r.last_seq,
             created_by: r.created_by,
             created_at: r.created_at,
@@ -133,7 +163,7 @@ impl Conversation {
 
     /// Whether new messages are refused.
     pub fn is_closed(&self) -> bool {
-        self.status == "closed"
+        self.status == ConversationStatus::Closed
     }
 }
 

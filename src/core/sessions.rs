@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::clock::now_ms;
 use super::messages::{NewMessage, Page};
-use super::model::{Conversation, ConversationKind, Message, User};
+use super::model::{Conversation, ConversationKind, ConversationStatus, Message, User};
 use super::{check_metadata, check_name, ids, Core, Error, Event, Result, DEFAULT_WORKSPACE};
 use crate::store::models::{ConversationRow, ParticipantRow};
 use crate::store::queries::{conversations, users};
@@ -116,7 +116,7 @@ impl Core {
                 workspace_id: DEFAULT_WORKSPACE.into(),
                 group_id: None,
                 visibility,
-                status: "active".into(),
+                status: ConversationStatus::Active.as_str().into(),
                 metadata,
                 dm_key: None,
                 last_seq: 0,
@@ -247,8 +247,8 @@ impl Core {
         self.commit(move |conn| {
             let mut conv = load_session(conn, &caller_id, &id)?;
             let now = now_ms();
-            conversations::set_status(conn, &conv.id, "closed", now)?;
-            conv.status = "closed".into();
+            conversations::set_status(conn, &conv.id, ConversationStatus::Closed.as_str(), now)?;
+            conv.status = ConversationStatus::Closed;
             conv.updated_at = now;
             Ok(((conv, policy), vec![]))
         })
@@ -371,7 +371,7 @@ impl Core {
             workspace_id: DEFAULT_WORKSPACE.into(),
             group_id: None,
             visibility: "private".into(),
-            status: "active".into(),
+            status: ConversationStatus::Active.as_str().into(),
             metadata: None,
             dm_key: Some(key),
             last_seq: 0,

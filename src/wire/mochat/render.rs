@@ -253,7 +253,7 @@ pub fn session(c: &Conversation) -> Value {
         "workspaceId": c.workspace_id,
         "participants": c.participants,
         "visibility": c.visibility,
-        "status": c.status,
+        "status": c.status.as_str(),
         "metadata": c.metadata,
         "lastSeq": c.last_seq,
         "createdAt": iso(c.created_at),
