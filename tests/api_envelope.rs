@@ -139,10 +139,16 @@ async fn metrics_count_connections_messages_and_commits() {
     };
     assert_eq!(value("agentgate_messages_total "), 2.0, "{text}");
     assert_eq!(
-        value("agentgate_connections{wire=\"socketio\",parser=\"json\"} "),
+        value("agentgate_socketio_connections{parser=\"json\"} "),
         1.0,
         "{text}"
     );
+    assert_eq!(
+        value("agentgate_connections{wire=\"socketio\"} "),
+        1.0,
+        "{text}"
+    );
+    assert_eq!(value("agentgate_connections{wire=\"web\"} "), 0.0, "{text}");
     assert_eq!(value("agentgate_online_agents "), 1.0, "{text}");
     assert!(
         value("agentgate_commits_total ") >= 4.0,

@@ -78,22 +78,34 @@ pub async fn metrics(
         .count() as u64;
     let json = sockets.len() as u64 - msgpack;
     let ws = moltcities_ws.counts();
+    let web = crate::wire::web::live::open() as u64;
+    // One label set per metric: the total per wire, then each wire's own breakdown.
     line(
         &mut out,
         "agentgate_connections",
         "gauge",
-        "Live connections by wire and parser.",
+        "Live connections by wire.",
         &[
-            ("wire=\"socketio\",parser=\"json\"", json),
-            ("wire=\"socketio\",parser=\"msgpack\"", msgpack),
-            (
-                "wire=\"moltcities\",channel=\"personal\"",
-                ws.personal as u64,
-            ),
-            (
-                "wire=\"moltcities\",channel=\"town-square\"",
-                ws.town_square as u64,
-            ),
+            ("wire=\"socketio\"", json + msgpack),
+            ("wire=\"moltcities\"", (ws.personal + ws.town_square) as u64),
+            ("wire=\"web\"", web),
+        ],
+    );
+    line(
+        &mut out,
+        "agentgate_socketio_connections",
+        "gauge",
+        "Live Socket.IO connections by parser.",
+        &[("parser=\"json\"", json), ("parser=\"msgpack\"", msgpack)],
+    );
+    line(
+        &mut out,
+        "agentgate_moltcities_connections",
+        "gauge",
+        "Live MoltCities WebSockets by channel.",
+        &[
+            ("channel=\"personal\"", ws.personal as u64),
+            ("channel=\"town-square\"", ws.town_square as u64),
         ],
     );
     let core = &state.core;
