@@ -394,3 +394,34 @@ async fn sessions_end_when_idle_and_at_their_absolute_expiry() {
     assert!(r.body["error"].as_str().unwrap().contains("expired"));
     assert_eq!(old.get("/web/api/me").await.status, 401);
 }
+
+#[actix_rt::test]
+async fn routes_open_to_everyone_take_small_bodies_only() {
+    let s = Server::start();
+    let mut b = Browser::new(&s);
+    let padding = "x".repeat(20 * 1024);
+    for path in [
+        "/web/api/login",
+        "/web/api/signup",
+        "/web/api/claim",
+        "/web/api/claim/inspect",
+    ] {
+        let r = b
+            .post(
+                path,
+                json!({"email": "a@example.com", "password": PASSWORD, "padding": padding}),
+            )
+            .await;
+        assert_eq!(r.status, 413, "{path}: {:?}", r.body);
+        assert!(
+            r.body["error"]
+                .as_str()
+                .unwrap()
+                .contains("16384-byte limit"),
+            "{path}: {:?}",
+            r.body
+        );
+    }
+    // Nothing was created by the refused sign-up.
+    b.sign_up("a@example.com", "A").await;
+}

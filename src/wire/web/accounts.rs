@@ -7,7 +7,7 @@ use super::error::{WebError, WebErrors, WebFailure, WebResult};
 use super::schema::{
     ChangePassword, Claim, ClaimToken, Claimable, Config, Empty, LogIn, Me, SignUp,
 };
-use super::session::{cleared_cookie, session_cookie, Json, Signed};
+use super::session::{cleared_cookie, session_cookie, Json, PublicJson, Signed};
 use crate::app::State;
 use crate::core::accounts::{SignedIn, Signup, SignupRefused};
 
@@ -32,7 +32,7 @@ pub async fn config(state: State) -> HttpResponse {
 #[utoipa::path(post, path = "/web/api/signup", tag = "web", operation_id = "web.accounts.sign_up", request_body = SignUp,
     responses(WebErrors, (status = 201, body = Me), (status = 409, body = WebError)))]
 /// Creates an account and signs it in.
-pub async fn sign_up(req: HttpRequest, state: State, body: Json<SignUp>) -> WebResult {
+pub async fn sign_up(req: HttpRequest, state: State, body: PublicJson<SignUp>) -> WebResult {
     let b = body.0;
     let client = crate::net::client_key(&req);
     let outcome = state
@@ -67,7 +67,7 @@ pub async fn sign_up(req: HttpRequest, state: State, body: Json<SignUp>) -> WebR
 #[utoipa::path(post, path = "/web/api/login", tag = "web", operation_id = "web.accounts.log_in", request_body = LogIn,
     responses(WebErrors, (status = 200, body = Me)))]
 /// Checks email and password and opens a new session.
-pub async fn log_in(req: HttpRequest, state: State, body: Json<LogIn>) -> WebResult {
+pub async fn log_in(req: HttpRequest, state: State, body: PublicJson<LogIn>) -> WebResult {
     let b = body.0;
     let client = crate::net::client_key(&req);
     match state.core.log_in(&b.email, b.password, &client).await {
@@ -91,7 +91,7 @@ fn claim_invalid(e: crate::core::Error) -> WebFailure {
 #[utoipa::path(post, path = "/web/api/claim/inspect", tag = "web", operation_id = "web.accounts.inspect_claim", request_body = ClaimToken,
     responses(WebErrors, (status = 200, body = Claimable), (status = 410, body = WebError)))]
 /// Whom a claim link is for.
-pub async fn inspect_claim(state: State, body: Json<ClaimToken>) -> WebResult {
+pub async fn inspect_claim(state: State, body: PublicJson<ClaimToken>) -> WebResult {
     let user = state
         .core
         .inspect_claim(&body.0.token)
@@ -106,7 +106,7 @@ pub async fn inspect_claim(state: State, body: Json<ClaimToken>) -> WebResult {
 #[utoipa::path(post, path = "/web/api/claim", tag = "web", operation_id = "web.accounts.claim", request_body = Claim,
     responses(WebErrors, (status = 200, body = Me), (status = 410, body = WebError)))]
 /// Claims an account with a one-time link and signs it in.
-pub async fn claim(state: State, body: Json<Claim>) -> WebResult {
+pub async fn claim(state: State, body: PublicJson<Claim>) -> WebResult {
     let b = body.0;
     let s = state
         .core

@@ -147,14 +147,47 @@ impl FromRequest for Operator {
     }
 }
 
-/// A JSON object body, from a same-origin request that says it is JSON.
+/// A JSON object body, from a same-origin request that says it is JSON, under the server's
+/// body limit.
 pub struct Json<T>(pub T);
+
+/// The body of a route anyone may call before signing in (sign-up, login, claim): the same
+/// rules as [`Json`] under a limit of [`PUBLIC_BODY_BYTES`], so that a peer that is not signed
+/// in never makes the server hold more than that.
+pub struct PublicJson<T>(pub T);
+
+/// Largest body of a route open to everyone: a password of 1,024 bytes, an email and a name,
+/// JSON-escaped, fit many times over.
+pub const PUBLIC_BODY_BYTES: usize = 16 * 1024;
 
 impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     type Error = WebFailure;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let fut = json_body(req, payload, None);
+        Box::pin(async move { fut.await.map(Json) })
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for PublicJson<T> {
+    type Error = WebFailure;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let fut = json_body(req, payload, Some(PUBLIC_BODY_BYTES));
+        Box::pin(async move { fut.await.map(PublicJson) })
+    }
+}
+
+/// Reads a same-origin JSON object body under `limit` (the server's body limit when `None`,
+/// and never above it).
+fn json_body<T: DeserializeOwned + 'static>(
+    req: &HttpRequest,
+    payload: &mut Payload,
+    limit: Option<usize>,
+) -> Pin<Box<dyn Future<Output = Result<T, WebFailure>>>> {
+    {
         let state = state_of(req);
         let origin = match &state {
             Ok(s) => check_same_origin(req, &s.settings.public_url),
@@ -173,7 +206,8 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
         let declared = body::declared_length(req);
         let payload = payload.take();
         Box::pin(async move {
-            let limit = state?.settings.max_body_bytes;
+            let most = state?.settings.max_body_bytes;
+            let limit = limit.map_or(most, |l| l.min(most));
             origin?;
             if !is_json {
                 return Err(WebFailure::new(
@@ -184,7 +218,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             }
             let bytes = body::read(limit, payload, declared).await?;
             let (value, _) = body::decode(&bytes)?;
-            Ok(Json(value))
+            Ok(value)
         })
     }
 }
