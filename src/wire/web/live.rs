@@ -180,6 +180,16 @@ impl Live {
     }
 }
 
+/// Whether a page's frame is `{"type":"ping"}`; anything else it sends is ignored.
+fn is_ping(text: &str) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Frame<'a> {
+        #[serde(rename = "type", borrow)]
+        kind: &'a str,
+    }
+    serde_json::from_str::<Frame>(text).is_ok_and(|f| f.kind == "ping")
+}
+
 async fn send(writer: &Writer, frame: &LiveEvent) -> bool {
     let Ok(text) = serde_json::to_string(frame) else {
         return false;
@@ -231,7 +241,7 @@ async fn run(
                         break;
                     }
                     Some(Ok(websocket::Message::Text(t))) => {
-                        if t.contains("\"ping\"") && !send(&writer, &LiveEvent::Pong).await {
+                        if is_ping(&t) && !send(&writer, &LiveEvent::Pong).await {
                             break;
                         }
                     }
@@ -275,5 +285,15 @@ async fn run(
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_a_ping_frame_is_a_ping() {
+        assert!(super::is_ping(r#"{"type":"ping"}"#));
+        assert!(!super::is_ping(r#"{"type":"pong","note":"ping"}"#));
+        assert!(!super::is_ping("ping"));
     }
 }
