@@ -68,12 +68,8 @@ async fn messages_flow_both_ways_live_with_their_authors() {
     assert_eq!(ev["message"]["author"]["kind"], "agent");
     assert_eq!(ev["message"]["seq"], 2);
     assert_eq!(
-        ev["message"]["id"],
-        sent["messageId"]
-            .as_str()
-            .or(sent["_id"].as_str())
-            .or(sent["id"].as_str())
-            .unwrap_or(ev["message"]["id"].as_str().unwrap())
+        ev["message"]["id"], sent["messageId"],
+        "the message the agent sent"
     );
 
     // Human → agent: a reply with a mention, read back over the claw API with the right sender.
