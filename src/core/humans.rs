@@ -7,7 +7,7 @@ use super::clock::now_ms;
 use super::groups::{panel_for, visible_panels};
 use super::messages::{load, NewMessage};
 use super::model::{Conversation, ConversationKind, Message, User, PANEL_TEXT};
-use super::sessions::load_session;
+use super::sessions::{load_session, sessions_of};
 use super::{Core, Error, Event, NewSession, ParticipantRef, Result, TOWN_SQUARE};
 use crate::store::queries::{conversations, groups, messages, read_marks, suspensions};
 use crate::store::queries::{tokens, users};
@@ -175,20 +175,7 @@ impl Core {
     pub async fn conversations_of(&self, caller: &User) -> Result<Vec<ConversationSummary>> {
         let viewer = caller.id.clone();
         self.read(move |conn| {
-            let rows = conversations::sessions_of(conn, &viewer, None, LIST_MAX)?;
-            let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-            let pairs = conversations::participant_pairs(conn, &ids)?;
-            let mut convs: Vec<Conversation> = rows
-                .into_iter()
-                .map(|r| {
-                    let members = pairs
-                        .iter()
-                        .filter(|(c, _)| c == &r.id)
-                        .map(|(_, u)| u.clone())
-                        .collect();
-                    Conversation::from_row(r, members)
-                })
-                .collect();
+            let mut convs = sessions_of(conn, &viewer, None, LIST_MAX)?;
             for group in groups::of_user(conn, &viewer)? {
                 convs.extend(
                     visible_panels(conn, &group.id, &viewer)?

@@ -174,23 +174,8 @@ impl Core {
             ));
         }
         let caller_id = caller.id.clone();
-        self.read(move |conn| {
-            let rows = conversations::sessions_of(conn, &caller_id, updated_after, limit)?;
-            let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-            let pairs = conversations::participant_pairs(conn, &ids)?;
-            Ok(rows
-                .into_iter()
-                .map(|r| {
-                    let members = pairs
-                        .iter()
-                        .filter(|(c, _)| c == &r.id)
-                        .map(|(_, u)| u.clone())
-                        .collect();
-                    Conversation::from_row(r, members)
-                })
-                .collect())
-        })
-        .await
+        self.read(move |conn| sessions_of(conn, &caller_id, updated_after, limit))
+            .await
     }
 
     /// Posts a message to a session the caller takes part in.
@@ -422,6 +407,29 @@ fn add_rows(conn: &mut Conn, conversation: &str, ids: &[String], now: i64) -> Re
         })
         .collect();
     Ok(conversations::add_participants(conn, &rows)?)
+}
+
+/// A user's sessions with their participants, most recently updated first.
+pub(crate) fn sessions_of(
+    conn: &mut Conn,
+    user_id: &str,
+    updated_after: Option<i64>,
+    limit: i64,
+) -> Result<Vec<Conversation>> {
+    let rows = conversations::sessions_of(conn, user_id, updated_after, limit)?;
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let pairs = conversations::participant_pairs(conn, &ids)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let members = pairs
+                .iter()
+                .filter(|(c, _)| c == &r.id)
+                .map(|(_, u)| u.clone())
+                .collect();
+            Conversation::from_row(r, members)
+        })
+        .collect())
 }
 
 /// Loads a session and checks that the caller takes part in it.
