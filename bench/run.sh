@@ -18,7 +18,7 @@ shift || true
 scenario=${1:-all}
 shift || true
 
-cargo build --release --locked --bin agentgate --bin agentgate-load
+cargo build --release --locked -p agentgate -p agentgate-load
 if command -v node >/dev/null && command -v npm >/dev/null; then
   (cd bench/node-reference && npm ci --no-audit --no-fund --silent)
   reference=()

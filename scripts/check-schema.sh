@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fails when src/store/schema.rs differs from what `diesel print-schema` generates from the
+# Fails when crates/domain/src/store/schema.rs differs from what `diesel print-schema` generates from the
 # migrations on a fresh database. Installs diesel_cli (SQLite bundled) when it is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,8 +11,8 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 diesel migration run --database-url "$tmp/schema.db" >/dev/null
 diesel print-schema --database-url "$tmp/schema.db" > "$tmp/schema.rs"
-if ! diff -u src/store/schema.rs "$tmp/schema.rs"; then
-  echo "src/store/schema.rs does not match the migrations: regenerate it with diesel print-schema" >&2
+if ! diff -u crates/domain/src/store/schema.rs "$tmp/schema.rs"; then
+  echo "crates/domain/src/store/schema.rs does not match the migrations: regenerate it with diesel print-schema" >&2
   exit 1
 fi
 echo "schema.rs matches the migrations"

@@ -12,10 +12,10 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
 cargo fmt --check
-cargo clippy --locked --all-targets -- -D warnings
+cargo clippy --locked --workspace --all-targets -- -D warnings
 bash scripts/check-schema.sh
 status=0
-cargo test --locked --all-targets 2>&1 | tee "$log" || status=$?
+cargo test --locked --workspace --all-targets 2>&1 | tee "$log" || status=$?
 # The conformance clients run against the binary the tests just built.
 bash conformance/run.sh 2>&1 | tee -a "$log" || status=$?
 # The official Engine.IO / Socket.IO suites, from a pinned copy outside the repository.

@@ -1,0 +1,98 @@
+//! The one error type of the domain; each wire maps it to its own status and body.
+
+use crate::store::{Cause, StoreError};
+
+/// Why a domain operation did not happen. Nothing was changed when one is returned.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Error {
+    /// No credential, or one that is unknown or revoked.
+    Unauthorized(String),
+    /// The caller is known but may not do this.
+    Forbidden(String),
+    /// The thing named does not exist (or is not visible to the caller).
+    NotFound(String),
+    /// A field is missing or wrong; `message` names the field.
+    Invalid { field: String, message: String },
+    /// The request conflicts with existing state.
+    Conflict(String),
+    /// The thing named existed but has expired.
+    Gone(String),
+    /// Too many requests; try again after this many seconds.
+    RateLimited {
+        retry_after_secs: u64,
+        message: String,
+    },
+    /// A size limit was exceeded; the message names the limit.
+    TooLarge(String),
+    /// The database cannot take the request now; try again later.
+    Unavailable(String),
+    /// A fault of the server.
+    Internal(String),
+}
+
+impl Error {
+    /// An invalid-field error whose message names the field.
+    pub fn invalid(field: &str, message: impl Into<String>) -> Error {
+        Error::Invalid {
+            field: field.to_string(),
+            message: message.into(),
+        }
+    }
+
+    /// The human-readable message.
+    pub fn message(&self) -> &str {
+        match self {
+            Error::Unauthorized(m)
+            | Error::Forbidden(m)
+            | Error::NotFound(m)
+            | Error::Conflict(m)
+            | Error::Gone(m)
+            | Error::TooLarge(m)
+            | Error::Unavailable(m)
+            | Error::Internal(m) => m,
+            Error::Invalid { message, .. } | Error::RateLimited { message, .. } => message,
+        }
+    }
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.message())
+    }
+}
+
+/// What the client is told when the database cannot take a request: the cause, never the
+/// SQLite text.
+fn unavailable_reason(cause: Cause) -> &'static str {
+    match cause {
+        Cause::DiskFull => "the database is unavailable: the disk is full; retry later",
+        Cause::Locked => {
+            "the database is unavailable: it is locked by another process; retry shortly"
+        }
+        Cause::Other => "the database is unavailable right now; retry shortly",
+    }
+}
+
+impl From<StoreError> for Error {
+    fn from(e: StoreError) -> Self {
+        match e.unavailable() {
+            Some(cause) => {
+                log::warn!("{}", crate::store::describe(&e));
+                Error::Unavailable(unavailable_reason(cause).into())
+            }
+            None => {
+                log::error!("{}", crate::store::describe(&e));
+                Error::Internal("internal database error".into())
+            }
+        }
+    }
+}
+
+impl From<diesel::result::Error> for Error {
+    fn from(e: diesel::result::Error) -> Self {
+        Error::from(StoreError::from(e))
+    }
+}
+
+/// Result of a domain operation.
+pub type Result<T> = std::result::Result<T, Error>;

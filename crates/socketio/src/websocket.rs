@@ -1,0 +1,256 @@
+//! WebSocket transport: WebSocket-only sessions, the polling → WebSocket upgrade
+//! (`2probe` / `3probe` / `5`), and the reader and writer tasks.
+
+use super::engine::Engine;
+use super::engine_packet::{EnginePacket, Frame};
+use super::routes::{engine_error, too_many_waiting, EngineError};
+use super::session::{
+    wait_closed, wait_closing, CloseReason, CloseState, ConnInfo, EngineSession, Outgoing,
+    TransportKind,
+};
+use actix_web::{HttpRequest, HttpResponse};
+use agentgate_websocket::{self as websocket, Batch, CloseFrame, Message, Pending, Reader, Writer};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// How long closing a WebSocket may wait for room in its send buffer.
+const CLOSE_WAIT: Duration = Duration::from_secs(1);
+
+/// The accepted socket split into its halves; `None` when the client left before the handoff.
+/// `max_message` is the session's limit now (small until it is admitted).
+async fn connect(pending: Pending, max_message: usize) -> Option<(Reader, Writer)> {
+    Some(pending.socket().await?.split(max_message))
+}
+
+/// `?EIO=4&transport=websocket` without sid: a WebSocket-only session.
+pub(crate) fn open(engine: &Engine, req: &HttpRequest, info: ConnInfo) -> HttpResponse {
+    // Counted before the handshake is accepted, so that a refusal is a plain HTTP answer.
+    let slot = match engine.reserve(&info) {
+        Ok(slot) => slot,
+        Err(e) => return too_many_waiting(e),
+    };
+    let Ok((res, pending)) = websocket::accept(req) else {
+        return engine_error(EngineError::BadRequest);
+    };
+    let session = engine.create_session(TransportKind::Websocket, info, slot);
+    let limit = session.message_limit();
+    actix_web::rt::spawn(async move {
+        match connect(pending, limit).await {
+            Some((reader, writer)) => run(session, reader, writer).await,
+            None => session.close(CloseReason::TransportClose),
+        }
+    });
+    res
+}
+
+/// `?EIO=4&transport=websocket&sid=…`: an upgrade of a polling session.
+pub(crate) fn upgrade(session: Arc<EngineSession>, req: &HttpRequest) -> HttpResponse {
+    let Ok((res, pending)) = websocket::accept(req) else {
+        return engine_error(EngineError::BadRequest);
+    };
+    let limit = session.message_limit();
+    if !session.begin_upgrade() {
+        // Already upgraded or upgrading: like the reference, accept and close at once.
+        actix_web::rt::spawn(async move {
+            if let Some((_, ws)) = connect(pending, limit).await {
+                let _ = tokio::time::timeout(CLOSE_WAIT, ws.close(None)).await;
+            }
+        });
+        return res;
+    }
+    actix_web::rt::spawn(async move {
+        match connect(pending, limit).await {
+            Some((reader, writer)) => probe_then_run(session, reader, writer).await,
+            None => session.abort_upgrade(),
+        }
+    });
+    res
+}
+
+/// What the probe WebSocket said next.
+enum ProbeStep {
+    Text(String),
+    Other,
+}
+
+async fn next_probe_message(ws: &Writer, stream: &mut Reader) -> ProbeStep {
+    loop {
+        match stream.recv().await {
+            Some(Ok(Message::Text(t))) => return ProbeStep::Text(t.to_string()),
+            Some(Ok(Message::Ping(b))) => {
+                let _ = ws.pong(&b).await;
+            }
+            Some(Ok(Message::Pong(_))) => {}
+            _ => return ProbeStep::Other,
+        }
+    }
+}
+
+async fn probe_then_run(session: Arc<EngineSession>, mut stream: Reader, ws: Writer) {
+    let mut close_rx = session.watch_close();
+    let timeout = session.config().upgrade_timeout;
+    let probe = async {
+        match next_probe_message(&ws, &mut stream).await {
+            ProbeStep::Text(t) if t == "2probe" => {}
+            _ => return false,
+        }
+        // Marked first: a client may poll the moment it reads `3probe`, and that GET must
+        // already see the probe (a `6`, the data waiting for the WebSocket).
+        session.mark_probed();
+        if ws.text("3probe").await.is_err() {
+            return false;
+        }
+        matches!(next_probe_message(&ws, &mut stream).await, ProbeStep::Text(t) if t == "5")
+    };
+    let ok = tokio::select! {
+        r = tokio::time::timeout(timeout, probe) => r.unwrap_or(false),
+        _ = wait_closing(&mut close_rx) => false,
+    };
+    if ok && session.complete_upgrade() {
+        run(session, stream, ws).await;
+    } else {
+        // A failed probe must not kill the session: it stays on polling.
+        session.abort_upgrade();
+        let _ = tokio::time::timeout(CLOSE_WAIT, ws.close(None)).await;
+    }
+}
+
+/// Runs the transport: a writer task draining the outbox and this reader loop.
+async fn run(session: Arc<EngineSession>, stream: Reader, ws: Writer) {
+    actix_web::rt::spawn(writer(Arc::clone(&session), ws.clone()));
+    reader(session, ws, stream).await;
+}
+
+async fn reader(session: Arc<EngineSession>, ws: Writer, mut stream: Reader) {
+    let mut close_rx = session.watch_close();
+    // Checked at the top of the loop: the socket may have been split before an admission.
+    let mut raised = false;
+    loop {
+        if !raised && session.is_admitted() {
+            stream.set_max_message(session.message_limit());
+            raised = true;
+        }
+        let msg = tokio::select! {
+            // First, so that the limit is raised before the next frame header is checked.
+            biased;
+            _ = session.admitted_notify.notified(), if !raised => continue,
+            m = stream.recv() => m,
+            _ = wait_closed(&mut close_rx) => return,
+        };
+        let msg = match msg {
+            None => {
+                session.close(CloseReason::TransportClose);
+                return;
+            }
+            Some(Err(e)) => {
+                log::debug!("engine.io session {}: websocket error {e}", session.sid());
+                session.close(CloseReason::TransportError);
+                // The close frame names the broken rule (1002, 1007, 1008 or 1009); sent before
+                // the writer task's own close, which then finds the socket closed.
+                if let Some(reply) = e.close_frame() {
+                    let _ = tokio::time::timeout(CLOSE_WAIT, ws.close(Some(reply))).await;
+                }
+                return;
+            }
+            Some(Ok(m)) => m,
+        };
+        match msg {
+            Message::Text(t) => {
+                session.touch();
+                match EnginePacket::decode_text(&t) {
+                    Ok(EnginePacket::Message(f)) => session.deliver(vec![f]).await,
+                    Ok(EnginePacket::Pong(_)) => session.on_pong(),
+                    Ok(EnginePacket::Close) => {
+                        // Close at once instead of waiting for the ping timeout like Node.
+                        session.close(CloseReason::TransportClose);
+                        return;
+                    }
+                    Ok(EnginePacket::Ping(_)) => {
+                        session.close(CloseReason::TransportError);
+                        return;
+                    }
+                    Ok(EnginePacket::Open(_) | EnginePacket::Upgrade | EnginePacket::Noop) => {}
+                    Err(_) => {
+                        session.close(CloseReason::ParseError);
+                        return;
+                    }
+                }
+            }
+            Message::Binary(b) => {
+                session.touch();
+                session.deliver(vec![Frame::Binary(b)]).await;
+            }
+            Message::Ping(b) => {
+                let _ = ws.pong(&b).await;
+            }
+            Message::Pong(_) => {}
+            Message::Close(reason) => {
+                session.close(CloseReason::TransportClose);
+                // Echo the client's code (RFC 6455 §5.5.1); codes that may not be sent were
+                // already refused as protocol errors.
+                let reply = CloseFrame::reply_to(reason.as_ref());
+                let _ = tokio::time::timeout(CLOSE_WAIT, ws.close(reply)).await;
+                return;
+            }
+        }
+    }
+}
+
+/// Sends a batch of WS messages unless the session is closed for good meanwhile.
+async fn write(ws: &Writer, close_rx: &mut watch::Receiver<CloseState>, batch: &Batch) -> bool {
+    tokio::select! {
+        r = ws.send_batch(batch) => r.is_ok(),
+        _ = wait_closed(close_rx) => false,
+    }
+}
+
+/// Drains the outbox to the socket: what is queued at one time goes out in one write.
+async fn writer(session: Arc<EngineSession>, ws: Writer) {
+    let mut close_rx = session.watch_close();
+    loop {
+        let notified = session.changed.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        let (items, life) = session.drain_for_ws();
+        if let CloseState::Closed(_) = life {
+            let _ = tokio::time::timeout(CLOSE_WAIT, ws.close(None)).await;
+            return;
+        }
+        let mut batch = Batch::default();
+        let mut closing = false;
+        for item in items {
+            match item {
+                Outgoing::Control(EnginePacket::Close) => {
+                    // WebSocket clients are closed with a close frame, not an EIO `1`.
+                    closing = true;
+                    break;
+                }
+                Outgoing::Control(p) => {
+                    if let Some(t) = p.encode_text() {
+                        batch.text(&t);
+                    }
+                }
+                Outgoing::Frames(frames) => {
+                    for f in frames.as_ref().as_ref() {
+                        match f {
+                            Frame::Text(t) => batch.text_prefixed("4", t),
+                            Frame::Binary(b) => batch.binary(b),
+                        }
+                    }
+                }
+            }
+        }
+        if !batch.is_empty() && !write(&ws, &mut close_rx, &batch).await {
+            session.close(CloseReason::TransportClose);
+            let _ = tokio::time::timeout(CLOSE_WAIT, ws.close(None)).await;
+            return;
+        }
+        if closing {
+            let _ = tokio::time::timeout(CLOSE_WAIT, ws.close(None)).await;
+            session.finish_closing();
+            return;
+        }
+        notified.await;
+    }
+}
