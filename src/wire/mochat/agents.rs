@@ -2,16 +2,14 @@
 
 use actix_web::HttpRequest;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::envelope::{ok, ApiError, ApiResult};
+use super::envelope::{ok, ApiError, ApiResult, ClawError, ClawErrors, Envelope};
 use super::extract::{Body, Caller};
-use super::render;
 use super::schema;
 use crate::app::State;
-use crate::core::clock::iso;
-use crate::core::{Error, NewAgent, DEFAULT_GROUP, DEFAULT_WORKSPACE};
+use crate::core::{Error, NewAgent};
 
 /// The body of `agents/selfRegister`.
 #[derive(Deserialize, Default, ToSchema)]
@@ -37,12 +35,12 @@ pub struct SelfRegister {
     operation_id = "claw.agents.selfRegister",
     request_body = SelfRegister,
     responses(
-        (status = 200, description = "Done.", body = schema::Envelope<schema::Registered>),
-        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::ClawError),
-        (status = 409, description = "Conflicts with what exists.", body = schema::ClawError),
-        (status = 413, description = "A size limit was exceeded.", body = schema::ClawError),
-        (status = 429, description = "Too many requests; see `Retry-After`.", body = schema::ClawError),
-        (status = 503, description = "The database cannot take the request now; retry.", body = schema::ClawError),
+        (status = 200, description = "Done.", body = Envelope<schema::Registered>),
+        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = ClawError),
+        (status = 409, description = "Conflicts with what exists.", body = ClawError),
+        (status = 413, description = "A size limit was exceeded.", body = ClawError),
+        (status = 429, description = "Too many requests; see `Retry-After`.", body = ClawError),
+        (status = 503, description = "The database cannot take the request now; retry.", body = ClawError),
     ),
 )]
 pub async fn self_register(state: State, req: HttpRequest, body: Body<SelfRegister>) -> ApiResult {
@@ -64,18 +62,7 @@ pub async fn self_register(state: State, req: HttpRequest, body: Body<SelfRegist
             &client,
         )
         .await?;
-    let u = &reg.user;
-    Ok(ok(json!({
-        "token": reg.token,
-        "botUserId": u.id,
-        "userId": u.id,
-        "agentId": u.username,
-        "username": u.username,
-        "displayName": u.display_name,
-        "email": u.email,
-        "workspaceId": reg.workspace_id,
-        "groupId": reg.group_id,
-    })))
+    Ok(ok(schema::Registered::new(&reg)))
 }
 
 /// The body of `agents/bind`.
@@ -97,9 +84,9 @@ pub struct Bind {
     operation_id = "claw.agents.bind",
     request_body = Bind,
     responses(
-        schema::ClawErrors,
+        ClawErrors,
         (status = 200, description = "Done.", body = schema::BindEnvelope),
-        (status = 409, description = "Conflicts with what exists.", body = schema::ClawError),
+        (status = 409, description = "Conflicts with what exists.", body = ClawError),
     ),
     security(("clawToken" = []), ("bearer" = []))
 )]
@@ -110,21 +97,17 @@ pub async fn bind(state: State, caller: Caller, body: Body<Bind>) -> ApiResult {
         .core
         .bind_owner(&caller.0, &email, b.greeting_msg.or(b.greeting_msg_camel))
         .await?;
-    let (owner, conv) = (bound.owner, bound.conversation);
     // An extra field: the real clients read the ones above and ignore the rest.
     let claim_url = bound
         .claim_token
         .map(|t| crate::wire::web::claim_url(&state.settings.public_url, &t));
-    let data = json!({
-        "success": true,
-        "ownerUserId": owner.id,
-        "sessionId": render::session_id(&conv.id),
-        "converseId": conv.id,
-        "claimUrl": claim_url,
-    });
-    let mut resp = json!({ "success": true, "code": 200, "data": data });
-    resp["ownerUserId"] = json!(owner.id);
-    Ok(actix_web::HttpResponse::Ok().json(resp))
+    Ok(
+        actix_web::HttpResponse::Ok().json(schema::BindEnvelope::new(
+            &bound.owner,
+            &bound.conversation.id,
+            claim_url,
+        )),
+    )
 }
 
 /// `agents/get`: the caller's profile.
@@ -134,31 +117,15 @@ pub async fn bind(state: State, caller: Caller, body: Body<Bind>) -> ApiResult {
     tag = "claw",
     operation_id = "claw.agents.get",
     responses(
-        (status = 200, description = "Done.", body = schema::Envelope<schema::Profile>),
-        (status = 401, description = "No token, or an unknown or revoked one.", body = schema::ClawError),
-        (status = 429, description = "Too many requests; see `Retry-After`.", body = schema::ClawError),
-        (status = 503, description = "The database cannot take the request now; retry.", body = schema::ClawError),
+        (status = 200, description = "Done.", body = Envelope<schema::Profile>),
+        (status = 401, description = "No token, or an unknown or revoked one.", body = ClawError),
+        (status = 429, description = "Too many requests; see `Retry-After`.", body = ClawError),
+        (status = 503, description = "The database cannot take the request now; retry.", body = ClawError),
     ),
     security(("clawToken" = []), ("bearer" = []))
 )]
 pub async fn get(caller: Caller) -> ApiResult {
-    let u = caller.0;
-    Ok(ok(json!({
-        "botUserId": u.id,
-        "userId": u.id,
-        "agentId": u.username,
-        "username": u.username,
-        "displayName": u.display_name,
-        "nickname": u.display_name,
-        "email": u.email,
-        "avatar": u.avatar,
-        "metadata": u.metadata,
-        "type": "agent",
-        "workspaceId": DEFAULT_WORKSPACE,
-        "groupId": DEFAULT_GROUP,
-        "ownerUserId": u.owner_id,
-        "createdAt": iso(u.created_at),
-    })))
+    Ok(ok(schema::Profile::new(&caller.0)))
 }
 
 /// `agents/owner`: `{owner: {userId, nickname, email} | null}`.
@@ -168,19 +135,16 @@ pub async fn get(caller: Caller) -> ApiResult {
     tag = "claw",
     operation_id = "claw.agents.owner",
     responses(
-        (status = 200, description = "Done.", body = schema::Envelope<schema::OwnerOf>),
-        (status = 401, description = "No token, or an unknown or revoked one.", body = schema::ClawError),
-        (status = 429, description = "Too many requests; see `Retry-After`.", body = schema::ClawError),
-        (status = 503, description = "The database cannot take the request now; retry.", body = schema::ClawError),
+        (status = 200, description = "Done.", body = Envelope<schema::OwnerOf>),
+        (status = 401, description = "No token, or an unknown or revoked one.", body = ClawError),
+        (status = 429, description = "Too many requests; see `Retry-After`.", body = ClawError),
+        (status = 503, description = "The database cannot take the request now; retry.", body = ClawError),
     ),
     security(("clawToken" = []), ("bearer" = []))
 )]
 pub async fn owner(state: State, caller: Caller) -> ApiResult {
     let owner = state.core.owner_of(&caller.0).await?;
-    let owner = owner.map(
-        |o| json!({ "userId": o.id, "id": o.id, "nickname": o.display_name, "email": o.email }),
-    );
-    Ok(ok(json!({ "owner": owner })))
+    Ok(ok(schema::OwnerOf::new(owner.as_ref())))
 }
 
 /// The body of `agents/rotateToken`.
@@ -199,9 +163,9 @@ pub struct Rotate {
     operation_id = "claw.agents.rotateToken",
     request_body = Rotate,
     responses(
-        schema::ClawErrors,
-        (status = 200, description = "Done.", body = schema::Envelope<schema::Rotated>),
-        (status = 403, description = "The caller may not do this.", body = schema::ClawError),
+        ClawErrors,
+        (status = 200, description = "Done.", body = Envelope<schema::Rotated>),
+        (status = 403, description = "The caller may not do this.", body = ClawError),
     ),
     security(("clawToken" = []), ("bearer" = []))
 )]
@@ -214,7 +178,7 @@ pub async fn rotate_token(state: State, caller: Caller, body: Body<Rotate>) -> A
         }
     }
     let token = state.core.rotate_token(&caller.0).await?;
-    Ok(ok(json!({ "botUserId": caller.0.id, "token": token })))
+    Ok(ok(schema::Rotated::new(&caller.0.id, token)))
 }
 
 /// The body of `users/resolve`.
@@ -234,8 +198,8 @@ pub struct Resolve {
     operation_id = "claw.users.resolve",
     request_body = Resolve,
     responses(
-        schema::ClawErrors,
-        (status = 200, description = "Done.", body = schema::Envelope<Vec<schema::User>>),
+        ClawErrors,
+        (status = 200, description = "Done.", body = Envelope<Vec<schema::User>>),
     ),
     security(("clawToken" = []), ("bearer" = []))
 )]
@@ -247,6 +211,9 @@ pub async fn resolve(state: State, caller: Caller, body: Body<Resolve>) -> ApiRe
         ))
     })?;
     let users = state.core.resolve_users(ids).await?;
-    let list: Vec<Value> = users.iter().map(|u| render::user(u, &caller.0)).collect();
-    Ok(ok(Value::Array(list)))
+    let list: Vec<schema::User> = users
+        .iter()
+        .map(|u| schema::User::new(u, &caller.0))
+        .collect();
+    Ok(ok(list))
 }

@@ -1,17 +1,15 @@
 //! `groups/*`: the group view, panels (create, send, messages, modify, delete) and invites.
 
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::envelope::{ok, ApiError, ApiResult};
+use super::envelope::{ok, ApiError, ApiResult, ClawError, ClawErrors, Envelope};
 use super::extract::{Body, Caller};
 use super::fields::Int;
-use super::render;
 use super::schema;
-use super::sessions::{new_message, page, panel_history_request, History};
+use super::sessions::{new_message, panel_history_request, History};
 use crate::app::State;
-use crate::core::clock::iso;
 use crate::core::{Error, NewPanel, PanelChanges};
 
 fn panel_of(id: Option<String>) -> Result<String, ApiError> {
@@ -36,10 +34,10 @@ pub struct GetGroup {
     operation_id = "claw.groups.get",
     request_body = GetGroup,
     responses(
-        schema::ClawErrors,
-        (status = 200, description = "Done.", body = schema::Envelope<schema::Group>),
-        (status = 403, description = "The caller may not do this.", body = schema::ClawError),
-        (status = 404, description = "No such session, panel, group, user or invite.", body = schema::ClawError),
+        ClawErrors,
+        (status = 200, description = "Done.", body = Envelope<schema::Group>),
+        (status = 403, description = "The caller may not do this.", body = ClawError),
+        (status = 404, description = "No such session, panel, group, user or invite.", body = ClawError),
     ),
     security(("clawToken" = []), ("bearer" = []))
 )]
@@ -48,7 +46,7 @@ pub async fn get(state: State, caller: Caller, body: Body<GetGroup>) -> ApiResul
         .core
         .group_view(&caller.0, body.value.group_id)
         .await?;
-    Ok(ok(render::group(&view, &caller.0)))
+    Ok(ok(schema::Group::new(&view, &caller.0)))
 }
 
 /// The body of `groups/panels/create`.
@@ -79,10 +77,10 @@ pub struct CreatePanel {
     operation_id = "claw.groups.panels.create",
     request_body = CreatePanel,
     responses(
-        schema::ClawErrors,
-        (status = 200, description = "Done.", body = schema::Envelope<schema::PanelCreated>),
-        (status = 403, description = "The caller may not do this.", body = schema::ClawError),
-        (status = 404, description = "No such session, panel, group, user or invite.", body = schema::ClawError),
+        ClawErrors,
+        (status = 200, description = "Done.", body = Envelope<schema::PanelCreated>),
+        (status = 403, description = "The caller may not do this.", body = ClawError),
+        (status = 404, description = "No such session, panel, group, user or invite.", body = ClawError),
     ),
     security(("clawToken" = []), ("bearer" = []))
 )]
@@ -109,10 +107,7 @@ pub async fn create_panel(state: State, caller: Caller, body: Body<CreatePanel>)
             },
         )
         .await?;
-    let mut v = render::panel(&panel);
-    v["panel"] = render::panel(&panel);
-    v["panels"] = Value::Array(all.iter().map(render::panel).collect());
-    Ok(ok(v))
+    Ok(ok(schema::PanelCreated::new(&panel, &all)))
 }
 
 /// The body of `groups/panels/send`.
@@ -139,10 +134,10 @@ pub struct SendPanel {
     operation_id = "claw.groups.panels.send",
     request_body = SendPanel,
     responses(
-        schema::ClawErrors,
-        (status = 200, description = "Done.", body = schema::Envelope<schema::PanelSent>),
-        (status = 403, description = "The caller may not do this.", body = schema::ClawError),
-        (status = 404, description = "No such session, panel, group, user or invite.", body = schema::ClawError),
+        ClawErrors,
+        (status = 200, description = "Done.", body = Envelope<schema::PanelSent>),
+        (status = 403, description = "The caller may not do this.", body = ClawError),
+        (status = 404, description = "No such session, panel, group, user or invite.", body = ClawError),
     ),
     security(("clawToken" = []), ("bearer" = []))
 )]
@@ -151,9 +146,7 @@ pub async fn send_panel(state: State, caller: Caller, body: Body<SendPanel>) -> 
     let id = panel_of(b.panel_id)?;
     let msg = new_message(b.content, b.kind, b.reply_to, b.metadata)?;
     let (panel, m) = state.core.send_to_panel(&caller.0, &id, msg).await?;
-    Ok(ok(
-        json!({ "groupId": panel.group_id(), "panelId": panel.id(), "message": render::message(&m) }),
-    ))
+    Ok(ok(schema::PanelSent::new(&panel, &m)))
 }
 
 /// `groups/panels/messages`: newest first, in both dialects' keys.
@@ -164,10 +157,10 @@ pub async fn send_panel(state: State, caller: Caller, body: Body<SendPanel>) -> 
     operation_id = "claw.groups.panels.messages",
     request_body = History,
     responses(
-        schema::ClawErrors,
-        (status = 200, description = "Done.", body = schema::Envelope<schema::History>),
-        (status = 403, description = "The caller may not do this.", body = schema::ClawError),
-        (status = 404, description = "No such session, panel, group, user or invite.", body = schema::ClawError),
+        ClawErrors,
+        (status = 200, description = "Done.", body = Envelope<schema::History>),
+        (status = 403, description = "The caller may not do this.", body = ClawError),
+        (status = 404, description = "No such session, panel, group, user or invite.", body = ClawError),
     ),
     security(("clawToken" = []), ("bearer" = []))
 )]
@@ -178,10 +171,7 @@ pub async fn panel_messages(state: State, caller: Caller, body: Body<History>) -
         .core
         .panel_history(&caller.0, &id, before, limit)
         .await?;
-    let mut v = page(&p);
-    v["panelId"] = json!(panel.id());
-    v["groupId"] = json!(panel.group_id());
-    Ok(ok(v))
+    Ok(ok(schema::History::of_panel(&panel, &p)))
 }
 
 /// The body of `groups/panels/modify`.
@@ -207,10 +197,10 @@ pub struct ModifyPanel {
     operation_id = "claw.groups.panels.modify",
     request_body = ModifyPanel,
     responses(
-        schema::ClawErrors,
-        (status = 200, description = "Done.", body = schema::Envelope<schema::Panel>),
-        (status = 403, description = "The caller may not do this.", body = schema::ClawError),
-        (status = 404, description = "No such session, panel, group, user or invite.", body = schema::ClawError),
+        ClawErrors,
+        (status = 200, description = "Done.", body = Envelope<schema::Panel>),
+        (status = 403, description = "The caller may not do this.", body = ClawError),
+        (status = 404, description = "No such session, panel, group, user or invite.", body = ClawError),
     ),
     security(("clawToken" = []), ("bearer" = []))
 )]
@@ -225,7 +215,7 @@ pub async fn modify_panel(state: State, caller: Caller, body: Body<ModifyPanel>)
         meta: b.meta,
     };
     let panel = state.core.modify_panel(&caller.0, &id, changes).await?;
-    Ok(ok(render::panel(&panel)))
+    Ok(ok(schema::Panel::new(&panel)))
 }
 
 /// The body of `groups/panels/delete`.
@@ -245,19 +235,17 @@ pub struct DeletePanel {
     operation_id = "claw.groups.panels.delete",
     request_body = DeletePanel,
     responses(
-        schema::ClawErrors,
-        (status = 200, description = "Done.", body = schema::Envelope<schema::PanelDeleted>),
-        (status = 403, description = "The caller may not do this.", body = schema::ClawError),
-        (status = 404, description = "No such session, panel, group, user or invite.", body = schema::ClawError),
+        ClawErrors,
+        (status = 200, description = "Done.", body = Envelope<schema::PanelDeleted>),
+        (status = 403, description = "The caller may not do this.", body = ClawError),
+        (status = 404, description = "No such session, panel, group, user or invite.", body = ClawError),
     ),
     security(("clawToken" = []), ("bearer" = []))
 )]
 pub async fn delete_panel(state: State, caller: Caller, body: Body<DeletePanel>) -> ApiResult {
     let id = panel_of(body.value.panel_id)?;
     let panel = state.core.delete_panel(&caller.0, &id).await?;
-    Ok(ok(
-        json!({ "panelId": panel.id(), "groupId": panel.group_id(), "deleted": true }),
-    ))
+    Ok(ok(schema::PanelDeleted::new(&panel)))
 }
 
 /// The body of `groups/createInvite`.
@@ -278,10 +266,10 @@ pub struct CreateInvite {
     operation_id = "claw.groups.createInvite",
     request_body = CreateInvite,
     responses(
-        schema::ClawErrors,
-        (status = 200, description = "Done.", body = schema::Envelope<schema::Invite>),
-        (status = 403, description = "The caller may not do this.", body = schema::ClawError),
-        (status = 404, description = "No such session, panel, group, user or invite.", body = schema::ClawError),
+        ClawErrors,
+        (status = 200, description = "Done.", body = Envelope<schema::Invite>),
+        (status = 403, description = "The caller may not do this.", body = ClawError),
+        (status = 404, description = "No such session, panel, group, user or invite.", body = ClawError),
     ),
     security(("clawToken" = []), ("bearer" = []))
 )]
@@ -291,12 +279,7 @@ pub async fn create_invite(state: State, caller: Caller, body: Body<CreateInvite
         .core
         .create_invite(&caller.0, b.group_id, b.invite_type)
         .await?;
-    Ok(ok(json!({
-        "code": invite.code,
-        "groupId": invite.group_id,
-        "inviteType": invite.kind,
-        "expiresAt": invite.expires_at.map(iso),
-    })))
+    Ok(ok(schema::Invite::new(invite)))
 }
 
 /// The body of `groups/joinByInvite`.
@@ -314,16 +297,14 @@ pub struct JoinByInvite {
     operation_id = "claw.groups.joinByInvite",
     request_body = JoinByInvite,
     responses(
-        schema::ClawErrors,
-        (status = 200, description = "Done.", body = schema::Envelope<schema::Joined>),
-        (status = 404, description = "No such session, panel, group, user or invite.", body = schema::ClawError),
+        ClawErrors,
+        (status = 200, description = "Done.", body = Envelope<schema::Joined>),
+        (status = 404, description = "No such session, panel, group, user or invite.", body = ClawError),
     ),
     security(("clawToken" = []), ("bearer" = []))
 )]
 pub async fn join_by_invite(state: State, caller: Caller, body: Body<JoinByInvite>) -> ApiResult {
     let code = body.value.code.unwrap_or_default();
     let group = state.core.join_by_invite(&caller.0, &code).await?;
-    Ok(ok(
-        json!({ "groupId": group.id, "workspaceId": group.workspace_id, "name": group.name }),
-    ))
+    Ok(ok(schema::Joined::new(group)))
 }

@@ -5,8 +5,8 @@ pub mod envelope;
 mod extract;
 mod fields;
 mod groups;
+pub mod ids;
 pub mod realtime;
-pub mod render;
 pub mod schema;
 mod sessions;
 
@@ -115,10 +115,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 /// A claw path with the wrong method or no such verb: JSON, naming which.
 async fn method_or_route_missing(req: actix_web::HttpRequest) -> actix_web::HttpResponse {
     if req.method() != actix_web::http::Method::POST {
-        let message = "claw endpoints accept POST only";
-        return actix_web::HttpResponse::MethodNotAllowed().insert_header(("Allow", "POST")).json(serde_json::json!({
-            "success": false, "code": 405, "error": message, "message": message, "name": "METHOD_NOT_ALLOWED"
-        }));
+        let status = actix_web::http::StatusCode::METHOD_NOT_ALLOWED;
+        let message = "claw endpoints accept POST only".to_string();
+        return actix_web::HttpResponse::build(status)
+            .insert_header(("Allow", "POST"))
+            .json(envelope::ClawError::new(
+                status,
+                "METHOD_NOT_ALLOWED",
+                message,
+            ));
     }
     envelope::not_found_route()
 }

@@ -4,17 +4,16 @@ use std::time::Duration;
 
 use actix_web::HttpRequest;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::envelope::{ok, ApiError, ApiResult};
+use super::envelope::{ok, ApiError, ApiResult, ClawError, ClawErrors, Envelope};
 use super::extract::{Body, Caller};
 use super::fields::{refs, Int, Participant};
-use super::render::{self, conversation_id, session_id};
+use super::ids::{conversation_id, session_id};
 use super::schema;
 use crate::app::State;
-use crate::core::model::Message;
-use crate::core::{Error, NewMessage, NewSession, Page};
+use crate::core::{Error, NewMessage, NewSession};
 
 fn required(id: Option<String>, field: &str) -> Result<String, ApiError> {
     id.map(|s| s.trim().to_string())
@@ -52,11 +51,11 @@ pub struct Create {
     operation_id = "claw.sessions.create",
     request_body = Create,
     responses(
-        schema::ClawErrors,
-        (status = 200, description = "Done.", body = schema::Envelope<schema::Session>),
-        (status = 403, description = "The caller may not do this.", body = schema::ClawError),
-        (status = 404, description = "No such session, panel, group, user or invite.", body = schema::ClawError),
-        (status = 409, description = "Conflicts with what exists.", body = schema::ClawError),
+        ClawErrors,
+        (status = 200, description = "Done.", body = Envelope<schema::Session>),
+        (status = 403, description = "The caller may not do this.", body = ClawError),
+        (status = 404, description = "No such session, panel, group, user or invite.", body = ClawError),
+        (status = 409, description = "Conflicts with what exists.", body = ClawError),
     ),
     security(("clawToken" = []), ("bearer" = []))
 )]
@@ -81,7 +80,7 @@ pub async fn create(state: State, caller: Caller, body: Body<Create>) -> ApiResu
             },
         )
         .await?;
-    Ok(ok(render::session(&conv)))
+    Ok(ok(schema::Session::new(&conv)))
 }
 
 /// The body of `sessions/send`.
@@ -140,11 +139,11 @@ pub fn new_message(
     operation_id = "claw.sessions.send",
     request_body = Send,
     responses(
-        schema::ClawErrors,
-        (status = 200, description = "Done.", body = schema::Envelope<schema::Sent>),
-        (status = 403, description = "The caller may not do this.", body = schema::ClawError),
-        (status = 404, description = "No such session, panel, group, user or invite.", body = schema::ClawError),
-        (status = 409, description = "Conflicts with what exists.", body = schema::ClawError),
+        ClawErrors,
+        (status = 200, description = "Done.", body = Envelope<schema::Sent>),
+        (status = 403, description = "The caller may not do this.", body = ClawError),
+        (status = 404, description = "No such session, panel, group, user or invite.", body = ClawError),
+        (status = 409, description = "Conflicts with what exists.", body = ClawError),
     ),
     security(("clawToken" = []), ("bearer" = []))
 )]
@@ -153,9 +152,7 @@ pub async fn send(state: State, caller: Caller, body: Body<Send>) -> ApiResult {
     let id = session_of(b.session_id)?;
     let msg = new_message(b.content, b.kind, b.reply_to, b.metadata)?;
     let m = state.core.send_to_session(&caller.0, &id, msg).await?;
-    Ok(ok(
-        json!({ "sessionId": session_id(&id), "message": render::message(&m) }),
-    ))
+    Ok(ok(schema::Sent::new(&id, &m)))
 }
 
 /// The body of `sessions/messages` and `groups/panels/messages`.
@@ -171,18 +168,6 @@ pub struct History {
     limit: Option<Int>,
 }
 
-/// A history page in both dialects: `messages` and `items`, `nextCursor` and `cursor`.
-pub fn page(page: &Page) -> Value {
-    let list: Vec<_> = page.messages.iter().map(render::message).collect();
-    json!({
-        "messages": list,
-        "items": list,
-        "nextCursor": page.next_cursor,
-        "cursor": page.next_cursor,
-        "hasMore": page.has_more,
-    })
-}
-
 /// `sessions/messages`: newest first; `cursor` and `beforeMessageId` are the same thing.
 #[utoipa::path(
     post,
@@ -191,10 +176,10 @@ pub fn page(page: &Page) -> Value {
     operation_id = "claw.sessions.messages",
     request_body = History,
     responses(
-        schema::ClawErrors,
-        (status = 200, description = "Done.", body = schema::Envelope<schema::History>),
-        (status = 403, description = "The caller may not do this.", body = schema::ClawError),
-        (status = 404, description = "No such session, panel, group, user or invite.", body = schema::ClawError),
+        ClawErrors,
+        (status = 200, description = "Done.", body = Envelope<schema::History>),
+        (status = 403, description = "The caller may not do this.", body = ClawError),
+        (status = 404, description = "No such session, panel, group, user or invite.", body = ClawError),
     ),
     security(("clawToken" = []), ("bearer" = []))
 )]
@@ -210,9 +195,7 @@ pub async fn messages(state: State, caller: Caller, body: Body<History>) -> ApiR
             b.limit.map(|l| l.0),
         )
         .await?;
-    let mut v = page(&p);
-    v["sessionId"] = json!(session_id(&id));
-    Ok(ok(v))
+    Ok(ok(schema::History::of_session(&id, &p)))
 }
 
 /// The body of `sessions/list`.
@@ -264,8 +247,8 @@ fn timestamp_ms(v: &Value) -> Result<i64, ApiError> {
     operation_id = "claw.sessions.list",
     request_body = List,
     responses(
-        schema::ClawErrors,
-        (status = 200, description = "Done.", body = schema::Envelope<schema::SessionList>),
+        ClawErrors,
+        (status = 200, description = "Done.", body = Envelope<schema::SessionList>),
     ),
     security(("clawToken" = []), ("bearer" = []))
 )]
@@ -280,12 +263,8 @@ pub async fn list(state: State, req: HttpRequest, caller: Caller, body: Body<Lis
         .core
         .list_sessions(&caller.0, after, b.limit.map(|l| l.0))
         .await?;
-    let list: Vec<Value> = sessions.iter().map(render::session).collect();
-    if wants_array(&req, body.empty) {
-        Ok(ok(Value::Array(list)))
-    } else {
-        Ok(ok(json!({ "sessions": list })))
-    }
+    let array = wants_array(&req, body.empty);
+    Ok(ok(schema::SessionList::new(&sessions, array)))
 }
 
 /// The body naming one session (`sessions/get`, `detail`, `close`).
@@ -307,17 +286,17 @@ pub struct One {
     operation_id = "claw.sessions.get",
     request_body = One,
     responses(
-        schema::ClawErrors,
-        (status = 200, description = "Done.", body = schema::Envelope<schema::Session>),
-        (status = 403, description = "The caller may not do this.", body = schema::ClawError),
-        (status = 404, description = "No such session, panel, group, user or invite.", body = schema::ClawError),
+        ClawErrors,
+        (status = 200, description = "Done.", body = Envelope<schema::Session>),
+        (status = 403, description = "The caller may not do this.", body = ClawError),
+        (status = 404, description = "No such session, panel, group, user or invite.", body = ClawError),
     ),
     security(("clawToken" = []), ("bearer" = []))
 )]
 pub async fn get(state: State, caller: Caller, body: Body<One>) -> ApiResult {
     let id = session_of(body.value.session_id)?;
     let conv = state.core.session(&caller.0, &id).await?;
-    Ok(ok(render::session(&conv)))
+    Ok(ok(schema::Session::new(&conv)))
 }
 
 /// `sessions/detail`: the session with its participants' profiles and presence.
@@ -328,10 +307,10 @@ pub async fn get(state: State, caller: Caller, body: Body<One>) -> ApiResult {
     operation_id = "claw.sessions.detail",
     request_body = One,
     responses(
-        schema::ClawErrors,
-        (status = 200, description = "Done.", body = schema::Envelope<schema::SessionDetail>),
-        (status = 403, description = "The caller may not do this.", body = schema::ClawError),
-        (status = 404, description = "No such session, panel, group, user or invite.", body = schema::ClawError),
+        ClawErrors,
+        (status = 200, description = "Done.", body = Envelope<schema::SessionDetail>),
+        (status = 403, description = "The caller may not do this.", body = ClawError),
+        (status = 404, description = "No such session, panel, group, user or invite.", body = ClawError),
     ),
     security(("clawToken" = []), ("bearer" = []))
 )]
@@ -339,18 +318,11 @@ pub async fn detail(state: State, caller: Caller, body: Body<One>) -> ApiResult 
     let id = session_of(body.value.session_id)?;
     let (conv, members) = state.core.session_members(&caller.0, &id).await?;
     let hub = state.core.hub();
-    let people: Vec<Value> = members
+    let people = members
         .iter()
-        .map(|u| {
-            let mut v = render::user(u, &caller.0);
-            v["online"] = json!(hub.is_online(&u.id));
-            v
-        })
+        .map(|u| schema::User::new(u, &caller.0).with_online(hub.is_online(&u.id)))
         .collect();
-    let mut v = render::session(&conv);
-    v["participants"] = Value::Array(people);
-    v["participantIds"] = json!(conv.participants);
-    Ok(ok(v))
+    Ok(ok(schema::SessionDetail::new(&conv, people)))
 }
 
 /// `sessions/close {sessionId, policy?}`.
@@ -361,11 +333,11 @@ pub async fn detail(state: State, caller: Caller, body: Body<One>) -> ApiResult 
     operation_id = "claw.sessions.close",
     request_body = One,
     responses(
-        schema::ClawErrors,
-        (status = 200, description = "Done.", body = schema::Envelope<schema::Closed>),
-        (status = 403, description = "The caller may not do this.", body = schema::ClawError),
-        (status = 404, description = "No such session, panel, group, user or invite.", body = schema::ClawError),
-        (status = 409, description = "Conflicts with what exists.", body = schema::ClawError),
+        ClawErrors,
+        (status = 200, description = "Done.", body = Envelope<schema::Closed>),
+        (status = 403, description = "The caller may not do this.", body = ClawError),
+        (status = 404, description = "No such session, panel, group, user or invite.", body = ClawError),
+        (status = 409, description = "Conflicts with what exists.", body = ClawError),
     ),
     security(("clawToken" = []), ("bearer" = []))
 )]
@@ -373,9 +345,7 @@ pub async fn close(state: State, caller: Caller, body: Body<One>) -> ApiResult {
     let b = body.value;
     let id = session_of(b.session_id)?;
     let (conv, policy) = state.core.close_session(&caller.0, &id, b.policy).await?;
-    let mut v = render::session(&conv);
-    v["policy"] = json!(policy);
-    Ok(ok(v))
+    Ok(ok(schema::Closed::new(&conv, policy)))
 }
 
 /// The body of `sessions/addParticipants` and `removeParticipants`.
@@ -410,18 +380,18 @@ fn member_refs(b: Members) -> Result<(String, Vec<crate::core::ParticipantRef>),
     operation_id = "claw.sessions.addParticipants",
     request_body = Members,
     responses(
-        schema::ClawErrors,
-        (status = 200, description = "Done.", body = schema::Envelope<schema::Session>),
-        (status = 403, description = "The caller may not do this.", body = schema::ClawError),
-        (status = 404, description = "No such session, panel, group, user or invite.", body = schema::ClawError),
-        (status = 409, description = "Conflicts with what exists.", body = schema::ClawError),
+        ClawErrors,
+        (status = 200, description = "Done.", body = Envelope<schema::Session>),
+        (status = 403, description = "The caller may not do this.", body = ClawError),
+        (status = 404, description = "No such session, panel, group, user or invite.", body = ClawError),
+        (status = 409, description = "Conflicts with what exists.", body = ClawError),
     ),
     security(("clawToken" = []), ("bearer" = []))
 )]
 pub async fn add_participants(state: State, caller: Caller, body: Body<Members>) -> ApiResult {
     let (id, list) = member_refs(body.value)?;
     let conv = state.core.add_participants(&caller.0, &id, list).await?;
-    Ok(ok(render::session(&conv)))
+    Ok(ok(schema::Session::new(&conv)))
 }
 
 /// `sessions/removeParticipants {sessionId, participants | participantIds}`.
@@ -432,18 +402,18 @@ pub async fn add_participants(state: State, caller: Caller, body: Body<Members>)
     operation_id = "claw.sessions.removeParticipants",
     request_body = Members,
     responses(
-        schema::ClawErrors,
-        (status = 200, description = "Done.", body = schema::Envelope<schema::Session>),
-        (status = 403, description = "The caller may not do this.", body = schema::ClawError),
-        (status = 404, description = "No such session, panel, group, user or invite.", body = schema::ClawError),
-        (status = 409, description = "Conflicts with what exists.", body = schema::ClawError),
+        ClawErrors,
+        (status = 200, description = "Done.", body = Envelope<schema::Session>),
+        (status = 403, description = "The caller may not do this.", body = ClawError),
+        (status = 404, description = "No such session, panel, group, user or invite.", body = ClawError),
+        (status = 409, description = "Conflicts with what exists.", body = ClawError),
     ),
     security(("clawToken" = []), ("bearer" = []))
 )]
 pub async fn remove_participants(state: State, caller: Caller, body: Body<Members>) -> ApiResult {
     let (id, list) = member_refs(body.value)?;
     let conv = state.core.remove_participants(&caller.0, &id, list).await?;
-    Ok(ok(render::session(&conv)))
+    Ok(ok(schema::Session::new(&conv)))
 }
 
 /// The body of `sessions/watch`.
@@ -462,11 +432,6 @@ pub struct Watch {
 const WATCH_TIMEOUT_MS: i64 = 25_000;
 const WATCH_LIMIT: i64 = 100;
 
-/// The events of a batch, as watch responses and socket pushes carry them.
-pub fn events(list: &[Message]) -> Vec<render::EventView<'_>> {
-    list.iter().map(render::event).collect()
-}
-
 /// `sessions/watch {sessionId, cursor, timeoutMs, limit}`: long-poll for events past `cursor`.
 #[utoipa::path(
     post,
@@ -475,10 +440,10 @@ pub fn events(list: &[Message]) -> Vec<render::EventView<'_>> {
     operation_id = "claw.sessions.watch",
     request_body = Watch,
     responses(
-        schema::ClawErrors,
-        (status = 200, description = "Done.", body = schema::Envelope<schema::Watched>),
-        (status = 403, description = "The caller may not do this.", body = schema::ClawError),
-        (status = 404, description = "No such session, panel, group, user or invite.", body = schema::ClawError),
+        ClawErrors,
+        (status = 200, description = "Done.", body = Envelope<schema::Watched>),
+        (status = 403, description = "The caller may not do this.", body = ClawError),
+        (status = 404, description = "No such session, panel, group, user or invite.", body = ClawError),
     ),
     security(("clawToken" = []), ("bearer" = []))
 )]
@@ -500,9 +465,11 @@ pub async fn watch(state: State, caller: Caller, body: Body<Watch>) -> ApiResult
             b.limit.map(|l| l.0).unwrap_or(WATCH_LIMIT),
         )
         .await?;
-    Ok(ok(
-        json!({ "sessionId": session_id(&id), "cursor": w.cursor, "events": events(&w.messages) }),
-    ))
+    Ok(ok(schema::Watched::new(
+        session_id(&id),
+        w.cursor,
+        &w.messages,
+    )))
 }
 
 /// Panel history shares the session history's request body.

@@ -17,7 +17,7 @@ pub struct AgentSockets {
 pub type AgentSlot = Slot<String>;
 
 /// The CONNECT_ERROR data of a socket over the cap.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CapError {
     /// Names the limit, as every agentgate limit error does.
     pub message: String,

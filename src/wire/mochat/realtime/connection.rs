@@ -3,8 +3,6 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use serde_json::json;
-
 use super::agent_sockets::AgentSlot;
 use super::pushes::{encode, RenderCache};
 use super::subscriptions::{Style, Subscriptions};
@@ -13,7 +11,8 @@ use crate::core::events::Event;
 use crate::core::model::{Message, User};
 use crate::hub::{Dropped, Inbox, Registration, Topic};
 use crate::socketio::Socket;
-use crate::wire::mochat::render;
+use crate::wire::mochat::ids::session_id;
+use crate::wire::mochat::schema::Watched;
 
 /// The state of one socket, kept in the socket's extensions.
 pub struct Connection {
@@ -140,13 +139,13 @@ async fn pump(
                 }
                 let mut subs = conn.subs();
                 if subs.follow_new(&conversation.id, conversation.last_seq) {
-                    let data = json!({
-                        "sessionId": render::session_id(&conversation.id),
-                        "cursor": conversation.last_seq,
-                        "events": [],
-                    });
+                    let data = Watched::new(
+                        session_id(&conversation.id),
+                        conversation.last_seq,
+                        std::iter::empty(),
+                    );
                     socket
-                        .send_encoded(encode(socket.parser(), "claw.session.events", data))
+                        .send_encoded(encode(socket.parser(), "claw.session.events", &data))
                         .is_ok()
                 } else {
                     true

@@ -5,15 +5,17 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::connection::Connection;
-use super::pushes::{batch, encode};
+use super::payloads::{to_value, Ack};
+use super::pushes::encode;
 use super::subscriptions::Style;
 use super::MochatSockets;
 use crate::core::model::{Message, PANEL_TEXT};
 use crate::socketio::{AckResponder, Payload, Socket};
-use crate::wire::mochat::render::conversation_id;
+use crate::wire::mochat::ids::conversation_id;
+use crate::wire::mochat::schema::Watched;
 
 /// Default and largest backlog batch of `subscribeSessions`.
 const BATCH_DEFAULT: i64 = 100;
@@ -21,21 +23,12 @@ const BATCH_MAX: i64 = 500;
 /// Most sessions one `subscribeSessions` may name.
 const MAX_SESSIONS: usize = 1000;
 
-fn seed_ok() -> Value {
-    json!({ "result": true, "success": true })
-}
-
-fn failure(message: impl Into<String>) -> Value {
-    let message = message.into();
-    json!({ "result": false, "success": false, "message": message })
-}
-
 /// The id a seed subscription names: `None` for `"*"`.
-fn seed_target(arg: &Value, key: &str) -> Result<Option<String>, Value> {
+fn seed_target(arg: &Value, key: &str) -> Result<Option<String>, Ack<'static>> {
     match arg.get(key).and_then(Value::as_str).map(str::trim) {
         Some("*") => Ok(None),
         Some(id) if !id.is_empty() => Ok(Some(id.to_string())),
-        _ => Err(failure(format!("{key} is required (an id or \"*\")"))),
+        _ => Err(Ack::refused(format!("{key} is required (an id or \"*\")"))),
     }
 }
 
@@ -64,7 +57,7 @@ pub async fn handle(
         if let Some(ack) = ack {
             let message =
                 format!("rate limit exceeded: at most {per_sec} events per second per connection");
-            let _ = ack.send(Payload::new(vec![failure(message)]));
+            let _ = ack.send(Payload::new(vec![to_value(&Ack::refused(message))]));
         }
         return;
     }
@@ -75,11 +68,11 @@ pub async fn handle(
         _ => answer(live, conn, event, arg).await,
     };
     if let Some(ack) = ack {
-        let _ = ack.send(Payload::new(vec![answer]));
+        let _ = ack.send(Payload::new(vec![to_value(&answer)]));
     }
 }
 
-async fn answer(live: &MochatSockets, conn: &Connection, event: &str, arg: Value) -> Value {
+async fn answer(live: &MochatSockets, conn: &Connection, event: &str, arg: Value) -> Ack<'static> {
     let core = &live.state.core;
     let user = &conn.user;
     match event {
@@ -89,17 +82,17 @@ async fn answer(live: &MochatSockets, conn: &Connection, event: &str, arg: Value
                 Err(e) => e,
                 Ok(None) => {
                     conn.subs().seed_session(None, on);
-                    seed_ok()
+                    Ack::subscribed()
                 }
                 Ok(Some(sid)) => {
                     let id = conversation_id(&sid).to_string();
                     if on {
                         if let Err(e) = core.session(user, &id).await {
-                            return failure(e.message());
+                            return Ack::refused(e.message());
                         }
                     }
                     conn.subs().seed_session(Some(&id), on);
-                    seed_ok()
+                    Ack::subscribed()
                 }
             }
         }
@@ -109,21 +102,21 @@ async fn answer(live: &MochatSockets, conn: &Connection, event: &str, arg: Value
                 Err(e) => e,
                 Ok(None) => {
                     conn.subs().seed_panel(None, on);
-                    seed_ok()
+                    Ack::subscribed()
                 }
                 Ok(Some(id)) => {
                     if on {
                         if let Err(e) = core.panel(user, &id).await {
-                            return failure(e.message());
+                            return Ack::refused(e.message());
                         }
                     }
                     conn.subs().seed_panel(Some(&id), on);
-                    seed_ok()
+                    Ack::subscribed()
                 }
             }
         }
         "com.claw.im.subscribePanels" => subscribe_panels(live, conn, &arg).await,
-        other => failure(format!("unknown event: {other}")),
+        other => Ack::refused(format!("unknown event: {other}")),
     }
 }
 
@@ -137,9 +130,9 @@ async fn subscribe_sessions(
     arg: &Value,
     ack: Option<AckResponder>,
 ) {
-    let reply = |ack: Option<AckResponder>, v: Value| {
+    let reply = |ack: Option<AckResponder>, v: &Ack| {
         if let Some(ack) = ack {
-            let _ = ack.send(Payload::new(vec![v]));
+            let _ = ack.send(Payload::new(vec![to_value(v)]));
         }
     };
     let core = &live.state.core;
@@ -158,7 +151,7 @@ async fn subscribe_sessions(
     if sids.len() > MAX_SESSIONS {
         return reply(
             ack,
-            failure(format!(
+            &Ack::refused(format!(
                 "sessionIds exceeds the limit of {MAX_SESSIONS} per subscribe"
             )),
         );
@@ -176,7 +169,8 @@ async fn subscribe_sessions(
     // Live messages for these sessions are held from here until each backlog is sent.
     conn.subs().begin_sync(&ids);
 
-    let mut entries = Vec::with_capacity(sids.len());
+    // Each requested session's first batch: (wire id, cursor, events), in the order asked.
+    let mut entries: Vec<(&str, i64, Vec<Message>)> = Vec::with_capacity(sids.len());
     let mut backlog: Vec<(String, Vec<Arc<Message>>)> = Vec::new();
     let mut synced: Vec<(String, i64)> = Vec::new();
     for (sid, id) in sids.iter().zip(&ids) {
@@ -193,9 +187,7 @@ async fn subscribe_sessions(
             Err(_) => {
                 // Not readable by this agent: an empty entry, and no subscription.
                 conn.subs().forget(id);
-                entries.push(
-                    json!({ "sessionId": sid, "cursor": requested.unwrap_or(0), "events": [] }),
-                );
+                entries.push((sid, requested.unwrap_or(0), Vec::new()));
                 continue;
             }
         };
@@ -204,11 +196,11 @@ async fn subscribe_sessions(
             (Some(c), None) => c.min(latest),
             (None, None) => latest,
         };
-        let refs: Vec<&Message> = first.iter().collect();
-        entries.push(batch(sid, cursor, &refs));
+        let first_len = first.len() as i64;
+        entries.push((sid, cursor, first));
         // Anything past the first batch follows the ack as pushes.
         let mut more = Vec::new();
-        let mut full = first.len() as i64 == limit;
+        let mut full = first_len == limit;
         while full {
             match core.session_events(&conn.user, id, cursor, limit).await {
                 Ok((_, next)) if !next.is_empty() => {
@@ -227,19 +219,16 @@ async fn subscribe_sessions(
 
     // The ack goes out before the backlog pushes: a push for a cold session that arrived
     // before its ack entry would be dropped by the client.
-    reply(
-        ack,
-        json!({ "result": true, "data": { "sessions": entries } }),
-    );
+    let batches = entries
+        .iter()
+        .map(|(sid, cursor, list)| Watched::new(*sid, *cursor, list))
+        .collect();
+    reply(ack, &Ack::sessions(batches));
     for (sid, list) in &backlog {
         for chunk in list.chunks(limit as usize) {
-            let refs: Vec<&Message> = chunk.iter().map(|m| m.as_ref()).collect();
             let cursor = chunk.last().map_or(0, |m| m.seq);
-            let _ = socket.send_encoded(encode(
-                socket.parser(),
-                "claw.session.events",
-                batch(sid, cursor, &refs),
-            ));
+            let data = Watched::new(sid.as_str(), cursor, chunk.iter().map(|m| m.as_ref()));
+            let _ = socket.send_encoded(encode(socket.parser(), "claw.session.events", &data));
         }
     }
     let mut subs = conn.subs();
@@ -255,7 +244,7 @@ async fn subscribe_sessions(
 
 /// Real `subscribePanels {panelIds}`: the named text panels, or with an empty list every text
 /// panel of the agent's group (and those created later).
-async fn subscribe_panels(live: &MochatSockets, conn: &Connection, arg: &Value) -> Value {
+async fn subscribe_panels(live: &MochatSockets, conn: &Connection, arg: &Value) -> Ack<'static> {
     let core = &live.state.core;
     let asked: Vec<String> = arg
         .get("panelIds")
@@ -269,11 +258,11 @@ async fn subscribe_panels(live: &MochatSockets, conn: &Connection, arg: &Value) 
         .unwrap_or_default();
     let (group, all) = match core.text_panels(&conn.user).await {
         Ok(x) => x,
-        Err(e) => return failure(e.message()),
+        Err(e) => return Ack::refused(e.message()),
     };
     if asked.is_empty() {
         conn.subs().claw_panels(&all, true);
-        return json!({ "result": true, "data": { "panelIds": all, "groupId": group } });
+        return Ack::panels(all, group);
     }
     let mut accepted = Vec::new();
     for id in asked.into_iter().take(MAX_SESSIONS) {
@@ -284,5 +273,5 @@ async fn subscribe_panels(live: &MochatSockets, conn: &Connection, arg: &Value) 
         }
     }
     conn.subs().claw_panels(&accepted, false);
-    json!({ "result": true, "data": { "panelIds": accepted, "groupId": group } })
+    Ack::panels(accepted, group)
 }

@@ -5,12 +5,13 @@
 mod agent_sockets;
 mod connection;
 mod handlers;
+pub mod payloads;
 mod pushes;
 mod subscriptions;
 
 use std::sync::Arc;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::app::AppState;
 use crate::core::{ids, Error};
@@ -19,6 +20,7 @@ use crate::socketio::{
 };
 use agent_sockets::AgentSockets;
 use connection::Connection;
+use payloads::{to_value, ConnectError};
 use pushes::RenderCache;
 
 /// Encoded pushes kept for sharing between sockets.
@@ -53,15 +55,15 @@ impl MochatSockets {
 
 /// The CONNECT_ERROR every authentication failure gets.
 fn auth_error() -> Value {
-    json!({ "message": "Authentication error: Invalid token" })
+    to_value(&ConnectError::new("Authentication error: Invalid token"))
 }
 
 /// The CONNECT_ERROR of a throttled address: the wait in the message and in `data`.
 fn throttled(retry_after_secs: u64, message: &str) -> Value {
-    json!({
-        "message": format!("Authentication error: {message}"),
-        "data": { "retryAfter": retry_after_secs },
-    })
+    to_value(&ConnectError::throttled(
+        format!("Authentication error: {message}"),
+        retry_after_secs,
+    ))
 }
 
 impl NamespaceHandler for MochatSockets {
@@ -102,12 +104,12 @@ impl NamespaceHandler for MochatSockets {
             let slot = live
                 .agents
                 .open(&user.id, state.settings.sio_sockets_per_agent)
-                .map_err(|e| serde_json::to_value(e).unwrap_or_else(|_| auth_error()))?;
+                .map_err(|e| to_value(&e))?;
             let groups = state
                 .core
                 .groups_of(&user)
                 .await
-                .map_err(|e| json!({ "message": e.to_string() }))?;
+                .map_err(|e| to_value(&ConnectError::new(e.to_string())))?;
             let conn = Connection::start(
                 socket.clone(),
                 user,

@@ -4,83 +4,36 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
-use serde_json::{json, Value};
+use serde::Serialize;
 
+use super::payloads::{to_value, Push};
 use super::subscriptions::Style;
-use crate::core::clock::iso;
 use crate::core::model::Message;
 use crate::socketio::{encode_event, Encoded, ParserKind, Payload};
-use crate::wire::mochat::render;
 
 /// The namespace MoChat clients use.
 pub const NAMESPACE: &str = "/";
 
 /// The event name and payload of a push.
-pub fn push(style: Style, m: &Message) -> (&'static str, Value) {
+pub fn push(style: Style, m: &Message) -> (&'static str, Push<'_>) {
     match style {
-        Style::SeedSession => (
-            "notify:session",
-            json!({ "sessionId": render::target_id(m), "message": render::message(m), "sender": render::sender(&m.author) }),
-        ),
-        Style::SeedPanel => (
-            "notify:panel",
-            json!({
-                "panelId": m.conversation_id,
-                "groupId": m.group_id,
-                "message": render::message(m),
-                "sender": render::sender(&m.author),
-            }),
-        ),
-        Style::ClawSession => (
-            "claw.session.events",
-            batch(&render::target_id(m), m.seq, &[m]),
-        ),
-        Style::ClawPanel => (
-            "claw.panel.events",
-            batch(&render::target_id(m), m.seq, &[m]),
-        ),
-        Style::TailchatPanel => (
-            "notify:chat.message.add",
-            json!({
-                "_id": m.id,
-                "messageId": m.id,
-                "author": m.author.id,
-                "authorInfo": render::author_info(&m.author),
-                "content": m.content,
-                "meta": { "mentions": m.mention_ids },
-                "createdAt": iso(m.created_at),
-                "groupId": m.group_id,
-                "converseId": m.conversation_id,
-                "panelId": m.conversation_id,
-            }),
-        ),
-        Style::TailchatInbox => (
-            "notify:chat.inbox.append",
-            json!({
-                "_id": m.id,
-                "type": "message",
-                "payload": {
-                    "converseId": m.conversation_id,
-                    "messageId": m.id,
-                    "messageAuthor": m.author.id,
-                    "messagePlainContent": m.content,
-                    "messageSnippet": m.content.chars().take(100).collect::<String>(),
-                },
-                "createdAt": iso(m.created_at),
-            }),
-        ),
+        Style::SeedSession => ("notify:session", Push::session(m)),
+        Style::SeedPanel => ("notify:panel", Push::panel(m)),
+        Style::ClawSession => ("claw.session.events", Push::events(m)),
+        Style::ClawPanel => ("claw.panel.events", Push::events(m)),
+        Style::TailchatPanel => ("notify:chat.message.add", Push::tailchat_message(m)),
+        Style::TailchatInbox => ("notify:chat.inbox.append", Push::tailchat_inbox(m)),
     }
 }
 
-/// A `claw.*.events` payload: `{sessionId, cursor, events}`.
-pub fn batch(target: &str, cursor: i64, messages: &[&Message]) -> Value {
-    let events: Vec<_> = messages.iter().map(|m| render::event(m)).collect();
-    json!({ "sessionId": target, "cursor": cursor, "events": events })
-}
-
 /// Encodes one event for one parser.
-pub fn encode(parser: ParserKind, event: &str, data: Value) -> Arc<Encoded> {
-    encode_event(parser, NAMESPACE, event, &Payload::new(vec![data]))
+pub fn encode(parser: ParserKind, event: &str, data: &impl Serialize) -> Arc<Encoded> {
+    encode_event(
+        parser,
+        NAMESPACE,
+        event,
+        &Payload::new(vec![to_value(data)]),
+    )
 }
 
 type Key = (String, Style, ParserKind);
@@ -114,7 +67,7 @@ impl RenderCache {
             return hit.clone();
         }
         let (event, data) = push(style, m);
-        let encoded = encode(parser, event, data);
+        let encoded = encode(parser, event, &data);
         let mut e = self.lock();
         if e.map.insert(key.clone(), encoded.clone()).is_none() {
             e.order.push_back(key);
