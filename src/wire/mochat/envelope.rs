@@ -38,9 +38,16 @@ pub fn ok<T: Serialize>(data: T) -> HttpResponse {
 #[derive(Debug)]
 pub struct ApiError(pub Error);
 
+/// The domain's field names as the claw API spells them.
+const FIELD_NAMES: &[(&str, &str)] = &[
+    ("display_name", "displayName"),
+    ("panel", "panelId"),
+    ("invite_type", "inviteType"),
+];
+
 impl From<Error> for ApiError {
     fn from(e: Error) -> Self {
-        ApiError(e)
+        ApiError(e.in_wire_names(FIELD_NAMES))
     }
 }
 

@@ -48,8 +48,12 @@ impl std::fmt::Display for WebFailure {
     }
 }
 
+/// The domain's field names as the web API spells them.
+const FIELD_NAMES: &[(&str, &str)] = &[("display_name", "displayName")];
+
 impl From<Error> for WebFailure {
     fn from(e: Error) -> Self {
+        let e = e.in_wire_names(FIELD_NAMES);
         let (status, code) = match &e {
             Error::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthenticated"),
             Error::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),

@@ -213,7 +213,7 @@ impl Core {
         if !super::identity::valid_email(&email) {
             return Err(Error::invalid("email", "Invalid email format"));
         }
-        let display = check_name("displayName", display_name, self.limits())?;
+        let display = check_name("display_name", display_name, self.limits())?;
         passwords::check("password", &password)?;
         self.check_register_rate(client)?;
         let hash = passwords::hash(password).await?;
@@ -331,7 +331,7 @@ impl Core {
     ) -> Result<SignedIn> {
         let display = display_name
             .filter(|d| !d.trim().is_empty())
-            .map(|d| check_name("displayName", &d, self.limits()))
+            .map(|d| check_name("display_name", &d, self.limits()))
             .transpose()?;
         passwords::check("password", &password)?;
         let digest = ids::digest(token);

@@ -39,6 +39,25 @@ impl Error {
         }
     }
 
+    /// The same error in a wire's own field names: `names` maps a domain field name to the
+    /// wire's, and a message that begins with the field's name (as the core writes them:
+    /// "display_name must not be empty") begins with the wire's name instead.
+    pub fn in_wire_names(self, names: &[(&str, &str)]) -> Error {
+        let Error::Invalid { field, message } = self else {
+            return self;
+        };
+        match names.iter().find(|(domain, _)| *domain == field) {
+            Some((domain, wire)) => Error::Invalid {
+                field: wire.to_string(),
+                message: match message.strip_prefix(domain) {
+                    Some(rest) if rest.starts_with(' ') => format!("{wire}{rest}"),
+                    _ => message,
+                },
+            },
+            None => Error::Invalid { field, message },
+        }
+    }
+
     /// The human-readable message.
     pub fn message(&self) -> &str {
         match self {
@@ -96,3 +115,29 @@ impl From<diesel::result::Error> for Error {
 
 /// Result of a domain operation.
 pub type Result<T> = std::result::Result<T, Error>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_wire_renames_the_field_and_the_message_that_begins_with_it() {
+        let names = [("display_name", "displayName"), ("panel", "panelId")];
+        let e = Error::invalid("display_name", "display_name must not be empty");
+        assert_eq!(
+            e.in_wire_names(&names),
+            Error::invalid("displayName", "displayName must not be empty")
+        );
+        // Only a leading, whole field name is rewritten.
+        let e = Error::invalid("panel", "panels of type 1 hold no messages");
+        assert_eq!(
+            e.in_wire_names(&names),
+            Error::invalid("panelId", "panels of type 1 hold no messages")
+        );
+        // Other fields and other errors pass unchanged.
+        let e = Error::invalid("email", "email is not an address");
+        assert_eq!(e.clone().in_wire_names(&names), e);
+        let e = Error::NotFound("display_name".into());
+        assert_eq!(e.clone().in_wire_names(&names), e);
+    }
+}

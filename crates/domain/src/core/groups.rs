@@ -201,7 +201,7 @@ impl Core {
             let panel = panel_for(conn, &author.id, &id)?;
             if panel.panel_type != PANEL_TEXT {
                 return Err(Error::invalid(
-                    "panelId",
+                    "panel",
                     "panel is not a text panel; messages go to type 0 panels",
                 ));
             }
@@ -310,8 +310,8 @@ impl Core {
         let kind = kind.unwrap_or_else(|| "normal".into());
         if kind != "normal" && kind != "permanent" {
             return Err(Error::invalid(
-                "inviteType",
-                "inviteType must be normal or permanent",
+                "invite_type",
+                "invite_type must be normal or permanent",
             ));
         }
         let caller_id = caller.id.clone();

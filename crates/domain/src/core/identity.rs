@@ -167,7 +167,7 @@ impl Core {
             .or(req.name.as_deref())
             .filter(|s| !s.trim().is_empty());
         let display = display
-            .map(|d| check_name("displayName", d, &limits))
+            .map(|d| check_name("display_name", d, &limits))
             .transpose()?;
         let metadata = check_metadata("metadata", &req.metadata, &limits)?;
         if let Some(a) = &req.avatar {

@@ -194,10 +194,7 @@ impl Core {
         let title = len_between("title", &req.title, 5, 100)?;
         let description = len_between("description", &req.description, 20, 10_000)?;
         if req.reward < 0 {
-            return Err(Error::invalid(
-                "reward_lamports",
-                "reward_lamports must not be negative",
-            ));
+            return Err(Error::invalid("reward", "reward must not be negative"));
         }
         let params = check_metadata(
             "verification_params",
