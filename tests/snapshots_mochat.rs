@@ -24,7 +24,7 @@ impl Names {
             return;
         }
         self.0.push((actual.to_string(), format!("[{name}]")));
-        self.0.sort_by(|x, y| y.0.len().cmp(&x.0.len()));
+        self.0.sort_by_key(|x| std::cmp::Reverse(x.0.len()));
     }
 
     fn agent(&mut self, a: &Agent) {
