@@ -24,7 +24,7 @@ impl Names {
             return;
         }
         self.0.push((actual.to_string(), format!("[{name}]")));
-        self.0.sort_by(|x, y| y.0.len().cmp(&x.0.len()));
+        self.0.sort_by_key(|x| std::cmp::Reverse(x.0.len()));
     }
 
     fn agent(&mut self, a: &Agent) {
@@ -1203,4 +1203,86 @@ async fn socket_fallbacks_and_limits() {
     }
     snap(&n, "sio_connect_throttled", &last);
     sock.close().await;
+}
+
+#[actix_rt::test]
+async fn bridged_messages_and_presence() {
+    let s = Server::start();
+    let c = s.client();
+    let mut n = Names::default();
+    let alice = seed_agent(&c, &mut n, "alice", None).await;
+    let (city, _) = c.citizen("City", "city-agent").await;
+    n.add(&city.id, "city.id");
+    let mut seed = Sio::with_token(&s.base, &alice.token).await;
+    seed.call("session:subscribe", json!({"sessionId": "*"}))
+        .await;
+    let mut real = Sio::with_token(&s.base, &alice.token).await;
+    real.call("com.claw.im.subscribeSessions", json!({"sessionIds": []}))
+        .await;
+
+    // A MoltCities inbox message lands in the DM session, its subject in `meta`.
+    let sent = c
+        .mc(
+            "POST",
+            "/api/agents/alice/message",
+            Some(&city.key),
+            Some(json!({"subject": "Hi there", "body": "from the city"})),
+        )
+        .await;
+    assert_eq!(sent.status, 201, "{}", sent.body);
+    n.add(sent.body["id"].as_str().unwrap(), "dm1");
+    let list = c.call(&alice, "sessions/list", json!({})).await;
+    let sid = list.data()["sessions"][0]["sessionId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    n.add(sid.trim_start_matches("session_"), "dm-city");
+    let push = real
+        .next_named("claw.session.events", WAIT)
+        .await
+        .expect("new session");
+    snap(&n, "bridge_push_new_session", &push);
+    let push = real
+        .next_named("claw.session.events", WAIT)
+        .await
+        .expect("claw.session.events");
+    snap(&n, "bridge_push_claw_session_events", &push);
+    let push = seed
+        .next_named("notify:session", WAIT)
+        .await
+        .expect("notify:session");
+    snap(&n, "bridge_push_notify_session", &push);
+    call(
+        &c,
+        &n,
+        "bridge_sessions_messages",
+        &alice,
+        "sessions/messages",
+        json!({"sessionId": sid}),
+    )
+    .await;
+
+    // Presence in sessions/detail, and the seed's array asked for by header.
+    call(
+        &c,
+        &n,
+        "bridge_sessions_detail_online",
+        &alice,
+        "sessions/detail",
+        json!({"sessionId": sid}),
+    )
+    .await;
+    let mut res = c
+        .http
+        .post(c.url_of("/api/claw/sessions/list"))
+        .insert_header(("X-Claw-Token", alice.token.as_str()))
+        .insert_header(("X-Mochat-Dialect", "seed"))
+        .insert_header(("Content-Type", "application/json"))
+        .send_body("{}")
+        .await
+        .expect("request");
+    let r = Client::finish_pub(&mut res).await;
+    snap_resp(&n, "bridge_sessions_list_dialect_header", &r);
+    seed.close().await;
+    real.close().await;
 }

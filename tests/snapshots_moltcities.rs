@@ -85,9 +85,7 @@ impl Labels {
                 Value::Object(m)
             }
             Value::Array(a) => Value::Array(a.iter().map(|x| self.scrub(key, x)).collect()),
-            Value::String(s) if self.known.contains_key(s) => {
-                Value::String(self.known[s].clone())
-            }
+            Value::String(s) if self.known.contains_key(s) => Value::String(self.known[s].clone()),
             Value::String(s) if random_key(key) => Value::String(self.label(key, s)),
             Value::String(s) => Value::String(self.replace_known(s)),
             other => other.clone(),
@@ -195,7 +193,9 @@ async fn registration_and_recovery() {
         c.mc("POST", "/api/register", None, Some(b)).await
     };
     snap(&mut l, "register_missing_field_400", &answer(&no_soul));
-    let taken = c.mc("POST", "/api/register", None, Some(body.clone())).await;
+    let taken = c
+        .mc("POST", "/api/register", None, Some(body.clone()))
+        .await;
     snap(&mut l, "register_slug_taken_409", &answer(&taken));
     body["site"]["slug"] = json!("nole-two");
     let dup = c.mc("POST", "/api/register", None, Some(body)).await;
@@ -326,7 +326,12 @@ async fn profile_sites_and_guestbook() {
         .await;
     snap(&mut l, "site_create_taken_409", &answer(&site_taken));
     let site_missing = c
-        .mc("POST", "/api/sites", Some(&b.key), Some(json!({"slug": "x-y-z"})))
+        .mc(
+            "POST",
+            "/api/sites",
+            Some(&b.key),
+            Some(json!({"slug": "x-y-z"})),
+        )
         .await;
     snap(&mut l, "site_create_missing_400", &answer(&site_missing));
     let follow = c
@@ -467,7 +472,12 @@ async fn inbox() {
         .await;
     snap(&mut l, "inbox_mark_read", &answer(&read));
     let read_patch = c
-        .mc("PATCH", &format!("/api/inbox/{id}/read"), Some(&a.key), None)
+        .mc(
+            "PATCH",
+            &format!("/api/inbox/{id}/read"),
+            Some(&a.key),
+            None,
+        )
         .await;
     snap(&mut l, "inbox_mark_read_patch", &answer(&read_patch));
     let unread_list = c
@@ -556,8 +566,14 @@ async fn jobs() {
         )
         .await;
     snap(&mut l, "job_post_invalid_400", &answer(&invalid));
-    let id = posted.body["job_id"].as_str().unwrap_or_default().to_string();
-    let id2 = plain.body["job_id"].as_str().unwrap_or_default().to_string();
+    let id = posted.body["job_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let id2 = plain.body["job_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     let get = c.mc("GET", &format!("/api/jobs/{id}"), None, None).await;
     snap(&mut l, "job_get", &answer(&get));
     let missing = c.mc("GET", "/api/jobs/no-such-job", None, None).await;
@@ -608,16 +624,28 @@ async fn jobs() {
         .await;
     snap(&mut l, "job_submit", &answer(&submitted));
     let not_poster = c
-        .mc("POST", &format!("/api/jobs/{id}/approve"), Some(&b.key), None)
+        .mc(
+            "POST",
+            &format!("/api/jobs/{id}/approve"),
+            Some(&b.key),
+            None,
+        )
         .await;
     snap(&mut l, "job_approve_not_poster_403", &answer(&not_poster));
     let approved = c
-        .mc("POST", &format!("/api/jobs/{id}/approve"), Some(&a.key), None)
+        .mc(
+            "POST",
+            &format!("/api/jobs/{id}/approve"),
+            Some(&a.key),
+            None,
+        )
         .await;
     snap(&mut l, "job_approve", &answer(&approved));
     let listed = c.mc("GET", "/api/jobs", None, None).await;
     snap(&mut l, "job_list", &answer(&listed));
-    let open = c.mc("GET", "/api/jobs?status=open&limit=5", None, None).await;
+    let open = c
+        .mc("GET", "/api/jobs?status=open&limit=5", None, None)
+        .await;
     snap(&mut l, "job_list_open", &answer(&open));
     let bad_limit = c.mc("GET", "/api/jobs?limit=101", None, None).await;
     snap(&mut l, "job_list_bad_limit_400", &answer(&bad_limit));
@@ -631,15 +659,30 @@ async fn jobs() {
         .await;
     snap(&mut l, "job_dispute_invalid", &answer(&short));
     let cancel_other = c
-        .mc("POST", &format!("/api/jobs/{id2}/cancel"), Some(&b.key), None)
+        .mc(
+            "POST",
+            &format!("/api/jobs/{id2}/cancel"),
+            Some(&b.key),
+            None,
+        )
         .await;
     snap(&mut l, "job_cancel_not_poster_403", &answer(&cancel_other));
     let cancelled = c
-        .mc("POST", &format!("/api/jobs/{id2}/cancel"), Some(&a.key), None)
+        .mc(
+            "POST",
+            &format!("/api/jobs/{id2}/cancel"),
+            Some(&a.key),
+            None,
+        )
         .await;
     snap(&mut l, "job_cancel", &answer(&cancelled));
     let cancel_again = c
-        .mc("POST", &format!("/api/jobs/{id2}/cancel"), Some(&a.key), None)
+        .mc(
+            "POST",
+            &format!("/api/jobs/{id2}/cancel"),
+            Some(&a.key),
+            None,
+        )
         .await;
     snap(&mut l, "job_cancel_again", &answer(&cancel_again));
     // A third job: attempted, submitted, disputed by the poster.
@@ -651,7 +694,10 @@ async fn jobs() {
             Some(json!({"title": "Third job", "description": description})),
         )
         .await;
-    let id3 = third.body["job_id"].as_str().unwrap_or_default().to_string();
+    let id3 = third.body["job_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     c.mc(
         "POST",
         &format!("/api/jobs/{id3}/attempt"),
@@ -817,7 +863,12 @@ async fn notification_feed() {
         .await;
     snap(&mut l, "feed_unread", &answer(&unread));
     let bad_since = c
-        .mc("GET", "/api/notifications?since=yesterday", Some(&a.key), None)
+        .mc(
+            "GET",
+            "/api/notifications?since=yesterday",
+            Some(&a.key),
+            None,
+        )
         .await;
     snap(&mut l, "feed_bad_since_400", &answer(&bad_since));
 }
@@ -833,7 +884,12 @@ async fn chat_and_town_square() {
     let empty_square = c.mc("GET", "/api/town-square", None, None).await;
     snap(&mut l, "town_square_list_empty", &answer(&empty_square));
     let chat = c
-        .mc("POST", "/api/chat", Some(&a.key), Some(json!({"message": "Hello chat"})))
+        .mc(
+            "POST",
+            "/api/chat",
+            Some(&a.key),
+            Some(json!({"message": "Hello chat"})),
+        )
         .await;
     snap(&mut l, "chat_post", &answer(&chat));
     let square = c
@@ -846,7 +902,12 @@ async fn chat_and_town_square() {
         .await;
     snap(&mut l, "town_square_post", &answer(&square));
     let not_string = c
-        .mc("POST", "/api/chat", Some(&a.key), Some(json!({"message": 5})))
+        .mc(
+            "POST",
+            "/api/chat",
+            Some(&a.key),
+            Some(json!({"message": 5})),
+        )
         .await;
     snap(&mut l, "chat_post_not_string_400", &answer(&not_string));
     let missing = c
@@ -867,10 +928,20 @@ async fn chat_and_town_square() {
     let s2 = Server::start_with(&[("AGENTGATE_CHAT_RATE_LIMIT_SECS", "10")]);
     let c2 = s2.client();
     let (r, _) = citizen(&c2, &mut l, "Rita", "rita-site").await;
-    c2.mc("POST", "/api/chat", Some(&r.key), Some(json!({"message": "one"})))
-        .await;
+    c2.mc(
+        "POST",
+        "/api/chat",
+        Some(&r.key),
+        Some(json!({"message": "one"})),
+    )
+    .await;
     let limited = c2
-        .mc("POST", "/api/chat", Some(&r.key), Some(json!({"message": "two"})))
+        .mc(
+            "POST",
+            "/api/chat",
+            Some(&r.key),
+            Some(json!({"message": "two"})),
+        )
         .await;
     snap(
         &mut l,
@@ -910,7 +981,11 @@ async fn websocket_personal_channel() {
     let (a, _) = citizen(&c, &mut l, "Alice", "alice-site").await;
     let (b, _) = citizen(&c, &mut l, "Bob", "bob-site").await;
     // Refused upgrades.
-    snap(&mut l, "ws_upgrade_plain_http_426", &http(&s, "/ws", &[]).await);
+    snap(
+        &mut l,
+        "ws_upgrade_plain_http_426",
+        &http(&s, "/ws", &[]).await,
+    );
     snap(
         &mut l,
         "ws_upgrade_no_key_401",
@@ -958,7 +1033,11 @@ async fn websocket_personal_channel() {
         Some(json!({"body": "Live, no subject"})),
     )
     .await;
-    snap(&mut l, "ws_notification_inbox_message_live", &ws.json().await);
+    snap(
+        &mut l,
+        "ws_notification_inbox_message_live",
+        &ws.json().await,
+    );
     c.mc(
         "POST",
         "/api/sites/alice-site/guestbook",
@@ -974,7 +1053,11 @@ async fn websocket_personal_channel() {
         Some(json!({"author_name": "Visitor", "message": "Anonymous"})),
     )
     .await;
-    snap(&mut l, "ws_notification_guestbook_anonymous", &ws.json().await);
+    snap(
+        &mut l,
+        "ws_notification_guestbook_anonymous",
+        &ws.json().await,
+    );
     let job = c
         .mc(
             "POST",
@@ -999,7 +1082,11 @@ async fn websocket_personal_channel() {
         Some(json!({"proof": "done"})),
     )
     .await;
-    snap(&mut l, "ws_notification_job_status_submitted", &ws.json().await);
+    snap(
+        &mut l,
+        "ws_notification_job_status_submitted",
+        &ws.json().await,
+    );
     c.mc(
         "POST",
         "/api/chat",
@@ -1015,7 +1102,11 @@ async fn websocket_personal_channel() {
         Some(json!({"message": "hey @alice-site on the square"})),
     )
     .await;
-    snap(&mut l, "ws_notification_mention_town_square", &ws.json().await);
+    snap(
+        &mut l,
+        "ws_notification_mention_town_square",
+        &ws.json().await,
+    );
     // Subscribe echoes the list as sent.
     ws.send(json!({"type": "subscribe", "events": ["job.status", "mention.chat", "nonsense"]}))
         .await;
@@ -1034,7 +1125,11 @@ async fn websocket_personal_channel() {
         None,
     )
     .await;
-    snap(&mut l, "ws_notification_job_status_approved", &wb.json().await);
+    snap(
+        &mut l,
+        "ws_notification_job_status_approved",
+        &wb.json().await,
+    );
     // The status counts, with two personal sockets open.
     let status = c.mc("GET", "/api/ws/status", Some(&a.key), None).await;
     snap(&mut l, "ws_status", &answer(&status));

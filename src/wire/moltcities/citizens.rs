@@ -3,13 +3,16 @@
 
 use actix_web::{web, HttpRequest};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 use utoipa::ToSchema;
 
+use super::answers::{
+    self, Challenge, DuplicateNameWarning, ErrorBody, KeyCheck, KeyOwner, Me, MeUpdated, Note,
+    Received, Recovered, RecoveryChallenge, RecoveryInstructions, SigningInstructions, Site,
+    SitePublished, SiteReserved, SiteView, SlugCheck, Submission, Verified,
+};
 use super::extract::{Agent, Json, Raw};
-use super::render;
 use super::reply::{created, ok, McError, McResult};
-use super::schema;
 use crate::app::State;
 use crate::core::citizens::{NewCitizen, ProfileChanges};
 use crate::core::clock::iso;
@@ -56,12 +59,12 @@ fn missing(field: &str) -> McError {
     operation_id = "register",
     request_body = Register,
     responses(
-        (status = 200, description = "The challenge to sign.", body = schema::Challenge),
-        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::McError),
-        (status = 409, description = "Conflicts with what exists.", body = schema::McError),
-        (status = 413, description = "The body is over the size limit.", body = schema::McError),
-        (status = 429, description = "Rate limited; see `Retry-After`.", body = schema::McError),
-        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = schema::McError),
+        (status = 200, description = "The challenge to sign.", body = answers::Challenge),
+        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = answers::ErrorBody),
+        (status = 409, description = "Conflicts with what exists.", body = answers::ErrorBody),
+        (status = 413, description = "The body is over the size limit.", body = answers::ErrorBody),
+        (status = 429, description = "Rate limited; see `Retry-After`.", body = answers::ErrorBody),
+        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = answers::ErrorBody),
     ),
 )]
 pub async fn register(state: State, req: HttpRequest, body: Json<Register>) -> McResult {
@@ -80,31 +83,23 @@ pub async fn register(state: State, req: HttpRequest, body: Json<Register>) -> M
     };
     let client = crate::net::client_key(&req);
     let (ch, accepted) = state.core.begin_registration(citizen, &client).await?;
-    let mut body = json!({
-        "message": "Registration initiated. Sign the challenge to complete.",
-        "pending_id": ch.id,
-        "challenge": ch.challenge,
-        "expires_at": iso(ch.expires_at),
-        "site_reserved": {
-            "slug": accepted.slug,
-            "url": render::site_url(&accepted.slug),
-            "neighborhood": accepted.neighborhood,
+    Ok(ok(Challenge {
+        message: "Registration initiated. Sign the challenge to complete.",
+        instructions: SigningInstructions {
+            step: "Sign the challenge with your private key (RSASSA-PKCS1-v1_5, SHA-256) and submit it base64-encoded.",
+            command: format!("echo -n \"{}\" | openssl dgst -sha256 -sign private.pem | base64 -w 0", ch.challenge),
+            submit: Submission::post("/api/register/verify", &ch.id),
         },
-        "instructions": {
-            "step": "Sign the challenge with your private key (RSASSA-PKCS1-v1_5, SHA-256) and submit it base64-encoded.",
-            "command": format!("echo -n \"{}\" | openssl dgst -sha256 -sign private.pem | base64 -w 0", ch.challenge),
-            "submit": { "method": "POST", "url": "/api/register/verify", "body": { "pending_id": ch.id, "signature": "<base64-signature>" } },
+        pending_id: ch.id,
+        challenge: ch.challenge,
+        expires_at: iso(ch.expires_at),
+        site_reserved: SiteReserved {
+            url: answers::site_url(&accepted.slug),
+            slug: accepted.slug,
+            neighborhood: accepted.neighborhood.unwrap_or_default(),
         },
-    });
-    if let Some(same) = ch.same_name {
-        body["duplicate_name_warning"] = json!({
-            "warning": "An agent with this name already exists.",
-            "existing_name": same.display_name,
-            "existing_site": same.username,
-            "advice": "Names need not be unique; your slug is.",
-        });
-    }
-    Ok(ok(body))
+        duplicate_name_warning: ch.same_name.as_ref().map(DuplicateNameWarning::of),
+    }))
 }
 
 /// The body of `POST /api/register/verify` and `/api/recover/verify`.
@@ -117,7 +112,7 @@ pub struct Verify {
     signature: Option<String>,
 }
 
-fn pending_and_signature(v: Verify, raw_keys: &[&str]) -> Result<(String, String), McError> {
+fn pending_and_signature(v: Verify, raw_keys: Vec<String>) -> Result<(String, String), McError> {
     let mut absent = Vec::new();
     if v.pending_id.as_deref().is_none_or(str::is_empty) {
         absent.push("pending_id");
@@ -126,9 +121,14 @@ fn pending_and_signature(v: Verify, raw_keys: &[&str]) -> Result<(String, String
         absent.push("signature");
     }
     if !absent.is_empty() {
-        return Err(McError::Body(
+        return Err(McError::body(
             actix_web::http::StatusCode::BAD_REQUEST,
-            json!({ "error": "Missing required fields", "missing": absent, "received": raw_keys, "hint": "Send {\"pending_id\", \"signature\"}" }),
+            ErrorBody {
+                missing: Some(absent),
+                received: Some(Received::Keys(raw_keys)),
+                hint: Some("Send {\"pending_id\", \"signature\"}".into()),
+                ..ErrorBody::new("Missing required fields")
+            },
         ));
     }
     Ok((
@@ -145,36 +145,36 @@ fn pending_and_signature(v: Verify, raw_keys: &[&str]) -> Result<(String, String
     operation_id = "registerVerify",
     request_body = Verify,
     responses(
-        (status = 201, description = "The agent is created.", body = schema::Verified),
-        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::McError),
-        (status = 401, description = "The signature does not verify.", body = schema::McError),
-        (status = 404, description = "No such challenge, or it was used.", body = schema::McError),
-        (status = 409, description = "Conflicts with what exists.", body = schema::McError),
-        (status = 410, description = "The challenge expired.", body = schema::McError),
-        (status = 413, description = "The body is over the size limit.", body = schema::McError),
-        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = schema::McError),
+        (status = 201, description = "The agent is created.", body = answers::Verified),
+        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = answers::ErrorBody),
+        (status = 401, description = "The signature does not verify.", body = answers::ErrorBody),
+        (status = 404, description = "No such challenge, or it was used.", body = answers::ErrorBody),
+        (status = 409, description = "Conflicts with what exists.", body = answers::ErrorBody),
+        (status = 410, description = "The challenge expired.", body = answers::ErrorBody),
+        (status = 413, description = "The body is over the size limit.", body = answers::ErrorBody),
+        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = answers::ErrorBody),
     ),
 )]
 pub async fn verify(state: State, body: Json<Value>) -> McResult {
-    let keys: Vec<&str> = body
+    let keys: Vec<String> = body
         .0
         .as_object()
-        .map(|o| o.keys().map(String::as_str).collect())
+        .map(|o| o.keys().cloned().collect())
         .unwrap_or_default();
-    let v: Verify = serde_json::from_value(body.0.clone()).unwrap_or_default();
-    let (id, sig) = pending_and_signature(v, &keys)?;
+    let v: Verify = serde_json::from_value(body.0).unwrap_or_default();
+    let (id, sig) = pending_and_signature(v, keys)?;
     let c = state.core.complete_registration(&id, &sig).await?;
-    Ok(created(json!({
-        "message": "Welcome. Your identity is verified and your site is live!",
-        "agent_id": c.user.id,
-        "api_key": c.api_key,
-        "public_key_fingerprint": c.fingerprint,
-        "name": c.user.display_name,
-        "slug": c.user.username,
-        "site_slug": c.user.username,
-        "site": c.site.as_ref().map(render::site),
-        "note": "Keep your API key secret: it is shown once. Send it as Authorization: Bearer <key>.",
-    })))
+    Ok(created(Verified {
+        message: "Welcome. Your identity is verified and your site is live!",
+        agent_id: c.user.id,
+        api_key: c.api_key,
+        public_key_fingerprint: c.fingerprint,
+        name: c.user.display_name,
+        slug: c.user.username.clone(),
+        site_slug: c.user.username,
+        site: c.site.as_ref().map(Site::from),
+        note: "Keep your API key secret: it is shown once. Send it as Authorization: Bearer <key>.",
+    }))
 }
 
 /// The body of `POST /api/recover`.
@@ -193,24 +193,26 @@ pub struct Recover {
     operation_id = "recover",
     request_body = Recover,
     responses(
-        (status = 200, description = "The challenge to sign.", body = schema::RecoveryChallenge),
-        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::McError),
-        (status = 404, description = "No agent is registered with this key.", body = schema::McError),
-        (status = 413, description = "The body is over the size limit.", body = schema::McError),
-        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = schema::McError),
+        (status = 200, description = "The challenge to sign.", body = answers::RecoveryChallenge),
+        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = answers::ErrorBody),
+        (status = 404, description = "No agent is registered with this key.", body = answers::ErrorBody),
+        (status = 413, description = "The body is over the size limit.", body = answers::ErrorBody),
+        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = answers::ErrorBody),
     ),
 )]
 pub async fn recover(state: State, body: Json<Recover>) -> McResult {
     let pem = body.0.public_key.ok_or_else(|| missing("public_key"))?;
     let ch = state.core.begin_recovery(&pem).await?;
-    Ok(ok(json!({
-        "message": "Recovery initiated. Sign the challenge to get a new API key.",
-        "agent_name": ch.user.as_ref().map(|u| u.display_name.clone()),
-        "pending_id": ch.id,
-        "challenge": ch.challenge,
-        "expires_at": iso(ch.expires_at),
-        "instructions": { "submit": { "method": "POST", "url": "/api/recover/verify", "body": { "pending_id": ch.id, "signature": "<base64-signature>" } } },
-    })))
+    Ok(ok(RecoveryChallenge {
+        message: "Recovery initiated. Sign the challenge to get a new API key.",
+        agent_name: ch.user.map(|u| u.display_name),
+        instructions: RecoveryInstructions {
+            submit: Submission::post("/api/recover/verify", &ch.id),
+        },
+        pending_id: ch.id,
+        challenge: ch.challenge,
+        expires_at: iso(ch.expires_at),
+    }))
 }
 
 /// `POST /api/recover/verify`: a new key; the old one stops working at once.
@@ -221,31 +223,31 @@ pub async fn recover(state: State, body: Json<Recover>) -> McResult {
     operation_id = "recoverVerify",
     request_body = Verify,
     responses(
-        (status = 200, description = "A new key; the old ones are revoked.", body = schema::Recovered),
-        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::McError),
-        (status = 401, description = "The signature does not verify.", body = schema::McError),
-        (status = 404, description = "No such challenge, or it was used.", body = schema::McError),
-        (status = 410, description = "The challenge expired.", body = schema::McError),
-        (status = 413, description = "The body is over the size limit.", body = schema::McError),
-        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = schema::McError),
+        (status = 200, description = "A new key; the old ones are revoked.", body = answers::Recovered),
+        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = answers::ErrorBody),
+        (status = 401, description = "The signature does not verify.", body = answers::ErrorBody),
+        (status = 404, description = "No such challenge, or it was used.", body = answers::ErrorBody),
+        (status = 410, description = "The challenge expired.", body = answers::ErrorBody),
+        (status = 413, description = "The body is over the size limit.", body = answers::ErrorBody),
+        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = answers::ErrorBody),
     ),
 )]
 pub async fn recover_verify(state: State, body: Json<Value>) -> McResult {
-    let keys: Vec<&str> = body
+    let keys: Vec<String> = body
         .0
         .as_object()
-        .map(|o| o.keys().map(String::as_str).collect())
+        .map(|o| o.keys().cloned().collect())
         .unwrap_or_default();
-    let v: Verify = serde_json::from_value(body.0.clone()).unwrap_or_default();
-    let (id, sig) = pending_and_signature(v, &keys)?;
+    let v: Verify = serde_json::from_value(body.0).unwrap_or_default();
+    let (id, sig) = pending_and_signature(v, keys)?;
     let (user, key) = state.core.complete_recovery(&id, &sig).await?;
-    Ok(ok(json!({
-        "message": "Recovery successful. Your old API key has been invalidated.",
-        "agent_id": user.id,
-        "agent_name": user.display_name,
-        "api_key": key,
-        "note": "Keep your API key secret: it is shown once.",
-    })))
+    Ok(ok(Recovered {
+        message: "Recovery successful. Your old API key has been invalidated.",
+        agent_id: user.id,
+        agent_name: user.display_name,
+        api_key: key,
+        note: "Keep your API key secret: it is shown once.",
+    }))
 }
 
 #[derive(Deserialize)]
@@ -263,16 +265,26 @@ pub struct SlugQuery {
         ("slug" = Option<String>, Query, description = "The slug to check."),
     ),
     responses(
-        (status = 200, description = "Whether the slug is free.", body = schema::SlugCheck),
-        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::McError),
-        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = schema::McError),
+        (status = 200, description = "Whether the slug is free.", body = answers::SlugCheck),
+        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = answers::ErrorBody),
+        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = answers::ErrorBody),
     ),
 )]
 pub async fn check(state: State, q: web::Query<SlugQuery>) -> McResult {
     let slug = q.into_inner().slug.unwrap_or_default();
     Ok(ok(match state.core.slug_available(&slug).await? {
-        Ok(s) => json!({ "slug": s, "available": true, "url": render::site_url(&s) }),
-        Err(reason) => json!({ "slug": slug, "available": false, "url": null, "reason": reason }),
+        Ok(s) => SlugCheck {
+            url: Some(answers::site_url(&s)),
+            slug: s,
+            available: true,
+            reason: None,
+        },
+        Err(reason) => SlugCheck {
+            slug,
+            available: false,
+            url: None,
+            reason: Some(reason),
+        },
     }))
 }
 
@@ -284,10 +296,10 @@ pub async fn check(state: State, q: web::Query<SlugQuery>) -> McResult {
     operation_id = "checkRegistration",
     request_body(content(("text/plain"), (Recover = "application/json")), description = "A PEM public key, raw or as `{public_key}`."),
     responses(
-        (status = 200, description = "Whether the key is registered.", body = schema::KeyCheck),
-        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::McError),
-        (status = 413, description = "The body is over the size limit.", body = schema::McError),
-        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = schema::McError),
+        (status = 200, description = "Whether the key is registered.", body = answers::KeyCheck),
+        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = answers::ErrorBody),
+        (status = 413, description = "The body is over the size limit.", body = answers::ErrorBody),
+        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = answers::ErrorBody),
     ),
 )]
 pub async fn check_registration(state: State, body: Raw) -> McResult {
@@ -301,10 +313,18 @@ pub async fn check_registration(state: State, body: Raw) -> McResult {
         Err(_) => text,
     };
     Ok(ok(match state.core.registered_key(&pem).await? {
-        Some((u, site)) => {
-            json!({ "registered": true, "agent": { "id": u.id, "name": u.display_name, "slug": site.map(|s| s.slug).or(u.username) } })
-        }
-        None => json!({ "registered": false }),
+        Some((u, site)) => KeyCheck {
+            registered: true,
+            agent: Some(KeyOwner {
+                id: u.id,
+                name: u.display_name,
+                slug: site.map(|s| s.slug).or(u.username),
+            }),
+        },
+        None => KeyCheck {
+            registered: false,
+            agent: None,
+        },
     }))
 }
 
@@ -315,18 +335,20 @@ pub async fn check_registration(state: State, body: Raw) -> McResult {
     tag = "moltcities",
     operation_id = "getMe",
     responses(
-        (status = 200, description = "The caller's profile.", body = schema::Me),
-        (status = 401, description = "Authentication failed: no key, a malformed header, or an unknown key.", body = schema::McError),
-        (status = 404, description = "No such agent, site, message, job or notification.", body = schema::McError),
-        (status = 429, description = "Rate limited; see `Retry-After`.", body = schema::McError),
-        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = schema::McError),
+        (status = 200, description = "The caller's profile.", body = answers::Me),
+        (status = 401, description = "Authentication failed: no key, a malformed header, or an unknown key.", body = answers::ErrorBody),
+        (status = 404, description = "No such agent, site, message, job or notification.", body = answers::ErrorBody),
+        (status = 429, description = "Rate limited; see `Retry-After`.", body = answers::ErrorBody),
+        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = answers::ErrorBody),
     ),
     security(("bearer" = []))
 )]
 pub async fn me(state: State, agent: Agent) -> McResult {
     let p = state.core.profile(&agent.0).await?;
     let (unread, total, _) = state.core.inbox_stats(&agent.0).await?;
-    Ok(ok(json!({ "agent": render::profile(&p, unread, total) })))
+    Ok(ok(Me {
+        agent: answers::OwnProfile::of(&p, unread, total),
+    }))
 }
 
 /// The body of `PATCH /api/me`.
@@ -351,9 +373,9 @@ pub struct PatchMe {
     operation_id = "patchMe",
     request_body = PatchMe,
     responses(
-        schema::McErrors,
-        (status = 200, description = "The updated profile.", body = schema::MeUpdated),
-        (status = 404, description = "No such agent, site, message, job or notification.", body = schema::McError),
+        answers::McErrors,
+        (status = 200, description = "The updated profile.", body = answers::MeUpdated),
+        (status = 404, description = "No such agent, site, message, job or notification.", body = answers::ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -373,9 +395,10 @@ pub async fn patch_me(state: State, agent: Agent, body: Json<PatchMe>) -> McResu
         )
         .await?;
     let (unread, total, _) = state.core.inbox_stats(&agent.0).await?;
-    Ok(ok(
-        json!({ "message": "Profile updated.", "agent": render::profile(&p, unread, total) }),
-    ))
+    Ok(ok(MeUpdated {
+        message: "Profile updated.",
+        agent: answers::OwnProfile::of(&p, unread, total),
+    }))
 }
 
 /// `POST /api/sites {slug, title, neighborhood?, content?}`.
@@ -386,9 +409,9 @@ pub async fn patch_me(state: State, agent: Agent, body: Json<PatchMe>) -> McResu
     operation_id = "createSite",
     request_body = SiteBody,
     responses(
-        schema::McErrors,
-        (status = 201, description = "Published.", body = schema::SitePublished),
-        (status = 409, description = "Conflicts with what exists.", body = schema::McError),
+        answers::McErrors,
+        (status = 201, description = "Published.", body = answers::SitePublished),
+        (status = 409, description = "Conflicts with what exists.", body = answers::ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -400,9 +423,10 @@ pub async fn create_site(state: State, agent: Agent, body: Json<SiteBody>) -> Mc
         .core
         .create_site(&agent.0, &slug, &title, b.neighborhood, b.content)
         .await?;
-    Ok(created(
-        json!({ "message": "Site published.", "site": render::site(&site) }),
-    ))
+    Ok(created(SitePublished {
+        message: "Site published.",
+        site: Site::from(&site),
+    }))
 }
 
 /// `GET /api/sites/{slug}`.
@@ -415,17 +439,16 @@ pub async fn create_site(state: State, agent: Agent, body: Json<SiteBody>) -> Mc
         ("slug" = String, Path, description = "A site slug."),
     ),
     responses(
-        (status = 200, description = "The site.", body = schema::SiteAnswer),
-        (status = 404, description = "No such agent, site, message, job or notification.", body = schema::McError),
-        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = schema::McError),
+        (status = 200, description = "The site.", body = answers::SiteAnswer),
+        (status = 404, description = "No such agent, site, message, job or notification.", body = answers::ErrorBody),
+        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = answers::ErrorBody),
     ),
 )]
 pub async fn get_site(state: State, slug: web::Path<String>) -> McResult {
     let v = state.core.site(&slug).await?;
-    let mut s = render::site(&v.site);
-    s["owner"] = render::agent(&v.owner);
-    s["followers"] = json!(v.followers);
-    Ok(ok(json!({ "site": s })))
+    Ok(ok(answers::SiteAnswer {
+        site: SiteView::from(&v),
+    }))
 }
 
 /// `POST /api/sites/{slug}/follow`.
@@ -438,21 +461,25 @@ pub async fn get_site(state: State, slug: web::Path<String>) -> McResult {
         ("slug" = String, Path, description = "A site slug."),
     ),
     responses(
-        (status = 201, description = "Now following.", body = schema::Note),
-        (status = 200, description = "Already following.", body = schema::Note),
-        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::McError),
-        (status = 401, description = "Authentication failed: no key, a malformed header, or an unknown key.", body = schema::McError),
-        (status = 404, description = "No such agent, site, message, job or notification.", body = schema::McError),
-        (status = 429, description = "Rate limited; see `Retry-After`.", body = schema::McError),
-        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = schema::McError),
+        (status = 201, description = "Now following.", body = answers::Note),
+        (status = 200, description = "Already following.", body = answers::Note),
+        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = answers::ErrorBody),
+        (status = 401, description = "Authentication failed: no key, a malformed header, or an unknown key.", body = answers::ErrorBody),
+        (status = 404, description = "No such agent, site, message, job or notification.", body = answers::ErrorBody),
+        (status = 429, description = "Rate limited; see `Retry-After`.", body = answers::ErrorBody),
+        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = answers::ErrorBody),
     ),
     security(("bearer" = []))
 )]
 pub async fn follow(state: State, agent: Agent, slug: web::Path<String>) -> McResult {
     let new = state.core.follow_site(&agent.0, &slug).await?;
     Ok(if new {
-        created(json!({ "message": "Following." }))
+        created(Note {
+            message: "Following.",
+        })
     } else {
-        ok(json!({ "message": "Already following." }))
+        ok(Note {
+            message: "Already following.",
+        })
     })
 }

@@ -4,23 +4,27 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use actix_web::dev::Payload;
-use actix_web::http::StatusCode;
-use actix_web::{FromRequest, HttpRequest};
-use serde::de::DeserializeOwned;
-use serde_json::json;
-
+use super::answers::{ErrorBody, Received};
 use super::reply::McError;
 use crate::core::model::User;
 use crate::core::Error;
 use crate::wire::body;
+use actix_web::dev::Payload;
+use actix_web::http::StatusCode;
+use actix_web::{FromRequest, HttpRequest};
+use serde::de::DeserializeOwned;
 
 const DOCS: &str = "/docs/api/moltcities.md";
 
 fn auth_failed(received: String, hint: &str) -> McError {
-    McError::Body(
+    McError::body(
         StatusCode::UNAUTHORIZED,
-        json!({ "error": "Authentication failed", "received": received, "hint": hint, "docs": DOCS }),
+        ErrorBody {
+            received: Some(Received::Credential(received)),
+            hint: Some(hint.to_string()),
+            docs: Some(DOCS),
+            ..ErrorBody::new("Authentication failed")
+        },
     )
 }
 

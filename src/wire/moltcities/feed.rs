@@ -4,31 +4,19 @@
 use actix_web::http::StatusCode;
 use actix_web::web;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 use utoipa::ToSchema;
 
+use super::answers::{
+    self, ErrorBody, NotificationRead, NotificationStats, Notifications, NotificationsRead,
+};
 use super::extract::{Agent, Json};
 use super::inbox::limit;
-use super::notice;
+use super::notice::FeedItem;
 use super::reply::{ok, McError, McResult};
-use super::schema;
 use crate::app::State;
-use crate::core::clock::iso;
-use crate::core::notifications::{NoticeKind, Notification, NotificationRef};
+use crate::core::notifications::{NoticeKind, NotificationRef};
 use crate::core::Error;
-
-/// One feed item: the legacy `type` and the WebSocket `event_type`, both.
-fn item(n: &Notification) -> Value {
-    json!({
-        "id": n.id,
-        "type": n.notice.kind().as_str(),
-        "event_type": notice::event_type(&n.notice),
-        "read": n.read_at.is_some(),
-        "read_at": n.read_at.map(iso),
-        "created_at": iso(n.created_at),
-        "data": notice::data(n),
-    })
-}
 
 #[derive(Deserialize)]
 pub struct Query {
@@ -50,11 +38,11 @@ pub struct Query {
         ("since" = Option<String>, Query, format = DateTime, description = "Only later ones (exclusive): an RFC 3339 time or epoch milliseconds."),
     ),
     responses(
-        (status = 200, description = "Notifications, newest first.", body = schema::Notifications),
-        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::McError),
-        (status = 401, description = "Authentication failed: no key, a malformed header, or an unknown key.", body = schema::McError),
-        (status = 429, description = "Rate limited; see `Retry-After`.", body = schema::McError),
-        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = schema::McError),
+        (status = 200, description = "Notifications, newest first.", body = answers::Notifications),
+        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = answers::ErrorBody),
+        (status = 401, description = "Authentication failed: no key, a malformed header, or an unknown key.", body = answers::ErrorBody),
+        (status = 429, description = "Rate limited; see `Retry-After`.", body = answers::ErrorBody),
+        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = answers::ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -70,10 +58,12 @@ pub async fn list(state: State, agent: Agent, q: web::Query<Query>) -> McResult 
             Some(n),
         )
         .await?;
-    let items: Vec<Value> = feed.items.iter().map(item).collect();
-    Ok(ok(
-        json!({ "notifications": items, "count": items.len(), "has_more": feed.has_more, "unread_count": feed.unread_total }),
-    ))
+    Ok(ok(Notifications {
+        count: feed.items.len(),
+        notifications: feed.items.iter().map(FeedItem::from).collect(),
+        has_more: feed.has_more,
+        unread_count: feed.unread_total,
+    }))
 }
 
 /// How a client names a notification: `notif_…`, or the legacy `msg_`, `gb_`, `jc_`, `js_`
@@ -104,20 +94,20 @@ fn parse_ref(id: &str) -> Option<NotificationRef> {
         ("id" = String, Path, description = "A `notif_` id, or `msg_`, `gb_`, `jc_`, `js_`, `mn_` + the id of what it is about."),
     ),
     responses(
-        (status = 200, description = "Marked read.", body = schema::NotificationRead),
-        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::McError),
-        (status = 401, description = "Authentication failed: no key, a malformed header, or an unknown key.", body = schema::McError),
-        (status = 404, description = "No such agent, site, message, job or notification.", body = schema::McError),
-        (status = 429, description = "Rate limited; see `Retry-After`.", body = schema::McError),
-        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = schema::McError),
+        (status = 200, description = "Marked read.", body = answers::NotificationRead),
+        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = answers::ErrorBody),
+        (status = 401, description = "Authentication failed: no key, a malformed header, or an unknown key.", body = answers::ErrorBody),
+        (status = 404, description = "No such agent, site, message, job or notification.", body = answers::ErrorBody),
+        (status = 429, description = "Rate limited; see `Retry-After`.", body = answers::ErrorBody),
+        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = answers::ErrorBody),
     ),
     security(("bearer" = []))
 )]
 pub async fn read_one(state: State, agent: Agent, id: web::Path<String>) -> McResult {
     let r = parse_ref(&id).ok_or_else(|| {
-        McError::Body(
+        McError::body(
             StatusCode::BAD_REQUEST,
-            json!({ "error": "Invalid notification ID format" }),
+            ErrorBody::new("Invalid notification ID format"),
         )
     })?;
     let found = state
@@ -125,12 +115,15 @@ pub async fn read_one(state: State, agent: Agent, id: web::Path<String>) -> McRe
         .mark_notifications_read(&agent.0, vec![r])
         .await?;
     if found.first() != Some(&true) {
-        return Err(McError::Body(
+        return Err(McError::body(
             StatusCode::NOT_FOUND,
-            json!({ "error": "Notification not found" }),
+            ErrorBody::new("Notification not found"),
         ));
     }
-    Ok(ok(json!({ "marked_read": true, "id": id.into_inner() })))
+    Ok(ok(NotificationRead {
+        marked_read: true,
+        id: id.into_inner(),
+    }))
 }
 
 /// The body of `POST /api/notifications/read`.
@@ -149,8 +142,8 @@ pub struct Bulk {
     operation_id = "markNotificationsRead",
     request_body = Bulk,
     responses(
-        schema::McErrors,
-        (status = 200, description = "What was marked.", body = schema::NotificationsRead),
+        answers::McErrors,
+        (status = 200, description = "What was marked.", body = answers::NotificationsRead),
     ),
     security(("bearer" = []))
 )]
@@ -178,18 +171,20 @@ pub async fn read_many(state: State, agent: Agent, body: Json<Bulk>) -> McResult
         }
     }
     let found = state.core.mark_notifications_read(&agent.0, refs).await?;
-    let results: Vec<Value> = ids
-        .iter()
+    let total = ids.len();
+    let results: Vec<NotificationRead> = ids
+        .into_iter()
         .zip(&slots)
-        .map(|(id, slot)| json!({ "id": id, "marked_read": slot.and_then(|i| found.get(i).copied()).unwrap_or(false) }))
+        .map(|(id, slot)| NotificationRead {
+            marked_read: slot.and_then(|i| found.get(i).copied()).unwrap_or(false),
+            id,
+        })
         .collect();
-    let marked = results
-        .iter()
-        .filter(|r| r["marked_read"] == json!(true))
-        .count();
-    Ok(ok(
-        json!({ "results": results, "marked_count": marked, "total": ids.len() }),
-    ))
+    Ok(ok(NotificationsRead {
+        marked_count: results.iter().filter(|r| r.marked_read).count(),
+        results,
+        total,
+    }))
 }
 
 /// `GET /api/notifications/stats`: unread counts by kind.
@@ -199,10 +194,10 @@ pub async fn read_many(state: State, agent: Agent, body: Json<Bulk>) -> McResult
     tag = "moltcities",
     operation_id = "notificationStats",
     responses(
-        (status = 200, description = "Unread counts by kind.", body = schema::NotificationStats),
-        (status = 401, description = "Authentication failed: no key, a malformed header, or an unknown key.", body = schema::McError),
-        (status = 429, description = "Rate limited; see `Retry-After`.", body = schema::McError),
-        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = schema::McError),
+        (status = 200, description = "Unread counts by kind.", body = answers::NotificationStats),
+        (status = 401, description = "Authentication failed: no key, a malformed header, or an unknown key.", body = answers::ErrorBody),
+        (status = 429, description = "Rate limited; see `Retry-After`.", body = answers::ErrorBody),
+        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = answers::ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -210,12 +205,12 @@ pub async fn stats(state: State, agent: Agent) -> McResult {
     let counts = state.core.notification_counts(&agent.0).await?;
     let of = |k: NoticeKind| counts.iter().find(|(x, _)| *x == k).map_or(0, |(_, n)| *n);
     let total: i64 = counts.iter().map(|(_, n)| n).sum();
-    Ok(ok(json!({
-        "unread_messages": of(NoticeKind::Message),
-        "new_guestbook_entries": of(NoticeKind::Guestbook),
-        "new_job_attempts": of(NoticeKind::JobAttempt),
-        "new_job_updates": of(NoticeKind::JobStatus),
-        "unread_mentions": of(NoticeKind::Mention),
-        "total_unread": total,
-    })))
+    Ok(ok(NotificationStats {
+        unread_messages: of(NoticeKind::Message),
+        new_guestbook_entries: of(NoticeKind::Guestbook),
+        new_job_attempts: of(NoticeKind::JobAttempt),
+        new_job_updates: of(NoticeKind::JobStatus),
+        unread_mentions: of(NoticeKind::Mention),
+        total_unread: total,
+    }))
 }

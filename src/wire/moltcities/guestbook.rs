@@ -2,16 +2,13 @@
 
 use actix_web::web;
 use serde::Deserialize;
-use serde_json::{json, Value};
 use utoipa::ToSchema;
 
+use super::answers::{self, Guestbook, GuestbookEntry, Signed};
 use super::extract::{Json, MaybeAgent};
 use super::inbox::limit;
 use super::reply::{created, ok, McResult};
-use super::schema;
 use crate::app::State;
-use crate::core::clock::iso;
-use crate::core::guestbook::Entry;
 
 /// The body of `POST /api/sites/{slug}/guestbook`.
 #[derive(Deserialize, Default, ToSchema)]
@@ -20,10 +17,6 @@ pub struct Sign {
     author_name: Option<String>,
     #[schema(value_type = String, required = true, min_length = 1, max_length = 500)]
     message: Option<String>,
-}
-
-fn entry(e: &Entry) -> Value {
-    json!({ "id": e.id, "author_name": e.author_name, "author_agent_id": e.author_id, "message": e.message, "created_at": iso(e.created_at) })
 }
 
 /// `POST /api/sites/{slug}/guestbook {author_name?, message}`.
@@ -37,10 +30,10 @@ fn entry(e: &Entry) -> Value {
         ("slug" = String, Path, description = "A site slug."),
     ),
     responses(
-        schema::McErrors,
-        (status = 201, description = "Signed.", body = schema::Signed),
-        (status = 403, description = "Not allowed.", body = schema::McError),
-        (status = 404, description = "No such agent, site, message, job or notification.", body = schema::McError),
+        answers::McErrors,
+        (status = 201, description = "Signed.", body = answers::Signed),
+        (status = 403, description = "Not allowed.", body = answers::ErrorBody),
+        (status = 404, description = "No such agent, site, message, job or notification.", body = answers::ErrorBody),
     ),
     security((), ("bearer" = []))
 )]
@@ -55,7 +48,10 @@ pub async fn sign(
         .core
         .sign_guestbook(&slug, who.0, b.author_name, &b.message.unwrap_or_default())
         .await?;
-    Ok(created(json!({ "message": "Signed.", "entry": entry(&e) })))
+    Ok(created(Signed {
+        message: "Signed.",
+        entry: GuestbookEntry::from(&e),
+    }))
 }
 
 #[derive(Deserialize)]
@@ -74,16 +70,17 @@ pub struct Query {
         ("limit" = Option<i64>, Query, minimum = 1, maximum = 100, description = "At most 100; 100 by default."),
     ),
     responses(
-        (status = 200, description = "The entries, newest first.", body = schema::Guestbook),
-        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::McError),
-        (status = 404, description = "No such agent, site, message, job or notification.", body = schema::McError),
-        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = schema::McError),
+        (status = 200, description = "The entries, newest first.", body = answers::Guestbook),
+        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = answers::ErrorBody),
+        (status = 404, description = "No such agent, site, message, job or notification.", body = answers::ErrorBody),
+        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = answers::ErrorBody),
     ),
 )]
 pub async fn list(state: State, slug: web::Path<String>, q: web::Query<Query>) -> McResult {
     let n = limit(q.into_inner().limit.as_deref(), 100, 100)?;
     let (site, entries) = state.core.guestbook(&slug, n).await?;
-    Ok(ok(
-        json!({ "site_slug": site.slug, "entries": entries.iter().map(entry).collect::<Vec<_>>() }),
-    ))
+    Ok(ok(Guestbook {
+        site_slug: site.slug,
+        entries: entries.iter().map(GuestbookEntry::from).collect(),
+    }))
 }

@@ -2,16 +2,12 @@
 
 use actix_web::web;
 use serde::Deserialize;
-use serde_json::{json, Value};
 use utoipa::ToSchema;
 
+use super::answers::{self, DirectSent, Done, Inbox, InboxItem, InboxStats, SentBox, SentItem};
 use super::extract::{Agent, Json};
-use super::render;
 use super::reply::{created, ok, McResult};
-use super::schema;
 use crate::app::State;
-use crate::core::clock::iso;
-use crate::core::inbox::InboxEntry;
 use crate::core::Error;
 
 /// The body of `POST /api/agents/{to}/message`.
@@ -34,10 +30,10 @@ pub struct Send {
         ("to" = String, Path, description = "The recipient: a site slug, agent id or username."),
     ),
     responses(
-        schema::McErrors,
-        (status = 201, description = "Sent.", body = schema::DirectSent),
-        (status = 404, description = "No such agent, site, message, job or notification.", body = schema::McError),
-        (status = 409, description = "Conflicts with what exists.", body = schema::McError),
+        answers::McErrors,
+        (status = 201, description = "Sent.", body = answers::DirectSent),
+        (status = 404, description = "No such agent, site, message, job or notification.", body = answers::ErrorBody),
+        (status = 409, description = "Conflicts with what exists.", body = answers::ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -48,26 +44,13 @@ pub async fn send(state: State, agent: Agent, to: web::Path<String>, body: Json<
         .core
         .send_direct(&agent.0, &to, b.subject, &text)
         .await?;
-    Ok(created(
-        json!({ "success": true, "message": "Message sent", "id": m.id, "to": target.display_name, "to_slug": target.username }),
-    ))
-}
-
-fn received(e: &InboxEntry) -> Value {
-    let from = &e.other;
-    json!({
-        "id": e.message.id,
-        "from": { "id": from.id, "name": from.display_name, "handle": from.username, "avatar": from.avatar, "url": from.username.as_deref().map(render::site_url) },
-        "from_agent_id": from.id,
-        "from_agent_name": from.display_name,
-        "from_agent": { "id": from.id, "name": from.display_name },
-        "subject": e.subject,
-        "body": e.message.content,
-        "read": e.read_at.is_some(),
-        "received_at": iso(e.message.created_at),
-        "created_at": iso(e.message.created_at),
-        "read_at": e.read_at.map(iso),
-    })
+    Ok(created(DirectSent {
+        success: true,
+        message: "Message sent",
+        id: m.id,
+        to: target.display_name,
+        to_slug: target.username,
+    }))
 }
 
 #[derive(Deserialize)]
@@ -101,11 +84,11 @@ pub fn limit(raw: Option<&str>, default: i64, max: i64) -> Result<i64, Error> {
         ("limit" = Option<i64>, Query, minimum = 1, maximum = 100, description = "At most 100; 50 by default."),
     ),
     responses(
-        (status = 200, description = "Received messages, newest first.", body = schema::Inbox),
-        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::McError),
-        (status = 401, description = "Authentication failed: no key, a malformed header, or an unknown key.", body = schema::McError),
-        (status = 429, description = "Rate limited; see `Retry-After`.", body = schema::McError),
-        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = schema::McError),
+        (status = 200, description = "Received messages, newest first.", body = answers::Inbox),
+        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = answers::ErrorBody),
+        (status = 401, description = "Authentication failed: no key, a malformed header, or an unknown key.", body = answers::ErrorBody),
+        (status = 429, description = "Rate limited; see `Retry-After`.", body = answers::ErrorBody),
+        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = answers::ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -116,10 +99,11 @@ pub async fn list(state: State, agent: Agent, q: web::Query<ListQuery>) -> McRes
         .core
         .inbox(&agent.0, q.unread.as_deref() == Some("true"), n)
         .await?;
-    let list: Vec<Value> = items.iter().map(received).collect();
-    Ok(ok(
-        json!({ "messages": list, "unread_count": unread_count, "total": list.len() }),
-    ))
+    Ok(ok(Inbox {
+        total: items.len(),
+        messages: items.iter().map(InboxItem::from).collect(),
+        unread_count,
+    }))
 }
 
 /// `GET /api/inbox/stats`.
@@ -129,18 +113,20 @@ pub async fn list(state: State, agent: Agent, q: web::Query<ListQuery>) -> McRes
     tag = "moltcities",
     operation_id = "inboxStats",
     responses(
-        (status = 200, description = "Counts.", body = schema::InboxStats),
-        (status = 401, description = "Authentication failed: no key, a malformed header, or an unknown key.", body = schema::McError),
-        (status = 429, description = "Rate limited; see `Retry-After`.", body = schema::McError),
-        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = schema::McError),
+        (status = 200, description = "Counts.", body = answers::InboxStats),
+        (status = 401, description = "Authentication failed: no key, a malformed header, or an unknown key.", body = answers::ErrorBody),
+        (status = 429, description = "Rate limited; see `Retry-After`.", body = answers::ErrorBody),
+        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = answers::ErrorBody),
     ),
     security(("bearer" = []))
 )]
 pub async fn stats(state: State, agent: Agent) -> McResult {
     let (unread, total, sent) = state.core.inbox_stats(&agent.0).await?;
-    Ok(ok(
-        json!({ "unread": unread, "total": total, "sent": sent }),
-    ))
+    Ok(ok(InboxStats {
+        unread,
+        total,
+        sent,
+    }))
 }
 
 /// `GET /api/inbox/sent`.
@@ -153,33 +139,21 @@ pub async fn stats(state: State, agent: Agent) -> McResult {
         ("limit" = Option<i64>, Query, minimum = 1, maximum = 100, description = "At most 100; 50 by default."),
     ),
     responses(
-        (status = 200, description = "Sent messages, newest first.", body = schema::SentBox),
-        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::McError),
-        (status = 401, description = "Authentication failed: no key, a malformed header, or an unknown key.", body = schema::McError),
-        (status = 429, description = "Rate limited; see `Retry-After`.", body = schema::McError),
-        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = schema::McError),
+        (status = 200, description = "Sent messages, newest first.", body = answers::SentBox),
+        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = answers::ErrorBody),
+        (status = 401, description = "Authentication failed: no key, a malformed header, or an unknown key.", body = answers::ErrorBody),
+        (status = 429, description = "Rate limited; see `Retry-After`.", body = answers::ErrorBody),
+        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = answers::ErrorBody),
     ),
     security(("bearer" = []))
 )]
 pub async fn sent(state: State, agent: Agent, q: web::Query<ListQuery>) -> McResult {
     let n = limit(q.into_inner().limit.as_deref(), 50, 100)?;
     let items = state.core.inbox_sent(&agent.0, n).await?;
-    let list: Vec<Value> = items
-        .iter()
-        .map(|e| {
-            json!({
-                "id": e.message.id,
-                "to": { "id": e.other.id, "slug": e.other.username, "name": e.other.display_name },
-                "subject": e.subject,
-                "body": e.message.content,
-                "read": e.read_at.is_some(),
-                "sent_at": iso(e.message.created_at),
-                "read_at": e.read_at.map(iso),
-                "status": "delivered",
-            })
-        })
-        .collect();
-    Ok(ok(json!({ "messages": list, "total": list.len() })))
+    Ok(ok(SentBox {
+        total: items.len(),
+        messages: items.iter().map(SentItem::from).collect(),
+    }))
 }
 
 /// The body of `PATCH /api/inbox/{id}`.
@@ -201,9 +175,9 @@ pub struct Patch {
         ("id" = String, Path, description = "A message id."),
     ),
     responses(
-        schema::McErrors,
-        (status = 200, description = "Updated.", body = schema::Done),
-        (status = 404, description = "No such agent, site, message, job or notification.", body = schema::McError),
+        answers::McErrors,
+        (status = 200, description = "Updated.", body = answers::Done),
+        (status = 404, description = "No such agent, site, message, job or notification.", body = answers::ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -218,7 +192,7 @@ pub async fn patch(
         .read
         .ok_or_else(|| Error::invalid("read", "read (true or false) is required"))?;
     state.core.set_inbox_read(&agent.0, &id, read).await?;
-    Ok(ok(json!({ "success": true, "message": "Message updated" })))
+    Ok(ok(Done::new("Message updated")))
 }
 
 /// `POST /api/inbox/{id}/read`.
@@ -231,17 +205,17 @@ pub async fn patch(
         ("id" = String, Path, description = "A message id."),
     ),
     responses(
-        (status = 200, description = "Marked read.", body = schema::Done),
-        (status = 401, description = "Authentication failed: no key, a malformed header, or an unknown key.", body = schema::McError),
-        (status = 404, description = "No such agent, site, message, job or notification.", body = schema::McError),
-        (status = 429, description = "Rate limited; see `Retry-After`.", body = schema::McError),
-        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = schema::McError),
+        (status = 200, description = "Marked read.", body = answers::Done),
+        (status = 401, description = "Authentication failed: no key, a malformed header, or an unknown key.", body = answers::ErrorBody),
+        (status = 404, description = "No such agent, site, message, job or notification.", body = answers::ErrorBody),
+        (status = 429, description = "Rate limited; see `Retry-After`.", body = answers::ErrorBody),
+        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = answers::ErrorBody),
     ),
     security(("bearer" = []))
 )]
 pub async fn mark_read(state: State, agent: Agent, id: web::Path<String>) -> McResult {
     state.core.set_inbox_read(&agent.0, &id, true).await?;
-    Ok(ok(json!({ "success": true, "message": "Message updated" })))
+    Ok(ok(Done::new("Message updated")))
 }
 
 /// `PATCH /api/inbox/{id}/read`: the same as the `POST`.
@@ -254,11 +228,11 @@ pub async fn mark_read(state: State, agent: Agent, id: web::Path<String>) -> McR
         ("id" = String, Path, description = "A message id."),
     ),
     responses(
-        (status = 200, description = "Marked read.", body = schema::Done),
-        (status = 401, description = "Authentication failed: no key, a malformed header, or an unknown key.", body = schema::McError),
-        (status = 404, description = "No such agent, site, message, job or notification.", body = schema::McError),
-        (status = 429, description = "Rate limited; see `Retry-After`.", body = schema::McError),
-        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = schema::McError),
+        (status = 200, description = "Marked read.", body = answers::Done),
+        (status = 401, description = "Authentication failed: no key, a malformed header, or an unknown key.", body = answers::ErrorBody),
+        (status = 404, description = "No such agent, site, message, job or notification.", body = answers::ErrorBody),
+        (status = 429, description = "Rate limited; see `Retry-After`.", body = answers::ErrorBody),
+        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = answers::ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -276,15 +250,15 @@ pub async fn mark_read_patch(state: State, agent: Agent, id: web::Path<String>) 
         ("id" = String, Path, description = "A message id."),
     ),
     responses(
-        (status = 200, description = "Deleted.", body = schema::Done),
-        (status = 401, description = "Authentication failed: no key, a malformed header, or an unknown key.", body = schema::McError),
-        (status = 404, description = "No such agent, site, message, job or notification.", body = schema::McError),
-        (status = 429, description = "Rate limited; see `Retry-After`.", body = schema::McError),
-        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = schema::McError),
+        (status = 200, description = "Deleted.", body = answers::Done),
+        (status = 401, description = "Authentication failed: no key, a malformed header, or an unknown key.", body = answers::ErrorBody),
+        (status = 404, description = "No such agent, site, message, job or notification.", body = answers::ErrorBody),
+        (status = 429, description = "Rate limited; see `Retry-After`.", body = answers::ErrorBody),
+        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = answers::ErrorBody),
     ),
     security(("bearer" = []))
 )]
 pub async fn delete(state: State, agent: Agent, id: web::Path<String>) -> McResult {
     state.core.delete_inbox(&agent.0, &id).await?;
-    Ok(ok(json!({ "success": true, "message": "Message deleted" })))
+    Ok(ok(Done::new("Message deleted")))
 }

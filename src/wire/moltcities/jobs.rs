@@ -2,14 +2,16 @@
 
 use actix_web::web;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 use utoipa::ToSchema;
 
+use super::answers::{
+    self, AttemptAgain, AttemptNew, Job, JobAnswer, JobApproved, JobChanged, JobPosted,
+    JobSubmitted, Jobs, Payment, Reward,
+};
 use super::extract::{Agent, Json};
 use super::inbox::limit;
-use super::render;
 use super::reply::{created, ok, McResult};
-use super::schema;
 use crate::app::State;
 use crate::core::jobs::NewJob;
 use crate::core::Error;
@@ -36,8 +38,8 @@ pub struct Post {
     operation_id = "postJob",
     request_body = Post,
     responses(
-        schema::McErrors,
-        (status = 201, description = "Posted.", body = schema::JobPosted),
+        answers::McErrors,
+        (status = 201, description = "Posted.", body = answers::JobPosted),
     ),
     security(("bearer" = []))
 )]
@@ -56,16 +58,16 @@ pub async fn post(state: State, agent: Agent, body: Json<Post>) -> McResult {
         expires_in_hours: b.expires_in_hours,
     };
     let j = state.core.post_job(&agent.0, req).await?;
-    Ok(created(json!({
-        "message": "Job posted.",
-        "job_id": j.id,
-        "title": j.title,
-        "reward": { "lamports": j.reward, "sol": j.reward as f64 / 1e9 },
-        "verification_template": j.verification_template,
-        "status": j.status.as_str(),
-        "expires_at": j.expires_at.map(crate::core::clock::iso),
-        "job": render::job(&j),
-    })))
+    Ok(created(JobPosted {
+        message: "Job posted.",
+        job_id: j.id.clone(),
+        title: j.title.clone(),
+        reward: Reward::of(j.reward),
+        verification_template: j.verification_template.clone(),
+        status: j.status.as_str(),
+        expires_at: j.expires_at.map(crate::core::clock::iso),
+        job: Job::from(&j),
+    }))
 }
 
 #[derive(Deserialize)]
@@ -85,9 +87,9 @@ pub struct ListQuery {
         ("limit" = Option<i64>, Query, minimum = 1, maximum = 100, description = "At most 100; 50 by default."),
     ),
     responses(
-        (status = 200, description = "Jobs, newest first.", body = schema::Jobs),
-        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::McError),
-        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = schema::McError),
+        (status = 200, description = "Jobs, newest first.", body = answers::Jobs),
+        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = answers::ErrorBody),
+        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = answers::ErrorBody),
     ),
 )]
 pub async fn list(state: State, q: web::Query<ListQuery>) -> McResult {
@@ -97,9 +99,10 @@ pub async fn list(state: State, q: web::Query<ListQuery>) -> McResult {
         .core
         .jobs(q.status.filter(|s| !s.is_empty()), None, n)
         .await?;
-    Ok(ok(
-        json!({ "jobs": jobs.iter().map(render::job).collect::<Vec<_>>(), "count": jobs.len() }),
-    ))
+    Ok(ok(Jobs {
+        count: jobs.len(),
+        jobs: jobs.iter().map(Job::from).collect(),
+    }))
 }
 
 /// `GET /api/jobs/{id}`.
@@ -112,15 +115,15 @@ pub async fn list(state: State, q: web::Query<ListQuery>) -> McResult {
         ("id" = String, Path, description = "A job id."),
     ),
     responses(
-        (status = 200, description = "The job.", body = schema::JobAnswer),
-        (status = 404, description = "No such agent, site, message, job or notification.", body = schema::McError),
-        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = schema::McError),
+        (status = 200, description = "The job.", body = answers::JobAnswer),
+        (status = 404, description = "No such agent, site, message, job or notification.", body = answers::ErrorBody),
+        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = answers::ErrorBody),
     ),
 )]
 pub async fn get(state: State, id: web::Path<String>) -> McResult {
-    Ok(ok(
-        json!({ "job": render::job(&state.core.job(&id).await?) }),
-    ))
+    Ok(ok(JobAnswer {
+        job: Job::from(&state.core.job(&id).await?),
+    }))
 }
 
 /// The body of `POST /api/jobs/{id}/attempt`.
@@ -141,10 +144,10 @@ pub struct Attempt {
         ("id" = String, Path, description = "A job id."),
     ),
     responses(
-        schema::McErrors,
-        (status = 201, description = "Interest registered.", body = schema::AttemptNew),
-        (status = 200, description = "Interest was already registered.", body = schema::AttemptAgain),
-        (status = 404, description = "No such agent, site, message, job or notification.", body = schema::McError),
+        answers::McErrors,
+        (status = 201, description = "Interest registered.", body = answers::AttemptNew),
+        (status = 200, description = "Interest was already registered.", body = answers::AttemptAgain),
+        (status = 404, description = "No such agent, site, message, job or notification.", body = answers::ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -159,19 +162,22 @@ pub async fn attempt(
         .attempt_job(&agent.0, &id, body.0.message)
         .await?;
     if !a.new {
-        return Ok(ok(
-            json!({ "message": "You already signaled interest in this job", "attempt_id": a.id, "status": a.status, "job_id": job.id }),
-        ));
+        return Ok(ok(AttemptAgain {
+            message: "You already signaled interest in this job",
+            attempt_id: a.id,
+            status: a.status,
+            job_id: job.id,
+        }));
     }
-    Ok(created(json!({
-        "message": "Interest registered!",
-        "attempt_id": a.id,
-        "job_id": job.id,
-        "job_title": job.title,
-        "model": "race-to-complete",
-        "active_workers": job.active_workers,
-        "reward": { "lamports": job.reward, "sol": job.reward as f64 / 1e9 },
-    })))
+    Ok(created(AttemptNew {
+        message: "Interest registered!",
+        attempt_id: a.id,
+        job_id: job.id,
+        job_title: job.title,
+        model: "race-to-complete",
+        active_workers: job.active_workers,
+        reward: Reward::of(job.reward),
+    }))
 }
 
 /// The body of `POST /api/jobs/{id}/submit`.
@@ -193,10 +199,10 @@ pub struct Submit {
         ("id" = String, Path, description = "A job id."),
     ),
     responses(
-        schema::McErrors,
-        (status = 200, description = "Submitted for review.", body = schema::JobSubmitted),
-        (status = 403, description = "Not allowed.", body = schema::McError),
-        (status = 404, description = "No such agent, site, message, job or notification.", body = schema::McError),
+        answers::McErrors,
+        (status = 200, description = "Submitted for review.", body = answers::JobSubmitted),
+        (status = 403, description = "Not allowed.", body = answers::ErrorBody),
+        (status = 404, description = "No such agent, site, message, job or notification.", body = answers::ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -211,9 +217,12 @@ pub async fn submit(
         .proof
         .ok_or_else(|| Error::invalid("proof", "proof is required"))?;
     let j = state.core.submit_job(&agent.0, &id, &proof).await?;
-    Ok(ok(
-        json!({ "message": "Submitted for review.", "job_id": j.id, "status": j.status.as_str(), "job": render::job(&j) }),
-    ))
+    Ok(ok(JobSubmitted {
+        message: "Submitted for review.",
+        job_id: j.id.clone(),
+        status: j.status.as_str(),
+        job: Job::from(&j),
+    }))
 }
 
 /// `POST /api/jobs/{id}/approve`: completed, then paid.
@@ -226,21 +235,28 @@ pub async fn submit(
         ("id" = String, Path, description = "A job id."),
     ),
     responses(
-        (status = 200, description = "Approved and recorded as paid.", body = schema::JobApproved),
-        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::McError),
-        (status = 401, description = "Authentication failed: no key, a malformed header, or an unknown key.", body = schema::McError),
-        (status = 403, description = "Not allowed.", body = schema::McError),
-        (status = 404, description = "No such agent, site, message, job or notification.", body = schema::McError),
-        (status = 429, description = "Rate limited; see `Retry-After`.", body = schema::McError),
-        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = schema::McError),
+        (status = 200, description = "Approved and recorded as paid.", body = answers::JobApproved),
+        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = answers::ErrorBody),
+        (status = 401, description = "Authentication failed: no key, a malformed header, or an unknown key.", body = answers::ErrorBody),
+        (status = 403, description = "Not allowed.", body = answers::ErrorBody),
+        (status = 404, description = "No such agent, site, message, job or notification.", body = answers::ErrorBody),
+        (status = 429, description = "Rate limited; see `Retry-After`.", body = answers::ErrorBody),
+        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = answers::ErrorBody),
     ),
     security(("bearer" = []))
 )]
 pub async fn approve(state: State, agent: Agent, id: web::Path<String>) -> McResult {
     let j = state.core.approve_job(&agent.0, &id).await?;
-    Ok(ok(
-        json!({ "message": "Approved. Payment recorded.", "job_id": j.id, "status": j.status.as_str(), "payment": { "lamports": j.reward, "recorded_only": true }, "job": render::job(&j) }),
-    ))
+    Ok(ok(JobApproved {
+        message: "Approved. Payment recorded.",
+        job_id: j.id.clone(),
+        status: j.status.as_str(),
+        payment: Payment {
+            lamports: j.reward,
+            recorded_only: true,
+        },
+        job: Job::from(&j),
+    }))
 }
 
 /// The body of `POST /api/jobs/{id}/dispute`.
@@ -262,10 +278,10 @@ pub struct Dispute {
         ("id" = String, Path, description = "A job id."),
     ),
     responses(
-        schema::McErrors,
-        (status = 200, description = "Disputed.", body = schema::JobChanged),
-        (status = 403, description = "Not allowed.", body = schema::McError),
-        (status = 404, description = "No such agent, site, message, job or notification.", body = schema::McError),
+        answers::McErrors,
+        (status = 200, description = "Disputed.", body = answers::JobChanged),
+        (status = 403, description = "Not allowed.", body = answers::ErrorBody),
+        (status = 404, description = "No such agent, site, message, job or notification.", body = answers::ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -277,9 +293,7 @@ pub async fn dispute(
 ) -> McResult {
     let reason = body.0.reason.unwrap_or_default();
     let j = state.core.dispute_job(&agent.0, &id, &reason).await?;
-    Ok(ok(
-        json!({ "message": "Dispute opened.", "job_id": j.id, "status": j.status.as_str() }),
-    ))
+    Ok(ok(JobChanged::of("Dispute opened.", &j)))
 }
 
 /// `POST /api/jobs/{id}/cancel`.
@@ -292,19 +306,17 @@ pub async fn dispute(
         ("id" = String, Path, description = "A job id."),
     ),
     responses(
-        (status = 200, description = "Cancelled.", body = schema::JobChanged),
-        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::McError),
-        (status = 401, description = "Authentication failed: no key, a malformed header, or an unknown key.", body = schema::McError),
-        (status = 403, description = "Not allowed.", body = schema::McError),
-        (status = 404, description = "No such agent, site, message, job or notification.", body = schema::McError),
-        (status = 429, description = "Rate limited; see `Retry-After`.", body = schema::McError),
-        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = schema::McError),
+        (status = 200, description = "Cancelled.", body = answers::JobChanged),
+        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = answers::ErrorBody),
+        (status = 401, description = "Authentication failed: no key, a malformed header, or an unknown key.", body = answers::ErrorBody),
+        (status = 403, description = "Not allowed.", body = answers::ErrorBody),
+        (status = 404, description = "No such agent, site, message, job or notification.", body = answers::ErrorBody),
+        (status = 429, description = "Rate limited; see `Retry-After`.", body = answers::ErrorBody),
+        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = answers::ErrorBody),
     ),
     security(("bearer" = []))
 )]
 pub async fn cancel(state: State, agent: Agent, id: web::Path<String>) -> McResult {
     let j = state.core.cancel_job(&agent.0, &id).await?;
-    Ok(ok(
-        json!({ "message": "Job cancelled.", "job_id": j.id, "status": j.status.as_str() }),
-    ))
+    Ok(ok(JobChanged::of("Job cancelled.", &j)))
 }

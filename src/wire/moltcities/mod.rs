@@ -1,6 +1,7 @@
 //! The MoltCities adapter: REST under `/api/*` with `Authorization: Bearer`, the raw WebSocket
 //! channels (personal notifications and the town square) and the notification feed.
 
+pub mod answers;
 mod citizens;
 mod extract;
 mod feed;
@@ -8,9 +9,7 @@ mod guestbook;
 mod inbox;
 mod jobs;
 pub mod notice;
-mod render;
 mod reply;
-pub mod schema;
 mod square;
 pub mod ws;
 
@@ -26,54 +25,57 @@ pub mod bodies {
 }
 
 use actix_web::{web, HttpResponse};
-use serde_json::json;
 use utoipa::OpenApi;
 
 use crate::core::Error;
 
 /// The MoltCities routes of the OpenAPI document; keep in step with [`routes`]. The WebSocket
-/// endpoints are not REST and are left out.
+/// endpoints are not REST and are left out; the frames they send are described as the schema
+/// `ServerFrame`.
 #[derive(OpenApi)]
-#[openapi(paths(
-    ws::status::status,
-    citizens::register,
-    citizens::verify,
-    citizens::recover,
-    citizens::recover_verify,
-    citizens::check,
-    citizens::check_registration,
-    citizens::me,
-    citizens::patch_me,
-    citizens::create_site,
-    citizens::get_site,
-    citizens::follow,
-    guestbook::sign,
-    guestbook::list,
-    inbox::send,
-    inbox::list,
-    inbox::stats,
-    inbox::sent,
-    inbox::patch,
-    inbox::delete,
-    inbox::mark_read,
-    inbox::mark_read_patch,
-    jobs::post,
-    jobs::list,
-    jobs::get,
-    jobs::attempt,
-    jobs::submit,
-    jobs::approve,
-    jobs::dispute,
-    jobs::cancel,
-    feed::list,
-    feed::stats,
-    feed::read_many,
-    feed::read_one,
-    square::chat,
-    square::chat_list,
-    square::town_square,
-    square::town_square_list,
-))]
+#[openapi(
+    components(schemas(ws::frames::ServerFrame)),
+    paths(
+        ws::status::status,
+        citizens::register,
+        citizens::verify,
+        citizens::recover,
+        citizens::recover_verify,
+        citizens::check,
+        citizens::check_registration,
+        citizens::me,
+        citizens::patch_me,
+        citizens::create_site,
+        citizens::get_site,
+        citizens::follow,
+        guestbook::sign,
+        guestbook::list,
+        inbox::send,
+        inbox::list,
+        inbox::stats,
+        inbox::sent,
+        inbox::patch,
+        inbox::delete,
+        inbox::mark_read,
+        inbox::mark_read_patch,
+        jobs::post,
+        jobs::list,
+        jobs::get,
+        jobs::attempt,
+        jobs::submit,
+        jobs::approve,
+        jobs::dispute,
+        jobs::cancel,
+        feed::list,
+        feed::stats,
+        feed::read_many,
+        feed::read_one,
+        square::chat,
+        square::chat_list,
+        square::town_square,
+        square::town_square_list,
+    )
+)]
 pub struct ApiDoc;
 
 /// Answers every CORS preflight under `/api` (registered ahead of both wires' routes). A scope
@@ -106,8 +108,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         web::scope("/api")
             // Extractor failures answer in the wire's JSON, not actix's plain text.
             .app_data(web::QueryConfig::default().error_handler(|e, _| {
-                reply::McError::Core(Error::invalid("query", format!("invalid query string: {e}")))
-                    .into()
+                reply::McError::Core(Error::invalid(
+                    "query",
+                    format!("invalid query string: {e}"),
+                ))
+                .into()
             }))
             .app_data(web::PathConfig::default().error_handler(|e, _| {
                 reply::McError::Core(Error::NotFound(format!("invalid path: {e}"))).into()
@@ -117,7 +122,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/recover", web::post().to(citizens::recover))
             .route("/recover/verify", web::post().to(citizens::recover_verify))
             .route("/check", web::get().to(citizens::check))
-            .route("/check-registration", web::post().to(citizens::check_registration))
+            .route(
+                "/check-registration",
+                web::post().to(citizens::check_registration),
+            )
             .route("/me", web::get().to(citizens::me))
             .route("/me", web::patch().to(citizens::patch_me))
             .route("/sites", web::post().to(citizens::create_site))
@@ -152,7 +160,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .default_service(web::to(|req: actix_web::HttpRequest| async move {
                 reply::json(
                     actix_web::http::StatusCode::NOT_FOUND,
-                    json!({ "error": "API endpoint not found", "method": req.method().as_str(), "path": req.path() }),
+                    &answers::ErrorBody {
+                        method: Some(req.method().as_str().to_string()),
+                        path: Some(req.path().to_string()),
+                        ..answers::ErrorBody::new("API endpoint not found")
+                    },
                 )
             })),
     );

@@ -5,7 +5,8 @@
 //! the real server's fields and the legacy REST fields the plugins read, so clients written
 //! against any of the three keep working (spec §7.1, §7.2, §7.6).
 
-use serde_json::{json, Map, Value};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::core::clock::iso;
 use crate::core::notifications::{Actor, MentionContext, Notice, Notification};
@@ -46,13 +47,162 @@ pub fn canonical_event(name: &str) -> Option<&'static str> {
 
 /// The handle shown for an actor: its slug (username), else its display name, as the real
 /// server falls back.
-fn handle_of(a: &Actor) -> &str {
-    a.handle.as_deref().unwrap_or(&a.name)
+fn handle_of(a: &Actor) -> String {
+    a.handle.clone().unwrap_or_else(|| a.name.clone())
 }
 
 /// The `{id, name, avatar}` object the legacy REST feed nests (`from`, `worker`, `poster`).
-fn legacy_actor(a: &Actor) -> Value {
-    json!({ "id": a.id, "name": a.name, "avatar": a.avatar })
+#[derive(Serialize, ToSchema, Debug, Clone)]
+pub struct LegacyActor {
+    pub id: String,
+    pub name: String,
+    #[schema(required = true)]
+    pub avatar: Option<String>,
+}
+
+impl From<&Actor> for LegacyActor {
+    fn from(a: &Actor) -> Self {
+        LegacyActor {
+            id: a.id.clone(),
+            name: a.name.clone(),
+            avatar: a.avatar.clone(),
+        }
+    }
+}
+
+/// The sender of a direct message: the real WebSocket names (`agent_id`, `handle`,
+/// `display_name`) and the legacy REST names (`id`, `name`) in one object, so `data.from.*`
+/// works for both readers.
+#[derive(Serialize, ToSchema, Debug, Clone)]
+pub struct Sender {
+    pub agent_id: String,
+    pub id: String,
+    /// The slug, else the display name.
+    pub handle: String,
+    pub display_name: String,
+    pub name: String,
+    #[schema(required = true)]
+    pub avatar: Option<String>,
+}
+
+/// `data` of an `inbox.message` notification.
+#[derive(Serialize, ToSchema, Debug, Clone)]
+pub struct InboxMessageData {
+    pub message_id: String,
+    pub from_agent_id: String,
+    /// The sender's slug, else its display name.
+    pub from_handle: String,
+    #[schema(required = true)]
+    pub subject: Option<String>,
+    /// The start of the body.
+    pub preview: String,
+    pub from: Sender,
+}
+
+/// `data` of a `guestbook.entry` notification.
+#[derive(Serialize, ToSchema, Debug, Clone)]
+pub struct GuestbookEntryData {
+    pub entry_id: String,
+    /// `null` when signed anonymously.
+    #[schema(required = true)]
+    pub from_agent_id: Option<String>,
+    /// The author's slug, else the name they signed with.
+    pub from_handle: String,
+    pub message: String,
+    pub site_slug: String,
+    /// The name the entry is signed with.
+    pub author: String,
+    /// `null` when signed anonymously.
+    #[schema(required = true)]
+    pub author_agent_id: Option<String>,
+}
+
+/// `data` of a `job.application` notification.
+#[derive(Serialize, ToSchema, Debug, Clone)]
+pub struct JobApplicationData {
+    pub job_id: String,
+    pub job_title: String,
+    pub applicant_id: String,
+    /// The applicant's slug, else its display name.
+    pub applicant_handle: String,
+    /// What the applicant wrote, if anything.
+    #[schema(required = true)]
+    pub proposal: Option<String>,
+    pub attempt_id: String,
+    pub worker_id: String,
+    pub worker_name: String,
+    pub active_workers: i64,
+    pub worker: LegacyActor,
+    /// The same as `proposal` (legacy name).
+    #[schema(required = true)]
+    pub message: Option<String>,
+}
+
+/// `data` of a `job.status` notification. The other party is named by role: a status the
+/// worker reached (`pending_verification`, `submitted`) carries `worker_*`, any other
+/// `poster_*`.
+#[derive(Serialize, ToSchema, Debug, Clone)]
+pub struct JobStatusData {
+    pub job_id: String,
+    pub job_title: String,
+    pub old_status: String,
+    pub new_status: String,
+    pub by_agent_id: String,
+    /// The slug of whoever changed it, else their display name.
+    pub by_handle: String,
+    /// The same as `new_status` (legacy name).
+    pub status: String,
+    pub reward_lamports: i64,
+    /// When the worker set the status.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub worker_id: Option<String>,
+    /// When the worker set the status.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub worker_name: Option<String>,
+    /// When the worker set the status.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub worker: Option<LegacyActor>,
+    /// When the poster set the status.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub poster_id: Option<String>,
+    /// When the poster set the status.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub poster_name: Option<String>,
+    /// When the poster set the status.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub poster: Option<LegacyActor>,
+}
+
+/// `data` of a `mention` notification.
+#[derive(Serialize, ToSchema, Debug, Clone)]
+pub struct MentionData {
+    /// `chat`, `town_square`, `session` or `panel`.
+    pub context: &'static str,
+    pub message_id: String,
+    pub by_agent_id: String,
+    /// The author's slug, else their display name.
+    pub by_handle: String,
+    /// The start of the message.
+    pub snippet: String,
+    pub author_id: String,
+    pub author_name: String,
+    /// The same as `snippet` (legacy name).
+    pub message_preview: String,
+    /// The town-square post (`context` `town_square` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub post_id: Option<String>,
+}
+
+/// The `data` of a notification: the documented fields, the real server's fields and the
+/// legacy REST fields; which one goes with the `event_type`.
+#[derive(Serialize, ToSchema, Debug, Clone)]
+#[serde(untagged)]
+pub enum NoticeData {
+    InboxMessage(InboxMessageData),
+    GuestbookEntry(GuestbookEntryData),
+    JobApplication(JobApplicationData),
+    JobStatus(JobStatusData),
+    Mention(MentionData),
 }
 
 /// A job status reached by the worker's own action: the notice then comes from the worker.
@@ -60,29 +210,27 @@ fn set_by_worker(new_status: &str) -> bool {
     matches!(new_status, "pending_verification" | "submitted")
 }
 
-/// The `data` object of a notification: documented fields, real fields and legacy REST fields.
-pub fn data(n: &Notification) -> Value {
+/// The `data` object of a notification.
+pub fn data(n: &Notification) -> NoticeData {
     match &n.notice {
         Notice::InboxMessage {
             message_id,
             from,
             subject,
             preview,
-        } => json!({
-            "message_id": message_id,
-            "from_agent_id": from.id,
-            "from_handle": handle_of(from),
-            "subject": subject,
-            "preview": preview,
-            // The real WS names (`agent_id`, `handle`, `display_name`) and the legacy REST
-            // names (`id`, `name`) share one object so `data.from.*` works for both readers.
-            "from": {
-                "agent_id": from.id,
-                "id": from.id,
-                "handle": handle_of(from),
-                "display_name": from.name,
-                "name": from.name,
-                "avatar": from.avatar,
+        } => NoticeData::InboxMessage(InboxMessageData {
+            message_id: message_id.clone(),
+            from_agent_id: from.id.clone(),
+            from_handle: handle_of(from),
+            subject: subject.clone(),
+            preview: preview.clone(),
+            from: Sender {
+                agent_id: from.id.clone(),
+                id: from.id.clone(),
+                handle: handle_of(from),
+                display_name: from.name.clone(),
+                name: from.name.clone(),
+                avatar: from.avatar.clone(),
             },
         }),
         Notice::GuestbookEntry {
@@ -91,17 +239,17 @@ pub fn data(n: &Notification) -> Value {
             author,
             author_name,
             message,
-        } => json!({
-            "entry_id": entry_id,
-            "from_agent_id": author.as_ref().map(|a| a.id.clone()),
-            "from_handle": author
+        } => NoticeData::GuestbookEntry(GuestbookEntryData {
+            entry_id: entry_id.clone(),
+            from_agent_id: author.as_ref().map(|a| a.id.clone()),
+            from_handle: author
                 .as_ref()
                 .and_then(|a| a.handle.clone())
                 .unwrap_or_else(|| author_name.clone()),
-            "message": message,
-            "site_slug": site_slug,
-            "author": author_name,
-            "author_agent_id": author.as_ref().map(|a| a.id.clone()),
+            message: message.clone(),
+            site_slug: site_slug.clone(),
+            author: author_name.clone(),
+            author_agent_id: author.as_ref().map(|a| a.id.clone()),
         }),
         Notice::JobApplication {
             job_id,
@@ -110,18 +258,18 @@ pub fn data(n: &Notification) -> Value {
             worker,
             proposal,
             active_workers,
-        } => json!({
-            "job_id": job_id,
-            "job_title": job_title,
-            "applicant_id": worker.id,
-            "applicant_handle": handle_of(worker),
-            "proposal": proposal,
-            "attempt_id": attempt_id,
-            "worker_id": worker.id,
-            "worker_name": worker.name,
-            "active_workers": active_workers,
-            "worker": legacy_actor(worker),
-            "message": proposal,
+        } => NoticeData::JobApplication(JobApplicationData {
+            job_id: job_id.clone(),
+            job_title: job_title.clone(),
+            applicant_id: worker.id.clone(),
+            applicant_handle: handle_of(worker),
+            proposal: proposal.clone(),
+            attempt_id: attempt_id.clone(),
+            worker_id: worker.id.clone(),
+            worker_name: worker.name.clone(),
+            active_workers: *active_workers,
+            worker: LegacyActor::from(worker),
+            message: proposal.clone(),
         }),
         Notice::JobStatus {
             job_id,
@@ -131,70 +279,118 @@ pub fn data(n: &Notification) -> Value {
             by,
             reward,
         } => {
-            let mut d = json!({
-                "job_id": job_id,
-                "job_title": job_title,
-                "old_status": old_status,
-                "new_status": new_status,
-                "by_agent_id": by.id,
-                "by_handle": handle_of(by),
-                "status": new_status,
-                "reward_lamports": reward,
-            });
             // The real server names the other party by role: a submission comes from the
             // worker (`worker_*`), an approval or payment from the poster (`poster_*`).
-            if let Some(obj) = d.as_object_mut() {
-                if set_by_worker(new_status) {
-                    obj.insert("worker_id".into(), json!(by.id));
-                    obj.insert("worker_name".into(), json!(by.name));
-                    obj.insert("worker".into(), legacy_actor(by));
-                } else {
-                    obj.insert("poster_id".into(), json!(by.id));
-                    obj.insert("poster_name".into(), json!(by.name));
-                    obj.insert("poster".into(), legacy_actor(by));
-                }
-            }
-            d
+            let by_worker = set_by_worker(new_status);
+            let party = |yes: bool| yes.then_some(by);
+            NoticeData::JobStatus(JobStatusData {
+                job_id: job_id.clone(),
+                job_title: job_title.clone(),
+                old_status: old_status.clone(),
+                new_status: new_status.clone(),
+                by_agent_id: by.id.clone(),
+                by_handle: handle_of(by),
+                status: new_status.clone(),
+                reward_lamports: *reward,
+                worker_id: party(by_worker).map(|a| a.id.clone()),
+                worker_name: party(by_worker).map(|a| a.name.clone()),
+                worker: party(by_worker).map(LegacyActor::from),
+                poster_id: party(!by_worker).map(|a| a.id.clone()),
+                poster_name: party(!by_worker).map(|a| a.name.clone()),
+                poster: party(!by_worker).map(LegacyActor::from),
+            })
         }
         Notice::Mention {
             context,
             message_id,
             by,
             snippet,
-        } => {
-            let mut d = Map::new();
-            d.insert("context".into(), json!(context.as_str()));
-            d.insert("message_id".into(), json!(message_id));
-            d.insert("by_agent_id".into(), json!(by.id));
-            d.insert("by_handle".into(), json!(handle_of(by)));
-            d.insert("snippet".into(), json!(snippet));
-            d.insert("author_id".into(), json!(by.id));
-            d.insert("author_name".into(), json!(by.name));
-            d.insert("message_preview".into(), json!(snippet));
-            if *context == MentionContext::TownSquare {
-                d.insert("post_id".into(), json!(message_id));
-            }
-            Value::Object(d)
+        } => NoticeData::Mention(MentionData {
+            context: context.as_str(),
+            message_id: message_id.clone(),
+            by_agent_id: by.id.clone(),
+            by_handle: handle_of(by),
+            snippet: snippet.clone(),
+            author_id: by.id.clone(),
+            author_name: by.name.clone(),
+            message_preview: snippet.clone(),
+            post_id: (*context == MentionContext::TownSquare).then(|| message_id.clone()),
+        }),
+    }
+}
+
+/// One notification of the REST feed: the legacy `type` and the WebSocket `event_type`, both.
+#[derive(Serialize, ToSchema, Debug, Clone)]
+#[schema(as = Notification)]
+pub struct FeedItem {
+    /// `notif_` + 21 characters.
+    pub id: String,
+    /// `message`, `guestbook`, `job_attempt`, `job_status` or `mention`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// The WebSocket event name.
+    pub event_type: &'static str,
+    pub read: bool,
+    #[schema(required = true, format = DateTime)]
+    pub read_at: Option<String>,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    /// The fields of its `event_type` (docs/api/moltcities.md).
+    pub data: NoticeData,
+}
+
+impl From<&Notification> for FeedItem {
+    fn from(n: &Notification) -> Self {
+        FeedItem {
+            id: n.id.clone(),
+            kind: n.notice.kind().as_str(),
+            event_type: event_type(&n.notice),
+            read: n.read_at.is_some(),
+            read_at: n.read_at.map(iso),
+            created_at: iso(n.created_at),
+            data: data(n),
         }
     }
 }
 
+/// The WebSocket `notification` frame (its `type` is added by
+/// [`super::ws::frames::ServerFrame`]).
+#[derive(Serialize, ToSchema, Debug, Clone)]
+pub struct NotificationFrame {
+    /// `notif_` + 21 characters; acknowledge it with `{"type":"ack","notification_id"}`.
+    pub id: String,
+    /// The documented event name.
+    pub event_type: &'static str,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    /// Whether it is a replay from the offline queue.
+    pub queued: bool,
+    /// The recipient.
+    pub agent_id: String,
+    /// The fields of its `event_type`.
+    pub data: NoticeData,
+}
+
 /// The WebSocket `notification` frame; `queued` says it is a replay from the offline queue.
-pub fn frame(n: &Notification, queued: bool) -> Value {
-    json!({
-        "type": "notification",
-        "id": n.id,
-        "event_type": event_type(&n.notice),
-        "created_at": iso(n.created_at),
-        "queued": queued,
-        "agent_id": n.recipient_id,
-        "data": data(n),
-    })
+pub fn frame(n: &Notification, queued: bool) -> super::ws::frames::ServerFrame {
+    super::ws::frames::ServerFrame::Notification(Box::new(NotificationFrame {
+        id: n.id.clone(),
+        event_type: event_type(&n.notice),
+        created_at: iso(n.created_at),
+        queued,
+        agent_id: n.recipient_id.clone(),
+        data: data(n),
+    }))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::{json, Value};
+
+    fn value<T: Serialize>(v: T) -> Value {
+        serde_json::to_value(v).unwrap()
+    }
 
     fn actor(handle: Option<&str>) -> Actor {
         Actor {
@@ -225,7 +421,7 @@ mod tests {
             preview: "hi".into(),
         });
         assert_eq!(
-            frame(&n, true),
+            value(frame(&n, true)),
             json!({
                 "type": "notification", "id": "notif_x", "event_type": "inbox.message",
                 "created_at": "2026-02-10T18:00:00.123Z", "queued": true, "agent_id": "r1",
@@ -250,7 +446,7 @@ mod tests {
         });
         assert_eq!(event_type(&n.notice), "guestbook.entry");
         assert_eq!(
-            data(&n),
+            value(data(&n)),
             json!({"entry_id": "e1", "from_agent_id": null, "from_handle": "Visitor",
                    "message": "nice", "site_slug": "bob", "author": "Visitor",
                    "author_agent_id": null})
@@ -268,7 +464,7 @@ mod tests {
             active_workers: 2,
         });
         assert_eq!(event_type(&n.notice), "job.application");
-        let d = data(&n);
+        let d = value(data(&n));
         assert_eq!(d["applicant_id"], "a1");
         assert_eq!(d["applicant_handle"], "Alice A", "no slug: the name");
         assert_eq!(
@@ -283,14 +479,14 @@ mod tests {
     #[test]
     fn job_status_names_the_party_by_role() {
         let status = |s: &str| {
-            data(&note(Notice::JobStatus {
+            value(data(&note(Notice::JobStatus {
                 job_id: "j1".into(),
                 job_title: "Bot".into(),
                 old_status: "open".into(),
                 new_status: s.into(),
                 by: actor(Some("alice")),
                 reward: 5,
-            }))
+            })))
         };
         let approved = status("completed");
         assert_eq!(approved["poster_id"], "a1");
@@ -305,12 +501,12 @@ mod tests {
     #[test]
     fn town_square_mentions_carry_post_id() {
         let mention = |context| {
-            data(&note(Notice::Mention {
+            value(data(&note(Notice::Mention {
                 context,
                 message_id: "p1".into(),
                 by: actor(Some("alice")),
                 snippet: "hey @bob".into(),
-            }))
+            })))
         };
         let ts = mention(MentionContext::TownSquare);
         assert_eq!(ts["context"], "town_square");

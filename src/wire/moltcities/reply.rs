@@ -1,27 +1,28 @@
 //! MoltCities answers: JSON with `Access-Control-Allow-Origin: *`, and errors as
-//! `{"error": "<message>", …}` with the real HTTP status.
+//! `{"error": "<message>", …}` ([`ErrorBody`]) with the real HTTP status.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
-use serde_json::{json, Value};
+use serde::Serialize;
 
+use super::answers::ErrorBody;
 use crate::core::Error;
 
 /// A JSON answer with a status.
-pub fn json(status: StatusCode, body: Value) -> HttpResponse {
+pub fn json<T: Serialize>(status: StatusCode, body: &T) -> HttpResponse {
     HttpResponse::build(status)
         .insert_header(("Access-Control-Allow-Origin", "*"))
         .json(body)
 }
 
 /// 200 with a body.
-pub fn ok(body: Value) -> HttpResponse {
-    json(StatusCode::OK, body)
+pub fn ok<T: Serialize>(body: T) -> HttpResponse {
+    json(StatusCode::OK, &body)
 }
 
 /// 201 with a body.
-pub fn created(body: Value) -> HttpResponse {
-    json(StatusCode::CREATED, body)
+pub fn created<T: Serialize>(body: T) -> HttpResponse {
+    json(StatusCode::CREATED, &body)
 }
 
 /// A core error (or a ready-made body) on the MoltCities wire.
@@ -29,7 +30,14 @@ pub fn created(body: Value) -> HttpResponse {
 pub enum McError {
     Core(Error),
     /// A status with a complete body (authentication failures carry hints).
-    Body(StatusCode, Value),
+    Body(StatusCode, Box<ErrorBody>),
+}
+
+impl McError {
+    /// A status with a complete body.
+    pub fn body(status: StatusCode, body: ErrorBody) -> McError {
+        McError::Body(status, Box::new(body))
+    }
 }
 
 impl From<Error> for McError {
@@ -42,7 +50,7 @@ impl std::fmt::Display for McError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             McError::Core(e) => e.fmt(f),
-            McError::Body(s, b) => write!(f, "{s}: {b}"),
+            McError::Body(s, b) => write!(f, "{s}: {}", b.error),
         }
     }
 }
@@ -75,7 +83,7 @@ impl ResponseError for McError {
 
     fn error_response(&self) -> HttpResponse {
         let e = match self {
-            McError::Body(s, b) => return json(*s, b.clone()),
+            McError::Body(s, b) => return json(*s, &**b),
             McError::Core(e) => e,
         };
         let mut resp = HttpResponse::build(status(e));
@@ -84,25 +92,33 @@ impl ResponseError for McError {
             Error::Invalid { field, message }
                 if field == "body" && message.starts_with("malformed JSON") =>
             {
-                json!({
-                    "error": "Invalid JSON in request body",
-                    "code": "INVALID_JSON",
-                    "message": message,
-                })
+                ErrorBody {
+                    code: Some("INVALID_JSON"),
+                    message: Some(message.clone()),
+                    ..ErrorBody::new("Invalid JSON in request body")
+                }
             }
-            Error::Invalid { field, message } => json!({ "error": message, "field": field }),
+            Error::Invalid { field, message } => ErrorBody {
+                field: Some(field.clone()),
+                ..ErrorBody::new(message.clone())
+            },
             Error::RateLimited {
                 retry_after_secs,
                 message,
             } => {
                 resp.insert_header(("Retry-After", retry_after_secs.to_string()));
-                json!({ "error": message, "retry_after": retry_after_secs })
+                ErrorBody::rate_limited(message.clone(), *retry_after_secs)
             }
             Error::Unavailable(m) => {
                 resp.insert_header(("Retry-After", "1"));
-                json!({ "error": m, "code": "SERVICE_UNAVAILABLE", "retryable": true, "retry_after_seconds": 1 })
+                ErrorBody {
+                    code: Some("SERVICE_UNAVAILABLE"),
+                    retryable: Some(true),
+                    retry_after_seconds: Some(1),
+                    ..ErrorBody::new(m.clone())
+                }
             }
-            other => json!({ "error": other.message() }),
+            other => ErrorBody::new(other.message()),
         };
         resp.json(body)
     }

@@ -2,14 +2,13 @@
 
 use actix_web::web;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 use utoipa::ToSchema;
 
+use super::answers::{self, Chat, ChatPosted, Pagination, SquarePost, SquarePosted, TownSquare};
 use super::extract::{Agent, Json};
 use super::inbox::limit;
-use super::render;
 use super::reply::{created, ok, McResult};
-use super::schema;
 use crate::app::State;
 use crate::core::clock::iso;
 use crate::core::square::Via;
@@ -40,8 +39,8 @@ fn text(v: Option<Value>) -> Result<String, Error> {
     operation_id = "postChat",
     request_body = Post,
     responses(
-        schema::McErrors,
-        (status = 201, description = "Posted.", body = schema::ChatPosted),
+        answers::McErrors,
+        (status = 201, description = "Posted.", body = answers::ChatPosted),
     ),
     security(("bearer" = []))
 )]
@@ -50,9 +49,10 @@ pub async fn chat(state: State, agent: Agent, body: Json<Post>) -> McResult {
         .core
         .post_to_square(&agent.0, &text(body.0.message)?, Via::Chat)
         .await?;
-    Ok(created(
-        json!({ "success": true, "message": render::post(&m) }),
-    ))
+    Ok(created(ChatPosted {
+        success: true,
+        message: SquarePost::from(&m),
+    }))
 }
 
 /// `POST /api/town-square {message}`: 1–280 characters.
@@ -63,8 +63,8 @@ pub async fn chat(state: State, agent: Agent, body: Json<Post>) -> McResult {
     operation_id = "postTownSquare",
     request_body = Post,
     responses(
-        schema::McErrors,
-        (status = 201, description = "Posted.", body = schema::SquarePosted),
+        answers::McErrors,
+        (status = 201, description = "Posted.", body = answers::SquarePosted),
     ),
     security(("bearer" = []))
 )]
@@ -73,9 +73,10 @@ pub async fn town_square(state: State, agent: Agent, body: Json<Post>) -> McResu
         .core
         .post_to_square(&agent.0, &text(body.0.message)?, Via::TownSquare)
         .await?;
-    Ok(created(
-        json!({ "message": "Posted to Town Square.", "post": render::post(&m) }),
-    ))
+    Ok(created(SquarePosted {
+        message: "Posted to Town Square.",
+        post: SquarePost::from(&m),
+    }))
 }
 
 #[derive(Deserialize)]
@@ -96,9 +97,9 @@ pub struct Query {
         ("after" = Option<String>, Query, format = DateTime, description = "Only later posts: an RFC 3339 time or epoch milliseconds."),
     ),
     responses(
-        (status = 200, description = "Posts, oldest first.", body = schema::Chat),
-        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::McError),
-        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = schema::McError),
+        (status = 200, description = "Posts, oldest first.", body = answers::Chat),
+        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = answers::ErrorBody),
+        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = answers::ErrorBody),
     ),
 )]
 pub async fn chat_list(state: State, q: web::Query<Query>) -> McResult {
@@ -108,10 +109,11 @@ pub async fn chat_list(state: State, q: web::Query<Query>) -> McResult {
         .core
         .square_after(optional_time("after", q.after.as_deref())?, n)
         .await?;
-    let latest = list.last().map(|m| iso(m.created_at));
-    Ok(ok(
-        json!({ "messages": list.iter().map(render::post).collect::<Vec<_>>(), "latest": latest, "count": list.len() }),
-    ))
+    Ok(ok(Chat {
+        latest: list.last().map(|m| iso(m.created_at)),
+        count: list.len(),
+        messages: list.iter().map(SquarePost::from).collect(),
+    }))
 }
 
 /// `GET /api/town-square?limit&before`: newest first.
@@ -125,9 +127,9 @@ pub async fn chat_list(state: State, q: web::Query<Query>) -> McResult {
         ("before" = Option<String>, Query, format = DateTime, description = "Only earlier posts: an RFC 3339 time or epoch milliseconds."),
     ),
     responses(
-        (status = 200, description = "Posts, newest first.", body = schema::TownSquare),
-        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = schema::McError),
-        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = schema::McError),
+        (status = 200, description = "Posts, newest first.", body = answers::TownSquare),
+        (status = 400, description = "A field is missing or wrong, or the body is not a JSON object.", body = answers::ErrorBody),
+        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = answers::ErrorBody),
     ),
 )]
 pub async fn town_square_list(state: State, q: web::Query<Query>) -> McResult {
@@ -137,9 +139,12 @@ pub async fn town_square_list(state: State, q: web::Query<Query>) -> McResult {
         .core
         .square_before(optional_time("before", q.before.as_deref())?, n)
         .await?;
-    let next = list.last().map(|m| iso(m.created_at));
-    Ok(ok(json!({
-        "messages": list.iter().map(render::post).collect::<Vec<_>>(),
-        "pagination": { "limit": n, "has_more": more, "next_cursor": next },
-    })))
+    Ok(ok(TownSquare {
+        pagination: Pagination {
+            limit: n,
+            has_more: more,
+            next_cursor: list.last().map(|m| iso(m.created_at)),
+        },
+        messages: list.iter().map(SquarePost::from).collect(),
+    }))
 }

@@ -12,10 +12,10 @@ use std::time::Duration;
 
 use actix_web::web::Bytes;
 use bytestring::ByteString;
-use serde_json::Value;
+use serde::Serialize;
 use tokio::sync::Notify;
 
-use super::frames::PresenceEvent;
+use super::frames::{self, PresenceEvent};
 use crate::websocket::{Batch, CloseFrame, Writer};
 
 /// Close codes this server sends.
@@ -122,10 +122,13 @@ impl Link {
         self.queue.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Queues a frame without waiting; a full queue closes the socket as a slow consumer.
-    /// Returns whether the frame was queued.
-    pub fn send(&self, frame: &Value) -> bool {
-        self.send_out(Out::Text(frame.to_string().into()))
+    /// Queues a frame (a [`frames::ServerFrame`]) without waiting; a full queue closes the
+    /// socket as a slow consumer. Returns whether the frame was queued.
+    pub fn send<T: Serialize + ?Sized>(&self, frame: &T) -> bool {
+        match frames::render(frame) {
+            Some(text) => self.send_out(Out::Text(text)),
+            None => false,
+        }
     }
 
     /// Queues an already rendered text frame, like [`Link::send`].
@@ -170,8 +173,11 @@ impl Link {
 
     /// Queues a frame, waiting for room: for bounded batches the socket sends of its own accord
     /// (the queued replay), never for live traffic. False once the socket is closing.
-    pub async fn send_waiting(&self, frame: &Value) -> bool {
-        let mut frame = Some(Out::Text(frame.to_string().into()));
+    pub async fn send_waiting<T: Serialize + ?Sized>(&self, frame: &T) -> bool {
+        let Some(text) = frames::render(frame) else {
+            return false;
+        };
+        let mut frame = Some(Out::Text(text));
         loop {
             let changed = self.changed.notified();
             tokio::pin!(changed);

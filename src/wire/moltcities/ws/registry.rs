@@ -6,12 +6,11 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use serde_json::Value;
+use serde::Serialize;
 
 use super::frames::{self, PresenceEvent};
 use super::link::{code, Link};
 use super::town_square::ChatRenders;
-use bytestring::ByteString;
 
 /// Which channel a socket is on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,7 +90,12 @@ impl Registry {
     /// town-square count including it) before anything else can reach it. A socket of the same
     /// agent on the same channel is closed with 4003; a displacement changes nobody's presence,
     /// so only a genuinely new town-square member is announced to the others.
-    pub fn attach(&self, channel: Channel, m: &Member, connected: impl FnOnce(usize) -> Value) {
+    pub fn attach<T: Serialize>(
+        &self,
+        channel: Channel,
+        m: &Member,
+        connected: impl FnOnce(usize) -> T,
+    ) {
         let mut inner = self.lock();
         if self.shutting_down.load(Ordering::Acquire) {
             m.link.close(code::GOING_AWAY, "Server shutting down", None);
@@ -110,10 +114,14 @@ impl Registry {
                 .link
                 .close(code::DISPLACED, "New connection opened", None),
             None if channel == Channel::TownSquare => {
-                let text: ByteString =
-                    frames::presence(PresenceEvent::Joined, &m.agent_id, &m.handle, count)
-                        .to_string()
-                        .into();
+                let Some(text) = frames::render(&frames::presence(
+                    PresenceEvent::Joined,
+                    &m.agent_id,
+                    &m.handle,
+                    count,
+                )) else {
+                    return;
+                };
                 for (agent, e) in inner.square.iter() {
                     if *agent != m.agent_id {
                         e.link.send_text(text.clone());
@@ -143,9 +151,14 @@ impl Registry {
         let (Some(e), Some(event), Channel::TownSquare) = (removed, presence, channel) else {
             return;
         };
-        let text: ByteString = frames::presence(event, agent_id, &e.handle, inner.square.len())
-            .to_string()
-            .into();
+        let Some(text) = frames::render(&frames::presence(
+            event,
+            agent_id,
+            &e.handle,
+            inner.square.len(),
+        )) else {
+            return;
+        };
         for other in inner.square.values() {
             other.link.send_text(text.clone());
         }
@@ -174,7 +187,7 @@ impl Registry {
 mod tests {
     use super::*;
     use crate::wire::moltcities::ws::link::{Next, Out};
-    use serde_json::json;
+    use serde_json::{json, Value};
 
     fn member(reg: &Registry, agent: &str) -> (Member, Arc<Link>) {
         let link = Arc::new(Link::new(16));

@@ -33,7 +33,7 @@ pub struct Socket {
 
 impl Socket {
     /// Queues a frame without waiting (a full queue closes the socket as a slow consumer).
-    pub fn send(&self, frame: &serde_json::Value) -> bool {
+    pub fn send(&self, frame: &frames::ServerFrame) -> bool {
         self.member.link.send(frame)
     }
 }
@@ -96,11 +96,7 @@ pub async fn drive<H: Handler>(
                 if data_frame && !budget.take() {
                     if !told {
                         told = true;
-                        s.send(&serde_json::json!({
-                            "type": "error",
-                            "code": 4009,
-                            "message": format!("Rate limit exceeded: at most {per_sec} frames per second (bursts of {}); frames are being dropped", per_sec.saturating_mul(2)),
-                        }));
+                        s.send(&frames::error(format!("Rate limit exceeded: at most {per_sec} frames per second (bursts of {}); frames are being dropped", per_sec.saturating_mul(2))));
                     }
                     continue;
                 }

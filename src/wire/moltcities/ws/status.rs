@@ -1,13 +1,14 @@
 //! `GET /api/ws/status`: the true socket counts by channel (spec §7.19).
 
-use actix_web::http::{header, StatusCode};
-use actix_web::{HttpRequest, HttpResponse};
-use serde_json::{json, Value};
-
 use super::upgrade::json_response;
 use crate::app::State;
 use crate::core::clock::{iso, now_ms};
 use crate::core::Error;
+use crate::wire::moltcities::answers::{
+    ErrorBody, PersonalSockets, Received, SocketCounts, SquareSockets, WsStatus,
+};
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpRequest, HttpResponse};
 
 /// Where the 401 body points, as the REST extractor does.
 const DOCS: &str = "/docs/api/moltcities.md";
@@ -16,12 +17,12 @@ const DOCS: &str = "/docs/api/moltcities.md";
 fn auth_failed(received: String, hint: &str) -> HttpResponse {
     json_response(
         StatusCode::UNAUTHORIZED,
-        &json!({
-            "error": "Authentication failed",
-            "received": received,
-            "hint": hint,
-            "docs": DOCS,
-        }),
+        &ErrorBody {
+            received: Some(Received::Credential(received)),
+            hint: Some(hint.to_string()),
+            docs: Some(DOCS),
+            ..ErrorBody::new("Authentication failed")
+        },
     )
 }
 
@@ -70,15 +71,19 @@ fn key_of(req: &HttpRequest) -> Result<String, (String, &'static str)> {
 }
 
 /// The status body from the counts.
-fn body(town_square: usize, personal: usize) -> Value {
-    json!({
-        "websocket_status": {
-            "town_square": { "connections": town_square },
-            "personal_notifiers": { "total_connections": personal },
-            "total": town_square + personal,
+fn body(town_square: usize, personal: usize) -> WsStatus {
+    WsStatus {
+        websocket_status: SocketCounts {
+            town_square: SquareSockets {
+                connections: town_square,
+            },
+            personal_notifiers: PersonalSockets {
+                total_connections: personal,
+            },
+            total: town_square + personal,
         },
-        "timestamp": iso(now_ms()),
-    })
+        timestamp: iso(now_ms()),
+    }
 }
 
 /// `GET /api/ws/status` (authenticated).
@@ -88,10 +93,10 @@ fn body(town_square: usize, personal: usize) -> Value {
     tag = "moltcities",
     operation_id = "wsStatus",
     responses(
-        (status = 200, description = "Live socket counts.", body = super::super::schema::WsStatus),
-        (status = 401, description = "Authentication failed: no key, a malformed header, or an unknown key.", body = super::super::schema::McError),
-        (status = 429, description = "Rate limited; see `Retry-After`.", body = super::super::schema::McError),
-        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = super::super::schema::McError),
+        (status = 200, description = "Live socket counts.", body = WsStatus),
+        (status = 401, description = "Authentication failed: no key, a malformed header, or an unknown key.", body = ErrorBody),
+        (status = 429, description = "Rate limited; see `Retry-After`.", body = ErrorBody),
+        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = ErrorBody),
     ),
     security(("bearer" = []), ("clawToken" = []))
 )]
@@ -122,11 +127,7 @@ pub async fn status(
         }
         Err(e) => {
             log::warn!("status authentication failed: {e}");
-            return json_response(
-                StatusCode::SERVICE_UNAVAILABLE,
-                &json!({"error": "Internal server error", "code": "INTERNAL_ERROR",
-                        "retryable": true, "retry_after_seconds": 5}),
-            );
+            return json_response(StatusCode::SERVICE_UNAVAILABLE, &ErrorBody::internal());
         }
     };
     if let Err(Error::RateLimited {
@@ -143,6 +144,7 @@ pub async fn status(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn unknown_keys_are_masked() {
@@ -153,7 +155,7 @@ mod tests {
 
     #[test]
     fn body_totals_both_channels() {
-        let b = body(2, 3);
+        let b = serde_json::to_value(body(2, 3)).unwrap();
         assert_eq!(
             b["websocket_status"],
             json!({"town_square": {"connections": 2},

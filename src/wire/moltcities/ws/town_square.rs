@@ -26,17 +26,17 @@ pub struct ChatRenders {
 
 impl ChatRenders {
     /// The rendered `chat` frame of a message.
-    pub fn get(&self, m: &Message) -> ByteString {
+    pub fn get(&self, m: &Message) -> Option<ByteString> {
         let mut recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
         if let Some((_, text)) = recent.iter().find(|(id, _)| *id == m.id) {
-            return text.clone();
+            return Some(text.clone());
         }
-        let text: ByteString = frames::chat(m).to_string().into();
+        let text = frames::render(&frames::chat(m))?;
         if recent.len() == RENDERED {
             recent.pop_front();
         }
         recent.push_back((m.id.clone(), text.clone()));
-        text
+        Some(text)
     }
 }
 
@@ -61,9 +61,9 @@ impl Handler for TownSquare {
     fn on_event(&mut self, s: &Socket, event: &Event) {
         if let Event::MessagePosted { message, .. } = event {
             if message.conversation_id == TOWN_SQUARE {
-                s.member
-                    .link
-                    .send_text(s.registry.chat_renders.get(message));
+                if let Some(text) = s.registry.chat_renders.get(message) {
+                    s.member.link.send_text(text);
+                }
             }
         }
     }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde_json::{json, Value};
+use serde::Serialize;
 
 use super::link::{self, Link};
 use super::registry::{Channel, Member};
@@ -17,20 +17,29 @@ use crate::core::model::User;
 use crate::core::{ids, Error, TOWN_SQUARE};
 use crate::hub::Topic;
 use crate::websocket;
+use crate::wire::moltcities::answers::ErrorBody;
 
 /// A JSON response as the MoltCities API writes them: pretty-printed, open to any origin.
-pub fn json_response(status: actix_web::http::StatusCode, body: &Value) -> HttpResponse {
-    HttpResponse::build(status)
-        .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
-        .content_type("application/json")
-        .body(serde_json::to_string_pretty(body).unwrap_or_else(|_| body.to_string()))
+pub fn json_response<T: Serialize>(status: actix_web::http::StatusCode, body: &T) -> HttpResponse {
+    match serde_json::to_string_pretty(body) {
+        Ok(text) => HttpResponse::build(status)
+            .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
+            .content_type("application/json")
+            .body(text),
+        Err(e) => {
+            log::error!("MoltCities answer not serializable: {e}");
+            HttpResponse::InternalServerError()
+                .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
+                .finish()
+        }
+    }
 }
 
 /// 429 with the wait, in the header and in the body.
 pub fn rate_limited(retry_after_secs: u64, message: &str) -> HttpResponse {
     let mut res = json_response(
         actix_web::http::StatusCode::TOO_MANY_REQUESTS,
-        &json!({"error": message, "retry_after": retry_after_secs}),
+        &ErrorBody::rate_limited(message, retry_after_secs),
     );
     if let Ok(v) = header::HeaderValue::from_str(&retry_after_secs.to_string()) {
         res.headers_mut().insert(header::RETRY_AFTER, v);
@@ -97,7 +106,7 @@ pub async fn connect(
             .body("Expected WebSocket upgrade");
     }
     if let Err(reason) = crate::net::origin::check(&req) {
-        return json_response(StatusCode::FORBIDDEN, &json!({ "error": reason }));
+        return json_response(StatusCode::FORBIDDEN, &ErrorBody::new(reason));
     }
     let client = crate::net::client_key(&req);
     if let Err(Error::RateLimited {
@@ -111,10 +120,10 @@ pub async fn connect(
     let Some(key) = key_of(&req, &q) else {
         return json_response(
             StatusCode::UNAUTHORIZED,
-            &json!({
-                "error": "Missing authentication",
-                "hint": "Add ?token=mc_xxx to the WebSocket URL",
-            }),
+            &ErrorBody {
+                hint: Some("Add ?token=mc_xxx to the WebSocket URL".into()),
+                ..ErrorBody::new("Missing authentication")
+            },
         );
     };
     let user = match state.core.authenticate(&key, &client).await {
@@ -124,27 +133,16 @@ pub async fn connect(
             message,
         }) => return rate_limited(retry_after_secs, &message),
         Err(Error::Unauthorized(_)) => {
-            return json_response(
-                StatusCode::UNAUTHORIZED,
-                &json!({ "error": "Invalid API key" }),
-            )
+            return json_response(StatusCode::UNAUTHORIZED, &ErrorBody::new("Invalid API key"))
         }
         Err(e) => {
             log::warn!("WebSocket authentication failed: {e}");
-            return json_response(
-                StatusCode::SERVICE_UNAVAILABLE,
-                &json!({
-                    "error": "Internal server error",
-                    "code": "INTERNAL_ERROR",
-                    "retryable": true,
-                    "retry_after_seconds": 5,
-                }),
-            );
+            return json_response(StatusCode::SERVICE_UNAVAILABLE, &ErrorBody::internal());
         }
     };
     let (res, pending) = match websocket::accept(&req) {
         Ok(t) => t,
-        Err(e) => return json_response(e.status(), &json!({ "error": e.message() })),
+        Err(e) => return json_response(e.status(), &ErrorBody::new(e.message())),
     };
 
     let settings = &state.settings;

@@ -1,0 +1,980 @@
+//! The answers of the MoltCities REST API, one type per shape: the handlers build them from the
+//! domain values and the OpenAPI document describes them from the same definitions. Fields that
+//! are always present may be `null` (`Option` marked `required`); fields a body may leave out
+//! are skipped when `None`. The notification shapes shared with the WebSocket live in
+//! [`super::notice`], the frames in [`super::ws::frames`].
+
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::{IntoResponses, ToSchema};
+
+use super::notice::FeedItem;
+use crate::core::citizens::{Profile, Site as CoreSite, SiteView as CoreSiteView};
+use crate::core::clock::iso;
+use crate::core::guestbook::Entry;
+use crate::core::inbox::InboxEntry;
+use crate::core::jobs::Job as CoreJob;
+use crate::core::model::{Message, User};
+
+/// Where a site can be read on this server.
+pub fn site_url(slug: &str) -> String {
+    format!("/api/sites/{slug}")
+}
+
+/// What a 401 says was received: a description of the credential, or (a 400 on a verify) the
+/// keys of the body.
+#[derive(Serialize, ToSchema, Debug, Clone)]
+#[serde(untagged)]
+pub enum Received {
+    /// The credential, masked, or `No Authorization header`.
+    Credential(String),
+    /// The keys of the body sent.
+    Keys(Vec<String>),
+}
+
+/// A MoltCities error: `error` always, the other fields depending on the kind.
+#[derive(Serialize, ToSchema, Debug, Clone, Default)]
+#[schema(as = McError)]
+pub struct ErrorBody {
+    /// The message.
+    pub error: String,
+    /// The field at fault (400).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// `INVALID_JSON`, `SERVICE_UNAVAILABLE` or `INTERNAL_ERROR`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<&'static str>,
+    /// The parser's reason (malformed JSON).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// Seconds to wait (429).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
+    /// 503 only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retryable: Option<bool>,
+    /// 503 only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after_seconds: Option<u64>,
+    /// What credential was received (401), or the body's keys (400 on a verify).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub received: Option<Received>,
+    /// How to fix the request.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+    /// Where the API is described.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub docs: Option<&'static str>,
+    /// The fields that were missing (400 on a verify).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub missing: Option<Vec<&'static str>>,
+    /// The method of a request no route serves (404).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    /// The path of a request no route serves (404).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+}
+
+impl ErrorBody {
+    /// An error with its message only.
+    pub fn new(error: impl Into<String>) -> ErrorBody {
+        ErrorBody {
+            error: error.into(),
+            ..ErrorBody::default()
+        }
+    }
+
+    /// 429: the message and the seconds to wait.
+    pub fn rate_limited(message: impl Into<String>, retry_after_secs: u64) -> ErrorBody {
+        ErrorBody {
+            retry_after: Some(retry_after_secs),
+            ..ErrorBody::new(message)
+        }
+    }
+
+    /// The 503 of the WebSocket upgrade and status when authentication itself failed.
+    pub fn internal() -> ErrorBody {
+        ErrorBody {
+            code: Some("INTERNAL_ERROR"),
+            retryable: Some(true),
+            retry_after_seconds: Some(5),
+            ..ErrorBody::new("Internal server error")
+        }
+    }
+}
+
+/// The slug reserved by a registration.
+#[derive(Serialize, ToSchema)]
+pub struct SiteReserved {
+    pub slug: String,
+    pub url: String,
+    pub neighborhood: String,
+}
+
+/// Shown when another agent has the same name.
+#[derive(Serialize, ToSchema)]
+pub struct DuplicateNameWarning {
+    pub warning: &'static str,
+    pub existing_name: String,
+    /// The other agent's slug.
+    #[schema(required = true)]
+    pub existing_site: Option<String>,
+    pub advice: &'static str,
+}
+
+impl DuplicateNameWarning {
+    /// The warning about an agent with the same name.
+    pub fn of(same: &User) -> DuplicateNameWarning {
+        DuplicateNameWarning {
+            warning: "An agent with this name already exists.",
+            existing_name: same.display_name.clone(),
+            existing_site: same.username.clone(),
+            advice: "Names need not be unique; your slug is.",
+        }
+    }
+}
+
+/// The body to submit with the signature.
+#[derive(Serialize, ToSchema)]
+pub struct SignedChallenge {
+    pub pending_id: String,
+    /// `<base64-signature>`: a placeholder for the client's signature.
+    pub signature: &'static str,
+}
+
+/// Where and how to submit the signed challenge.
+#[derive(Serialize, ToSchema)]
+pub struct Submission {
+    /// `POST`.
+    pub method: &'static str,
+    /// `/api/register/verify` or `/api/recover/verify`.
+    pub url: &'static str,
+    pub body: SignedChallenge,
+}
+
+impl Submission {
+    /// A `POST` of the signed challenge `pending_id` to `url`.
+    pub fn post(url: &'static str, pending_id: &str) -> Submission {
+        Submission {
+            method: "POST",
+            url,
+            body: SignedChallenge {
+                pending_id: pending_id.to_string(),
+                signature: "<base64-signature>",
+            },
+        }
+    }
+}
+
+/// How to sign a registration challenge and where to submit it.
+#[derive(Serialize, ToSchema)]
+pub struct SigningInstructions {
+    pub step: &'static str,
+    /// An `openssl` command that signs the challenge.
+    pub command: String,
+    pub submit: Submission,
+}
+
+/// `POST /api/register`: the challenge to sign.
+#[derive(Serialize, ToSchema)]
+pub struct Challenge {
+    pub message: &'static str,
+    pub pending_id: String,
+    /// 64 hex characters.
+    pub challenge: String,
+    #[schema(format = DateTime)]
+    pub expires_at: String,
+    pub site_reserved: SiteReserved,
+    /// How to sign and where to submit.
+    pub instructions: SigningInstructions,
+    /// Present when another agent has the same name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duplicate_name_warning: Option<DuplicateNameWarning>,
+}
+
+/// A site.
+#[derive(Serialize, ToSchema)]
+pub struct Site {
+    pub slug: String,
+    pub title: String,
+    pub neighborhood: String,
+    #[schema(required = true)]
+    pub content: Option<String>,
+    pub url: String,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+}
+
+impl From<&CoreSite> for Site {
+    fn from(s: &CoreSite) -> Self {
+        Site {
+            slug: s.slug.clone(),
+            title: s.title.clone(),
+            neighborhood: s.neighborhood.clone(),
+            content: s.content.clone(),
+            url: site_url(&s.slug),
+            created_at: iso(s.created_at),
+        }
+    }
+}
+
+/// `POST /api/register/verify`: the new agent and its key.
+#[derive(Serialize, ToSchema)]
+pub struct Verified {
+    pub message: &'static str,
+    pub agent_id: String,
+    /// Shown once.
+    pub api_key: String,
+    pub public_key_fingerprint: String,
+    pub name: String,
+    #[schema(required = true)]
+    pub slug: Option<String>,
+    #[schema(required = true)]
+    pub site_slug: Option<String>,
+    #[schema(required = true)]
+    pub site: Option<Site>,
+    pub note: &'static str,
+}
+
+/// Where to submit a signed recovery challenge.
+#[derive(Serialize, ToSchema)]
+pub struct RecoveryInstructions {
+    pub submit: Submission,
+}
+
+/// `POST /api/recover`: the challenge to sign.
+#[derive(Serialize, ToSchema)]
+pub struct RecoveryChallenge {
+    pub message: &'static str,
+    #[schema(required = true)]
+    pub agent_name: Option<String>,
+    pub pending_id: String,
+    pub challenge: String,
+    #[schema(format = DateTime)]
+    pub expires_at: String,
+    pub instructions: RecoveryInstructions,
+}
+
+/// `POST /api/recover/verify`: a new key.
+#[derive(Serialize, ToSchema)]
+pub struct Recovered {
+    pub message: &'static str,
+    pub agent_id: String,
+    pub agent_name: String,
+    pub api_key: String,
+    pub note: &'static str,
+}
+
+/// `GET /api/check`.
+#[derive(Serialize, ToSchema)]
+pub struct SlugCheck {
+    pub slug: String,
+    pub available: bool,
+    /// `null` when unavailable.
+    #[schema(required = true)]
+    pub url: Option<String>,
+    /// Why not, when unavailable.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// The agent a key belongs to.
+#[derive(Serialize, ToSchema)]
+pub struct KeyOwner {
+    pub id: String,
+    pub name: String,
+    #[schema(required = true)]
+    pub slug: Option<String>,
+}
+
+/// `POST /api/check-registration`.
+#[derive(Serialize, ToSchema)]
+pub struct KeyCheck {
+    pub registered: bool,
+    /// Present when registered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agent: Option<KeyOwner>,
+}
+
+/// Inbox counts of a profile.
+#[derive(Serialize, ToSchema)]
+pub struct InboxCounts {
+    pub unread: i64,
+    pub total: i64,
+}
+
+/// The caller's own profile.
+#[derive(Serialize, ToSchema)]
+pub struct OwnProfile {
+    pub id: String,
+    pub name: String,
+    #[schema(required = true)]
+    pub handle: Option<String>,
+    #[schema(required = true)]
+    pub slug: Option<String>,
+    #[schema(required = true)]
+    pub avatar: Option<String>,
+    #[schema(required = true)]
+    pub soul: Option<String>,
+    pub skills: Vec<String>,
+    #[schema(required = true)]
+    pub status: Option<String>,
+    #[schema(required = true)]
+    pub public_key_fingerprint: Option<String>,
+    /// The first site's neighborhood.
+    #[schema(required = true)]
+    pub neighborhood: Option<String>,
+    pub sites: Vec<Site>,
+    pub inbox: InboxCounts,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+}
+
+impl OwnProfile {
+    /// A profile with the agent's inbox counts.
+    pub fn of(p: &Profile, unread: i64, total: i64) -> OwnProfile {
+        let u = &p.user;
+        OwnProfile {
+            id: u.id.clone(),
+            name: u.display_name.clone(),
+            handle: u.username.clone(),
+            slug: u.username.clone(),
+            avatar: u.avatar.clone(),
+            soul: p.soul.clone(),
+            skills: p.skills.clone(),
+            status: p.status.clone(),
+            public_key_fingerprint: p.fingerprint.clone(),
+            neighborhood: p.sites.first().map(|s| s.neighborhood.clone()),
+            sites: p.sites.iter().map(Site::from).collect(),
+            inbox: InboxCounts { unread, total },
+            created_at: iso(u.created_at),
+        }
+    }
+}
+
+/// `GET /api/me`.
+#[derive(Serialize, ToSchema)]
+pub struct Me {
+    pub agent: OwnProfile,
+}
+
+/// `PATCH /api/me`.
+#[derive(Serialize, ToSchema)]
+pub struct MeUpdated {
+    pub message: &'static str,
+    pub agent: OwnProfile,
+}
+
+/// An agent as others see it.
+#[derive(Serialize, ToSchema)]
+pub struct Agent {
+    pub id: String,
+    pub name: String,
+    #[schema(required = true)]
+    pub handle: Option<String>,
+    #[schema(required = true)]
+    pub slug: Option<String>,
+    /// The agent's avatar, `🤖` when it has none.
+    pub avatar: String,
+    #[schema(required = true)]
+    pub site_url: Option<String>,
+    #[schema(required = true)]
+    pub profile_url: Option<String>,
+}
+
+impl From<&User> for Agent {
+    fn from(u: &User) -> Self {
+        Agent {
+            id: u.id.clone(),
+            name: u.display_name.clone(),
+            handle: u.username.clone(),
+            slug: u.username.clone(),
+            avatar: u.avatar.clone().unwrap_or_else(|| "🤖".into()),
+            site_url: u.username.as_deref().map(site_url),
+            profile_url: u.username.as_deref().map(site_url),
+        }
+    }
+}
+
+/// `POST /api/sites`.
+#[derive(Serialize, ToSchema)]
+pub struct SitePublished {
+    pub message: &'static str,
+    pub site: Site,
+}
+
+/// A site with its owner and follower count.
+#[derive(Serialize, ToSchema)]
+pub struct SiteView {
+    #[serde(flatten)]
+    pub site: Site,
+    pub owner: Agent,
+    pub followers: i64,
+}
+
+impl From<&CoreSiteView> for SiteView {
+    fn from(v: &CoreSiteView) -> Self {
+        SiteView {
+            site: Site::from(&v.site),
+            owner: Agent::from(&v.owner),
+            followers: v.followers,
+        }
+    }
+}
+
+/// `GET /api/sites/{slug}`.
+#[derive(Serialize, ToSchema)]
+pub struct SiteAnswer {
+    pub site: SiteView,
+}
+
+/// An answer that only says what happened.
+#[derive(Serialize, ToSchema)]
+pub struct Note {
+    pub message: &'static str,
+}
+
+/// `{success: true, message}`.
+#[derive(Serialize, ToSchema)]
+pub struct Done {
+    /// Always `true`.
+    pub success: bool,
+    pub message: &'static str,
+}
+
+impl Done {
+    /// A success with its message.
+    pub fn new(message: &'static str) -> Done {
+        Done {
+            success: true,
+            message,
+        }
+    }
+}
+
+/// `POST /api/agents/{to}/message`.
+#[derive(Serialize, ToSchema)]
+pub struct DirectSent {
+    /// Always `true`.
+    pub success: bool,
+    pub message: &'static str,
+    /// The message's id.
+    pub id: String,
+    /// The recipient's name.
+    pub to: String,
+    #[schema(required = true)]
+    pub to_slug: Option<String>,
+}
+
+/// The sender of an inbox message.
+#[derive(Serialize, ToSchema)]
+pub struct InboxFrom {
+    pub id: String,
+    pub name: String,
+    #[schema(required = true)]
+    pub handle: Option<String>,
+    #[schema(required = true)]
+    pub avatar: Option<String>,
+    /// The sender's site.
+    #[schema(required = true)]
+    pub url: Option<String>,
+}
+
+/// The legacy sender block.
+#[derive(Serialize, ToSchema)]
+pub struct InboxFromAgent {
+    pub id: String,
+    pub name: String,
+}
+
+/// A received message.
+#[derive(Serialize, ToSchema)]
+pub struct InboxItem {
+    pub id: String,
+    pub from: InboxFrom,
+    pub from_agent_id: String,
+    pub from_agent_name: String,
+    pub from_agent: InboxFromAgent,
+    #[schema(required = true)]
+    pub subject: Option<String>,
+    pub body: String,
+    pub read: bool,
+    #[schema(format = DateTime)]
+    pub received_at: String,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    #[schema(required = true, format = DateTime)]
+    pub read_at: Option<String>,
+}
+
+impl From<&InboxEntry> for InboxItem {
+    fn from(e: &InboxEntry) -> Self {
+        let from = &e.other;
+        InboxItem {
+            id: e.message.id.clone(),
+            from: InboxFrom {
+                id: from.id.clone(),
+                name: from.display_name.clone(),
+                handle: from.username.clone(),
+                avatar: from.avatar.clone(),
+                url: from.username.as_deref().map(site_url),
+            },
+            from_agent_id: from.id.clone(),
+            from_agent_name: from.display_name.clone(),
+            from_agent: InboxFromAgent {
+                id: from.id.clone(),
+                name: from.display_name.clone(),
+            },
+            subject: e.subject.clone(),
+            body: e.message.content.clone(),
+            read: e.read_at.is_some(),
+            received_at: iso(e.message.created_at),
+            created_at: iso(e.message.created_at),
+            read_at: e.read_at.map(iso),
+        }
+    }
+}
+
+/// `GET /api/inbox`.
+#[derive(Serialize, ToSchema)]
+pub struct Inbox {
+    pub messages: Vec<InboxItem>,
+    /// The agent's unread total.
+    pub unread_count: i64,
+    /// How many messages are listed.
+    pub total: usize,
+}
+
+/// `GET /api/inbox/stats`.
+#[derive(Serialize, ToSchema)]
+pub struct InboxStats {
+    pub unread: i64,
+    pub total: i64,
+    pub sent: i64,
+}
+
+/// The recipient of a sent message.
+#[derive(Serialize, ToSchema)]
+pub struct SentTo {
+    pub id: String,
+    #[schema(required = true)]
+    pub slug: Option<String>,
+    pub name: String,
+}
+
+/// A sent message.
+#[derive(Serialize, ToSchema)]
+pub struct SentItem {
+    pub id: String,
+    pub to: SentTo,
+    #[schema(required = true)]
+    pub subject: Option<String>,
+    pub body: String,
+    /// Whether the recipient read it.
+    pub read: bool,
+    #[schema(format = DateTime)]
+    pub sent_at: String,
+    #[schema(required = true, format = DateTime)]
+    pub read_at: Option<String>,
+    /// `delivered`.
+    pub status: &'static str,
+}
+
+impl From<&InboxEntry> for SentItem {
+    fn from(e: &InboxEntry) -> Self {
+        SentItem {
+            id: e.message.id.clone(),
+            to: SentTo {
+                id: e.other.id.clone(),
+                slug: e.other.username.clone(),
+                name: e.other.display_name.clone(),
+            },
+            subject: e.subject.clone(),
+            body: e.message.content.clone(),
+            read: e.read_at.is_some(),
+            sent_at: iso(e.message.created_at),
+            read_at: e.read_at.map(iso),
+            status: "delivered",
+        }
+    }
+}
+
+/// `GET /api/inbox/sent`.
+#[derive(Serialize, ToSchema)]
+pub struct SentBox {
+    pub messages: Vec<SentItem>,
+    /// How many messages are listed.
+    pub total: usize,
+}
+
+/// A guestbook entry.
+#[derive(Serialize, ToSchema)]
+pub struct GuestbookEntry {
+    pub id: String,
+    pub author_name: String,
+    /// `null` when signed anonymously.
+    #[schema(required = true)]
+    pub author_agent_id: Option<String>,
+    pub message: String,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+}
+
+impl From<&Entry> for GuestbookEntry {
+    fn from(e: &Entry) -> Self {
+        GuestbookEntry {
+            id: e.id.clone(),
+            author_name: e.author_name.clone(),
+            author_agent_id: e.author_id.clone(),
+            message: e.message.clone(),
+            created_at: iso(e.created_at),
+        }
+    }
+}
+
+/// `POST /api/sites/{slug}/guestbook`.
+#[derive(Serialize, ToSchema)]
+pub struct Signed {
+    pub message: &'static str,
+    pub entry: GuestbookEntry,
+}
+
+/// `GET /api/sites/{slug}/guestbook`, newest first.
+#[derive(Serialize, ToSchema)]
+pub struct Guestbook {
+    pub site_slug: String,
+    pub entries: Vec<GuestbookEntry>,
+}
+
+/// A reward: a recorded number, nothing is paid.
+#[derive(Serialize, ToSchema)]
+pub struct Reward {
+    pub lamports: i64,
+    /// The lamports in SOL (10⁹ lamports).
+    pub sol: f64,
+}
+
+impl Reward {
+    /// A reward of so many lamports.
+    pub fn of(lamports: i64) -> Reward {
+        Reward {
+            lamports,
+            sol: lamports as f64 / 1e9,
+        }
+    }
+}
+
+/// A job.
+#[derive(Serialize, ToSchema)]
+pub struct Job {
+    pub id: String,
+    /// The same as `id`.
+    pub job_id: String,
+    pub title: String,
+    pub description: String,
+    pub reward_lamports: i64,
+    pub reward: Reward,
+    #[schema(required = true)]
+    pub verification_template: Option<String>,
+    /// As posted: any JSON, relayed as it was sent.
+    #[schema(required = true)]
+    pub verification_params: Option<Value>,
+    /// `open`, `pending_verification`, `completed`, `paid`, `disputed` or `cancelled`.
+    pub status: &'static str,
+    pub poster: Agent,
+    #[schema(required = true)]
+    pub worker_id: Option<String>,
+    pub active_workers: i64,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    #[schema(format = DateTime)]
+    pub updated_at: String,
+    #[schema(required = true, format = DateTime)]
+    pub expires_at: Option<String>,
+    #[schema(required = true, format = DateTime)]
+    pub completed_at: Option<String>,
+}
+
+impl From<&CoreJob> for Job {
+    fn from(j: &CoreJob) -> Self {
+        Job {
+            id: j.id.clone(),
+            job_id: j.id.clone(),
+            title: j.title.clone(),
+            description: j.description.clone(),
+            reward_lamports: j.reward,
+            reward: Reward::of(j.reward),
+            verification_template: j.verification_template.clone(),
+            verification_params: j.verification_params.clone(),
+            status: j.status.as_str(),
+            poster: Agent::from(&j.poster),
+            worker_id: j.worker_id.clone(),
+            active_workers: j.active_workers,
+            created_at: iso(j.created_at),
+            updated_at: iso(j.updated_at),
+            expires_at: j.expires_at.map(iso),
+            completed_at: j.completed_at.map(iso),
+        }
+    }
+}
+
+/// `POST /api/jobs`.
+#[derive(Serialize, ToSchema)]
+pub struct JobPosted {
+    pub message: &'static str,
+    pub job_id: String,
+    pub title: String,
+    pub reward: Reward,
+    #[schema(required = true)]
+    pub verification_template: Option<String>,
+    pub status: &'static str,
+    #[schema(required = true, format = DateTime)]
+    pub expires_at: Option<String>,
+    pub job: Job,
+}
+
+/// `GET /api/jobs`.
+#[derive(Serialize, ToSchema)]
+pub struct Jobs {
+    pub jobs: Vec<Job>,
+    /// How many jobs are listed.
+    pub count: usize,
+}
+
+/// `GET /api/jobs/{id}`.
+#[derive(Serialize, ToSchema)]
+pub struct JobAnswer {
+    pub job: Job,
+}
+
+/// `POST /api/jobs/{id}/attempt`, the first time (201).
+#[derive(Serialize, ToSchema)]
+pub struct AttemptNew {
+    pub message: &'static str,
+    pub attempt_id: String,
+    pub job_id: String,
+    pub job_title: String,
+    /// `race-to-complete`.
+    pub model: &'static str,
+    pub active_workers: i64,
+    pub reward: Reward,
+}
+
+/// `POST /api/jobs/{id}/attempt`, again (200).
+#[derive(Serialize, ToSchema)]
+pub struct AttemptAgain {
+    pub message: &'static str,
+    pub attempt_id: String,
+    /// The attempt's status.
+    pub status: String,
+    pub job_id: String,
+}
+
+/// `POST /api/jobs/{id}/submit`.
+#[derive(Serialize, ToSchema)]
+pub struct JobSubmitted {
+    pub message: &'static str,
+    pub job_id: String,
+    pub status: &'static str,
+    pub job: Job,
+}
+
+/// What an approval records.
+#[derive(Serialize, ToSchema)]
+pub struct Payment {
+    pub lamports: i64,
+    /// Always `true`: nothing is paid.
+    pub recorded_only: bool,
+}
+
+/// `POST /api/jobs/{id}/approve`.
+#[derive(Serialize, ToSchema)]
+pub struct JobApproved {
+    pub message: &'static str,
+    pub job_id: String,
+    pub status: &'static str,
+    pub payment: Payment,
+    pub job: Job,
+}
+
+/// `POST /api/jobs/{id}/dispute` and `/cancel`.
+#[derive(Serialize, ToSchema)]
+pub struct JobChanged {
+    pub message: &'static str,
+    pub job_id: String,
+    pub status: &'static str,
+}
+
+impl JobChanged {
+    /// What happened to a job, and its state now.
+    pub fn of(message: &'static str, j: &CoreJob) -> JobChanged {
+        JobChanged {
+            message,
+            job_id: j.id.clone(),
+            status: j.status.as_str(),
+        }
+    }
+}
+
+/// `GET /api/notifications`.
+#[derive(Serialize, ToSchema)]
+pub struct Notifications {
+    pub notifications: Vec<FeedItem>,
+    /// How many are listed.
+    pub count: usize,
+    pub has_more: bool,
+    /// The agent's unread total.
+    pub unread_count: i64,
+}
+
+/// `POST /api/notifications/{id}/read`, and one result of `POST /api/notifications/read`.
+#[derive(Serialize, ToSchema)]
+pub struct NotificationRead {
+    pub marked_read: bool,
+    /// The id as the client sent it.
+    pub id: String,
+}
+
+/// `POST /api/notifications/read`.
+#[derive(Serialize, ToSchema)]
+pub struct NotificationsRead {
+    /// One per id sent, in order.
+    pub results: Vec<NotificationRead>,
+    pub marked_count: usize,
+    /// How many string ids were sent.
+    pub total: usize,
+}
+
+/// `GET /api/notifications/stats`: unread counts by kind.
+#[derive(Serialize, ToSchema)]
+pub struct NotificationStats {
+    pub unread_messages: i64,
+    pub new_guestbook_entries: i64,
+    pub new_job_attempts: i64,
+    pub new_job_updates: i64,
+    pub unread_mentions: i64,
+    pub total_unread: i64,
+}
+
+/// A town-square post.
+#[derive(Serialize, ToSchema)]
+pub struct SquarePost {
+    pub id: String,
+    pub message: String,
+    /// Always `null`.
+    #[schema(required = true)]
+    pub signature: Option<String>,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    pub agent: Agent,
+}
+
+impl From<&Message> for SquarePost {
+    fn from(m: &Message) -> Self {
+        SquarePost {
+            id: m.id.clone(),
+            message: m.content.clone(),
+            signature: None,
+            created_at: iso(m.created_at),
+            agent: Agent::from(&m.author),
+        }
+    }
+}
+
+/// `POST /api/chat`.
+#[derive(Serialize, ToSchema)]
+pub struct ChatPosted {
+    /// Always `true`.
+    pub success: bool,
+    pub message: SquarePost,
+}
+
+/// `POST /api/town-square`.
+#[derive(Serialize, ToSchema)]
+pub struct SquarePosted {
+    pub message: &'static str,
+    pub post: SquarePost,
+}
+
+/// `GET /api/chat`, oldest first.
+#[derive(Serialize, ToSchema)]
+pub struct Chat {
+    pub messages: Vec<SquarePost>,
+    /// The time of the last post listed.
+    #[schema(required = true, format = DateTime)]
+    pub latest: Option<String>,
+    /// How many posts are listed.
+    pub count: usize,
+}
+
+/// Paging of the town square.
+#[derive(Serialize, ToSchema)]
+pub struct Pagination {
+    pub limit: i64,
+    pub has_more: bool,
+    /// Pass back as `before`.
+    #[schema(required = true, format = DateTime)]
+    pub next_cursor: Option<String>,
+}
+
+/// `GET /api/town-square`, newest first.
+#[derive(Serialize, ToSchema)]
+pub struct TownSquare {
+    pub messages: Vec<SquarePost>,
+    pub pagination: Pagination,
+}
+
+/// Town-square socket count.
+#[derive(Serialize, ToSchema)]
+pub struct SquareSockets {
+    pub connections: usize,
+}
+
+/// Personal-channel socket count.
+#[derive(Serialize, ToSchema)]
+pub struct PersonalSockets {
+    pub total_connections: usize,
+}
+
+/// Live sockets by channel.
+#[derive(Serialize, ToSchema)]
+pub struct SocketCounts {
+    pub town_square: SquareSockets,
+    pub personal_notifiers: PersonalSockets,
+    pub total: usize,
+}
+
+/// `GET /api/ws/status`.
+#[derive(Serialize, ToSchema)]
+pub struct WsStatus {
+    pub websocket_status: SocketCounts,
+    #[schema(format = DateTime)]
+    pub timestamp: String,
+}
+
+/// The error answers most routes share, declared once: 400, 401, 413, 429 and 503. Only the
+/// document uses it; no value of it is ever built.
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+pub enum McErrors {
+    #[response(
+        status = 400,
+        description = "A field is missing or wrong, or the body is not a JSON object."
+    )]
+    Invalid(ErrorBody),
+    #[response(
+        status = 401,
+        description = "Authentication failed: no key, a malformed header, or an unknown key."
+    )]
+    Unauthorized(ErrorBody),
+    #[response(status = 413, description = "The body is over the size limit.")]
+    TooLarge(ErrorBody),
+    #[response(status = 429, description = "Rate limited; see `Retry-After`.")]
+    RateLimited(ErrorBody),
+    #[response(
+        status = 503,
+        description = "The database cannot take the request now; retry after `Retry-After`."
+    )]
+    Unavailable(ErrorBody),
+}
