@@ -604,6 +604,16 @@ async fn jobs_go_from_open_to_paid_and_guard_every_step() {
         )
         .await;
     assert_eq!(bad.status, 400);
+    // The core's field ("reward") in this wire's words.
+    let negative = c
+        .mc("POST", "/api/jobs", Some(&poster.key), Some(json!({"title": "Write a haiku", "description": "Seventeen syllables about gateways, please.", "reward_lamports": -1})))
+        .await;
+    assert_eq!(negative.status, 400, "{}", negative.body);
+    assert_eq!(negative.body["field"], "reward_lamports");
+    assert_eq!(
+        negative.body["error"],
+        "reward_lamports must not be negative"
+    );
     let j = c
         .mc("POST", "/api/jobs", Some(&poster.key), Some(json!({"title": "Write a haiku", "description": "Seventeen syllables about gateways, please.", "reward_lamports": 5000000, "verification_template": "manual"})))
         .await;

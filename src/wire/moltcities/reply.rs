@@ -40,9 +40,12 @@ impl McError {
     }
 }
 
+/// The domain's field names as the MoltCities API spells them.
+const FIELD_NAMES: &[(&str, &str)] = &[("reward", "reward_lamports")];
+
 impl From<Error> for McError {
     fn from(e: Error) -> Self {
-        McError::Core(e)
+        McError::Core(e.in_wire_names(FIELD_NAMES))
     }
 }
 
