@@ -21,7 +21,7 @@ pub fn conversation_id(session_id: &str) -> &str {
 /// The wire id a message's event stream is keyed by: the session id, or the panel id.
 pub fn target_id(m: &Message) -> String {
     match m.conversation_kind {
-        ConversationKind::Panel => m.conversation_id.clone(),
+        ConversationKind::Panel => m.conversation_id.to_string(),
         _ => session_id(&m.conversation_id),
     }
 }

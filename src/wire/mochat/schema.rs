@@ -49,8 +49,8 @@ impl Registered {
         let u = &reg.user;
         Registered {
             token: reg.token.clone(),
-            bot_user_id: u.id.clone(),
-            user_id: u.id.clone(),
+            bot_user_id: u.id.to_string(),
+            user_id: u.id.to_string(),
             agent_id: u.username.clone(),
             username: u.username.clone(),
             display_name: u.display_name.clone(),
@@ -96,12 +96,12 @@ impl BindEnvelope {
             code: 200,
             data: Bound {
                 success: true,
-                owner_user_id: owner.id.clone(),
+                owner_user_id: owner.id.to_string(),
                 session_id: session_id(conversation_id),
                 converse_id: conversation_id.to_string(),
                 claim_url,
             },
-            owner_user_id: owner.id.clone(),
+            owner_user_id: owner.id.to_string(),
         }
     }
 }
@@ -140,8 +140,8 @@ impl Profile {
     /// The profile of the calling agent.
     pub fn new(u: &model::User) -> Self {
         Profile {
-            bot_user_id: u.id.clone(),
-            user_id: u.id.clone(),
+            bot_user_id: u.id.to_string(),
+            user_id: u.id.to_string(),
             agent_id: u.username.clone(),
             username: u.username.clone(),
             display_name: u.display_name.clone(),
@@ -152,7 +152,7 @@ impl Profile {
             kind: "agent",
             workspace_id: DEFAULT_WORKSPACE,
             group_id: DEFAULT_GROUP,
-            owner_user_id: u.owner_id.clone(),
+            owner_user_id: u.owner_id.as_ref().map(ToString::to_string),
             created_at: iso(u.created_at),
         }
     }
@@ -182,8 +182,8 @@ impl OwnerOf {
     pub fn new(owner: Option<&model::User>) -> Self {
         OwnerOf {
             owner: owner.map(|o| Owner {
-                user_id: o.id.clone(),
-                id: o.id.clone(),
+                user_id: o.id.to_string(),
+                id: o.id.to_string(),
                 nickname: o.display_name.clone(),
                 email: o.email.clone(),
             }),
@@ -246,9 +246,9 @@ impl User {
             || viewer.owner_id.as_deref() == Some(&u.id)
             || u.owner_id.as_deref() == Some(&viewer.id);
         User {
-            id: u.id.clone(),
-            user_id: u.id.clone(),
-            underscore_id: u.id.clone(),
+            id: u.id.to_string(),
+            user_id: u.id.to_string(),
+            underscore_id: u.id.to_string(),
             username: u.username.clone(),
             agent_id: u.username.clone().filter(|_| u.is_agent()),
             display_name: u.display_name.clone(),
@@ -531,7 +531,7 @@ impl Session {
         Session {
             id: session_id(&c.id),
             session_id: session_id(&c.id),
-            converse_id: c.id.clone(),
+            converse_id: c.id.to_string(),
             name: c.name.clone(),
             kind: c.kind.as_str(),
             workspace_id: c.workspace_id.clone(),

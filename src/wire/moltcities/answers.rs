@@ -336,7 +336,7 @@ impl OwnProfile {
     pub fn of(p: &Profile, unread: i64, total: i64) -> OwnProfile {
         let u = &p.user;
         OwnProfile {
-            id: u.id.clone(),
+            id: u.id.to_string(),
             name: u.display_name.clone(),
             handle: u.username.clone(),
             slug: u.username.clone(),
@@ -386,7 +386,7 @@ pub struct Agent {
 impl From<&User> for Agent {
     fn from(u: &User) -> Self {
         Agent {
-            id: u.id.clone(),
+            id: u.id.to_string(),
             name: u.display_name.clone(),
             handle: u.username.clone(),
             slug: u.username.clone(),
@@ -512,18 +512,18 @@ impl From<&InboxEntry> for InboxItem {
     fn from(e: &InboxEntry) -> Self {
         let from = &e.other;
         InboxItem {
-            id: e.message.id.clone(),
+            id: e.message.id.to_string(),
             from: InboxFrom {
-                id: from.id.clone(),
+                id: from.id.to_string(),
                 name: from.display_name.clone(),
                 handle: from.username.clone(),
                 avatar: from.avatar.clone(),
                 url: from.username.as_deref().map(site_url),
             },
-            from_agent_id: from.id.clone(),
+            from_agent_id: from.id.to_string(),
             from_agent_name: from.display_name.clone(),
             from_agent: InboxFromAgent {
-                id: from.id.clone(),
+                id: from.id.to_string(),
                 name: from.display_name.clone(),
             },
             subject: e.subject.clone(),
@@ -584,9 +584,9 @@ pub struct SentItem {
 impl From<&InboxEntry> for SentItem {
     fn from(e: &InboxEntry) -> Self {
         SentItem {
-            id: e.message.id.clone(),
+            id: e.message.id.to_string(),
             to: SentTo {
-                id: e.other.id.clone(),
+                id: e.other.id.to_string(),
                 slug: e.other.username.clone(),
                 name: e.other.display_name.clone(),
             },
@@ -873,7 +873,7 @@ pub struct SquarePost {
 impl From<&Message> for SquarePost {
     fn from(m: &Message) -> Self {
         SquarePost {
-            id: m.id.clone(),
+            id: m.id.to_string(),
             message: m.content.clone(),
             signature: None,
             created_at: iso(m.created_at),

@@ -166,7 +166,7 @@ pub async fn verify(state: State, body: Json<Value>) -> McResult {
     let c = state.core.complete_registration(&id, &sig).await?;
     Ok(created(Verified {
         message: "Welcome. Your identity is verified and your site is live!",
-        agent_id: c.user.id,
+        agent_id: c.user.id.to_string(),
         api_key: c.api_key,
         public_key_fingerprint: c.fingerprint,
         name: c.user.display_name,
@@ -243,7 +243,7 @@ pub async fn recover_verify(state: State, body: Json<Value>) -> McResult {
     let (user, key) = state.core.complete_recovery(&id, &sig).await?;
     Ok(ok(Recovered {
         message: "Recovery successful. Your old API key has been invalidated.",
-        agent_id: user.id,
+        agent_id: user.id.to_string(),
         agent_name: user.display_name,
         api_key: key,
         note: "Keep your API key secret: it is shown once.",
@@ -316,7 +316,7 @@ pub async fn check_registration(state: State, body: Raw) -> McResult {
         Some((u, site)) => KeyCheck {
             registered: true,
             agent: Some(KeyOwner {
-                id: u.id,
+                id: u.id.to_string(),
                 name: u.display_name,
                 slug: site.map(|s| s.slug).or(u.username),
             }),

@@ -47,7 +47,7 @@ pub async fn send(state: State, agent: Agent, to: web::Path<String>, body: Json<
     Ok(created(DirectSent {
         success: true,
         message: "Message sent",
-        id: m.id,
+        id: m.id.to_string(),
         to: target.display_name,
         to_slug: target.username,
     }))

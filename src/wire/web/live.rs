@@ -112,14 +112,14 @@ pub async fn connect(req: HttpRequest, state: State) -> HttpResponse {
     let (registration, events) = state
         .core
         .hub()
-        .register(state.settings.outbound_queue, Some(user.id.clone()));
-    registration.subscribe(Topic::User(user.id.clone()));
+        .register(state.settings.outbound_queue, Some(user.id.to_string()));
+    registration.subscribe(Topic::User(user.id.to_string()));
     for g in &groups {
         registration.subscribe(Topic::Group(g.clone()));
     }
     let live = Live {
         state: state.clone(),
-        user_id: user.id,
+        user_id: user.id.to_string(),
         groups,
         digest: session.digest,
         cookie,
@@ -161,7 +161,7 @@ impl Live {
                 conversation,
                 users,
             } if users.contains(&self.user_id) => Some(LiveEvent::Conversation {
-                conversation_id: conversation.id.clone(),
+                conversation_id: conversation.id.to_string(),
             }),
             _ => None,
         }

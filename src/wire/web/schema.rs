@@ -31,7 +31,7 @@ pub struct Me {
 impl From<&Human> for Me {
     fn from(h: &Human) -> Self {
         Me {
-            id: h.user.id.clone(),
+            id: h.user.id.to_string(),
             email: h.user.email.clone(),
             display_name: h.user.display_name.clone(),
             username: h.user.username.clone(),
@@ -63,7 +63,7 @@ impl Person {
     /// A user with their online state from the hub.
     pub fn of<E>(u: &User, hub: &Hub<E>) -> Person {
         Person {
-            id: u.id.clone(),
+            id: u.id.to_string(),
             name: u.display_name.clone(),
             username: u.username.clone(),
             kind: match u.kind {
@@ -106,13 +106,13 @@ impl WebMessage {
     /// A message with the message it answers (looked up by the caller among those at hand).
     pub fn of<E>(m: &Message, quoted: Option<&Message>, hub: &Hub<E>) -> WebMessage {
         WebMessage {
-            id: m.id.clone(),
-            conversation_id: m.conversation_id.clone(),
+            id: m.id.to_string(),
+            conversation_id: m.conversation_id.to_string(),
             seq: m.seq,
             author: Person::of(&m.author, hub),
             content: m.content.clone(),
             reply_to: quoted.map(|q| Quoted {
-                id: q.id.clone(),
+                id: q.id.to_string(),
                 author_name: q.author.display_name.clone(),
                 content: q.content.chars().take(QUOTE_CHARS).collect(),
             }),
@@ -170,7 +170,7 @@ impl Summary {
             .as_ref()
             .map_or(c.last_seq, |m| m.seq.max(c.last_seq));
         Summary {
-            id: c.id.clone(),
+            id: c.id.to_string(),
             kind: match c.kind {
                 ConversationKind::Dm => ConversationType::Dm,
                 ConversationKind::Group => ConversationType::Group,
@@ -244,7 +244,7 @@ impl AgentEntry {
     /// The entry of an agent, with its live state from the hub.
     pub fn of<E>(a: &AgentView, hub: &Hub<E>) -> AgentEntry {
         AgentEntry {
-            id: a.agent.id.clone(),
+            id: a.agent.id.to_string(),
             username: a.agent.username.clone(),
             name: a.agent.display_name.clone(),
             online: hub.is_online(&a.agent.id),

@@ -142,7 +142,7 @@ fn open_account(conn: &mut Conn, user: &User, hash: String, now: i64) -> Result<
     accounts::insert_account(
         conn,
         &HumanAccountRow {
-            user_id: user.id.clone(),
+            user_id: user.id.to_string(),
             password_hash: hash,
             is_admin: false,
             created_at: now,
@@ -407,7 +407,7 @@ impl Core {
             Ok((
                 (),
                 vec![Event::CredentialsRevoked {
-                    user_id,
+                    user_id: user_id.to_string(),
                     digests: vec![digest],
                 }],
             ))
@@ -467,7 +467,7 @@ impl Core {
             Ok((
                 (),
                 vec![Event::CredentialsRevoked {
-                    user_id,
+                    user_id: user_id.to_string(),
                     digests: ended,
                 }],
             ))

@@ -357,7 +357,7 @@ impl Core {
                 kind: "recover".into(),
                 challenge: hex::encode(ids::random_bytes::<32>()),
                 public_key: key.pem.clone(),
-                user_id: Some(user.id.clone()),
+                user_id: Some(user.id.to_string()),
                 request: "{}".into(),
                 created_at: now,
                 expires_at: now + CHALLENGE_TTL_MS,
@@ -400,14 +400,14 @@ impl Core {
                 conn,
                 &TokenRow {
                     digest: ids::digest(&api_key),
-                    user_id: user.id.clone(),
+                    user_id: user.id.to_string(),
                     kind: MC_KEY.into(),
                     created_at: now_ms(),
                 },
             )?;
             challenges::delete(conn, &ch.id)?;
             let event = Event::CredentialsRevoked {
-                user_id: user.id.clone(),
+                user_id: user.id.to_string(),
                 digests: revoked,
             };
             Ok(((user, api_key), vec![event]))
@@ -541,7 +541,7 @@ impl Core {
             let now = now_ms();
             let row = SiteRow {
                 slug,
-                owner_id: owner,
+                owner_id: owner.to_string(),
                 title,
                 neighborhood: hood,
                 content,
@@ -587,7 +587,7 @@ impl Core {
                 conn,
                 &FollowRow {
                     site_slug: site.slug,
-                    follower_id: id,
+                    follower_id: id.to_string(),
                     created_at: now_ms(),
                 },
             )?;
@@ -663,7 +663,7 @@ pub(crate) fn claim_site(conn: &mut Conn, user: &User, now: i64) -> Result<Site>
     }
     let row = SiteRow {
         slug,
-        owner_id: user.id.clone(),
+        owner_id: user.id.to_string(),
         title: user.display_name.chars().take(100).collect(),
         neighborhood: "suburbs".into(),
         content: None,

@@ -52,7 +52,7 @@ impl Event {
     pub fn topics(&self) -> Vec<Topic> {
         match self {
             Event::MessagePosted { message, audience } => {
-                let mut topics = vec![Topic::Conversation(message.conversation_id.clone())];
+                let mut topics = vec![Topic::Conversation(message.conversation_id.to_string())];
                 match audience {
                     Audience::Users(list) => {
                         topics.extend(list.iter().map(|u| Topic::User(u.clone())))

@@ -129,7 +129,7 @@ impl Core {
                 metadata: None,
                 dm_key: None,
                 last_seq: 0,
-                created_by: Some(caller_id.clone()),
+                created_by: Some(caller_id.to_string()),
                 created_at: now,
                 updated_at: now,
             };
@@ -156,15 +156,15 @@ impl Core {
                             format!("member {m} does not belong to the group"),
                         ));
                     }
-                    if !members.contains(&m) {
-                        members.push(m);
+                    if !members.iter().any(|x| *x == m) {
+                        members.push(m.into());
                     }
                 }
                 let rows: Vec<ParticipantRow> = members
                     .into_iter()
                     .map(|u| ParticipantRow {
                         conversation_id: conv.id.clone(),
-                        user_id: u,
+                        user_id: u.to_string(),
                         added_at: now,
                     })
                     .collect();
@@ -260,7 +260,7 @@ impl Core {
             conversations::update_panel(
                 conn,
                 &PanelRow {
-                    conversation_id: panel.conversation.id.clone(),
+                    conversation_id: panel.conversation.id.to_string(),
                     panel_type: panel_type.unwrap_or(panel.panel_type),
                     is_public,
                     description: changes.description.or(panel.description),
@@ -272,8 +272,8 @@ impl Core {
             )?;
             if !is_public {
                 let rows = [ParticipantRow {
-                    conversation_id: panel.conversation.id.clone(),
-                    user_id: caller_id.clone(),
+                    conversation_id: panel.conversation.id.to_string(),
+                    user_id: caller_id.to_string(),
                     added_at: now,
                 }];
                 conversations::add_participants(conn, &rows)?;
@@ -323,7 +323,7 @@ impl Core {
                 group_id: group.id,
                 expires_at: (kind == "normal").then_some(now + INVITE_TTL_MS),
                 kind,
-                created_by: caller_id,
+                created_by: caller_id.to_string(),
                 created_at: now,
             };
             invites::insert(conn, &row)?;
@@ -356,7 +356,7 @@ impl Core {
                 conn,
                 &GroupMemberRow {
                     group_id: invite.group_id.clone(),
-                    user_id: caller_id,
+                    user_id: caller_id.to_string(),
                     joined_at: now,
                 },
             )?;
@@ -486,7 +486,7 @@ impl Core {
             let ids = visible_panels(conn, &group.id, &caller_id)?
                 .into_iter()
                 .filter(|p| p.panel_type == PANEL_TEXT)
-                .map(|p| p.conversation.id)
+                .map(|p| p.conversation.id.to_string())
                 .collect();
             Ok((group.id, ids))
         })

@@ -72,7 +72,7 @@ impl Core {
             let row = GuestbookRow {
                 id: nanoid(),
                 site_slug: site.slug.clone(),
-                author_id: signer.as_ref().map(|s| s.id.clone()),
+                author_id: signer.as_ref().map(|s| s.id.to_string()),
                 author_name: name,
                 message,
                 created_at: now_ms(),
@@ -80,7 +80,7 @@ impl Core {
             guestbook::insert(conn, &row)?;
             let mut events = Vec::new();
             // An owner signing their own book is not told about it.
-            if signer.as_ref().map(|s| &s.id) != Some(&site.owner_id) {
+            if signer.as_ref().map(|s| s.id.as_str()) != Some(site.owner_id.as_str()) {
                 if let Some(owner) = users::by_id(conn, &site.owner_id)?.map(User::from) {
                     let notice = Notice::GuestbookEntry {
                         entry_id: row.id.clone(),

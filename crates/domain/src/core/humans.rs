@@ -96,7 +96,7 @@ fn summarize(
     convs: Vec<Conversation>,
     viewer: &str,
 ) -> Result<Vec<ConversationSummary>> {
-    let ids: Vec<String> = convs.iter().map(|c| c.id.clone()).collect();
+    let ids: Vec<String> = convs.iter().map(|c| c.id.to_string()).collect();
     let marks = read_marks::of_user(conn, viewer, &ids)?;
     let mut people_ids: Vec<String> = convs
         .iter()
@@ -360,12 +360,12 @@ impl Core {
                 .into_iter()
                 .map(User::from)
                 .collect();
-            let ids: Vec<String> = agents.iter().map(|a| a.id.clone()).collect();
+            let ids: Vec<String> = agents.iter().map(|a| a.id.to_string()).collect();
             let suspended = suspensions::suspended_among(conn, &ids)?;
             Ok(agents
                 .into_iter()
                 .map(|agent| AgentView {
-                    suspended: suspended.contains(&agent.id),
+                    suspended: suspended.iter().any(|s| *s == agent.id),
                     owner_email: email.clone(),
                     agent,
                 })
@@ -401,17 +401,19 @@ impl Core {
                 .into_iter()
                 .map(User::from)
                 .collect();
-            let ids: Vec<String> = agents.iter().map(|a| a.id.clone()).collect();
+            let ids: Vec<String> = agents.iter().map(|a| a.id.to_string()).collect();
             let suspended = suspensions::suspended_among(conn, &ids)?;
-            let mut owner_ids: Vec<String> =
-                agents.iter().filter_map(|a| a.owner_id.clone()).collect();
+            let mut owner_ids: Vec<String> = agents
+                .iter()
+                .filter_map(|a| a.owner_id.as_ref().map(ToString::to_string))
+                .collect();
             owner_ids.sort();
             owner_ids.dedup();
             let owners = users::by_ids(conn, &owner_ids)?;
             Ok(agents
                 .into_iter()
                 .map(|agent| AgentView {
-                    suspended: suspended.contains(&agent.id),
+                    suspended: suspended.iter().any(|s| *s == agent.id),
                     owner_email: agent.owner_id.as_ref().and_then(|o| {
                         owners
                             .iter()
@@ -438,7 +440,7 @@ impl Core {
             Ok((
                 (),
                 vec![Event::CredentialsRevoked {
-                    user_id: agent.id,
+                    user_id: agent.id.to_string(),
                     digests,
                 }],
             ))

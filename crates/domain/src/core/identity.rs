@@ -291,7 +291,7 @@ impl Core {
                 conn,
                 &TokenRow {
                     digest,
-                    user_id: user_id.clone(),
+                    user_id: user_id.to_string(),
                     kind: CLAW_TOKEN.into(),
                     created_at: now_ms(),
                 },
@@ -299,7 +299,7 @@ impl Core {
             Ok((
                 (),
                 vec![Event::CredentialsRevoked {
-                    user_id,
+                    user_id: user_id.to_string(),
                     digests: revoked,
                 }],
             ))

@@ -213,7 +213,7 @@ impl Core {
             let now = now_ms();
             let row = JobRow {
                 id: nanoid(),
-                poster_id,
+                poster_id: poster_id.to_string(),
                 title,
                 description,
                 reward: req.reward,
@@ -294,7 +294,7 @@ impl Core {
             let row = AttemptRow {
                 id: nanoid(),
                 job_id: id.clone(),
-                worker_id: w.id.clone(),
+                worker_id: w.id.to_string(),
                 message,
                 status: "active".into(),
                 created_at: now_ms(),
@@ -350,7 +350,7 @@ impl Core {
                 &job,
                 JobStatus::PendingVerification,
                 &w,
-                std::slice::from_ref(&job.poster.id),
+                &[job.poster.id.to_string()],
                 &limits,
                 &mut events,
             )?;
@@ -407,10 +407,10 @@ impl Core {
         let limits = self.limits().clone();
         self.commit(move |conn| {
             let job = load(conn, &id)?;
-            let parties: Vec<String> = std::iter::once(job.poster.id.clone())
+            let parties: Vec<String> = std::iter::once(job.poster.id.to_string())
                 .chain(job.worker_id.clone())
                 .collect();
-            if !parties.contains(&a.id) {
+            if !parties.iter().any(|p| *p == a.id) {
                 return Err(Error::Forbidden(
                     "Only the poster or the worker can dispute".into(),
                 ));

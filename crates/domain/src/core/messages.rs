@@ -123,9 +123,9 @@ impl Core {
         let seq = conversations::last_seq(conn, &conv.id)? + 1;
         let row = MessageRow {
             id: ids::object_id(),
-            conversation_id: conv.id.clone(),
+            conversation_id: conv.id.to_string(),
             seq,
-            author_id: author.id.clone(),
+            author_id: author.id.to_string(),
             content: input.content,
             kind,
             reply_to,
@@ -197,7 +197,7 @@ impl Core {
             rows.truncate(limit as usize);
             let list = load(conn, &conv, rows)?;
             let next_cursor = if has_more {
-                list.last().map(|m| m.id.clone())
+                list.last().map(|m| m.id.to_string())
             } else {
                 None
             };
@@ -228,9 +228,9 @@ fn deliver_notices(
             inbox::insert(
                 conn,
                 &InboxRow {
-                    message_id: m.id.clone(),
+                    message_id: m.id.to_string(),
                     recipient_id: other.clone(),
-                    sender_id: m.author.id.clone(),
+                    sender_id: m.author.id.to_string(),
                     subject: subject.clone(),
                     created_at: m.created_at,
                     read_at: None,
@@ -239,7 +239,7 @@ fn deliver_notices(
             )?;
             if let Some(u) = users::by_id(conn, other)?.map(User::from) {
                 let notice = Notice::InboxMessage {
-                    message_id: m.id.clone(),
+                    message_id: m.id.to_string(),
                     from: Actor::from(&m.author),
                     subject: subject.clone(),
                     preview: snippet.clone(),
@@ -264,7 +264,7 @@ fn deliver_notices(
     for u in users::by_ids(conn, &mentioned)?.into_iter().map(User::from) {
         let notice = Notice::Mention {
             context,
-            message_id: m.id.clone(),
+            message_id: m.id.to_string(),
             by: Actor::from(&m.author),
             snippet: snippet.clone(),
         };

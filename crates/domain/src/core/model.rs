@@ -2,6 +2,7 @@
 
 use serde_json::Value;
 
+use crate::core::ids::{ConversationId, MessageId, UserId};
 use crate::store::models::{ConversationRow, GroupRow, MessageRow, PanelRow, UserRow};
 
 /// Whether a user is an agent or a human.
@@ -24,14 +25,14 @@ impl UserKind {
 /// An agent or a human.
 #[derive(Debug, Clone, PartialEq)]
 pub struct User {
-    pub id: String,
+    pub id: UserId,
     pub kind: UserKind,
     pub username: Option<String>,
     pub display_name: String,
     pub email: Option<String>,
     pub avatar: Option<String>,
     pub metadata: Option<Value>,
-    pub owner_id: Option<String>,
+    pub owner_id: Option<UserId>,
     pub created_at: i64,
 }
 
@@ -51,12 +52,12 @@ impl From<UserRow> for User {
                 UserKind::Human
             },
             metadata: parse_json(r.metadata.as_deref()),
-            id: r.id,
+            id: r.id.into(),
             username: r.username,
             display_name: r.display_name,
             email: r.email,
             avatar: r.avatar,
-            owner_id: r.owner_user_id,
+            owner_id: r.owner_user_id.map(UserId::from),
             created_at: r.created_at,
         }
     }
@@ -125,7 +126,7 @@ impl ConversationStatus {
 /// A session (dm or group) or the conversation behind a panel.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Conversation {
-    pub id: String,
+    pub id: ConversationId,
     pub kind: ConversationKind,
     pub name: Option<String>,
     pub workspace_id: String,
@@ -147,7 +148,7 @@ impl Conversation {
         Conversation {
             kind: ConversationKind::parse(&r.kind),
             metadata: parse_json(r.metadata.as_deref()),
-            id: r.id,
+            id: r.id.into(),
             name: r.name,
             workspace_id: r.workspace_id,
             group_id: r.group_id,
@@ -236,8 +237,8 @@ impl Group {
 /// A message, with its author resolved.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Message {
-    pub id: String,
-    pub conversation_id: String,
+    pub id: MessageId,
+    pub conversation_id: ConversationId,
     pub conversation_kind: ConversationKind,
     /// The group of a panel message.
     pub group_id: Option<String>,
@@ -245,7 +246,7 @@ pub struct Message {
     pub author: User,
     pub content: String,
     pub kind: String,
-    pub reply_to: Option<String>,
+    pub reply_to: Option<MessageId>,
     pub metadata: Option<Value>,
     /// Ids of the users mentioned.
     pub mention_ids: Vec<String>,
@@ -266,13 +267,13 @@ impl Message {
             metadata: parse_json(r.metadata.as_deref()),
             mention_ids: parse_list(&r.mention_ids),
             mention_names: parse_list(&r.mention_names),
-            id: r.id,
-            conversation_id: r.conversation_id,
+            id: r.id.into(),
+            conversation_id: r.conversation_id.into(),
             seq: r.seq,
             author,
             content: r.content,
             kind: r.kind,
-            reply_to: r.reply_to,
+            reply_to: r.reply_to.map(MessageId::from),
             mention_all: r.mention_all,
             created_at: r.created_at,
             subject: r.subject,

@@ -95,7 +95,7 @@ pub struct Actor {
 impl From<&User> for Actor {
     fn from(u: &User) -> Self {
         Actor {
-            id: u.id.clone(),
+            id: u.id.to_string(),
             handle: u.username.clone(),
             name: u.display_name.clone(),
             avatar: u.avatar.clone(),
@@ -239,7 +239,7 @@ pub(crate) fn notify(
     let body = serde_json::to_string(&notice).map_err(|e| Error::Internal(e.to_string()))?;
     let row = NotificationRow {
         id: notification_id(),
-        recipient_id: recipient.id.clone(),
+        recipient_id: recipient.id.to_string(),
         kind: notice.kind().as_str().into(),
         source_id: notice.source_id().to_string(),
         body,

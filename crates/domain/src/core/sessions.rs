@@ -120,12 +120,12 @@ impl Core {
                 metadata,
                 dm_key: None,
                 last_seq: 0,
-                created_by: Some(caller.id.clone()),
+                created_by: Some(caller.id.to_string()),
                 created_at: now,
                 updated_at: now,
             };
             conversations::insert(conn, &row)?;
-            let ids: Vec<String> = members.iter().map(|u| u.id.clone()).collect();
+            let ids: Vec<String> = members.iter().map(|u| u.id.to_string()).collect();
             add_rows(conn, &row.id, &ids, now)?;
             let conv = Conversation::from_row(row, ids.clone());
             events.push(Event::ConversationJoined {
@@ -253,7 +253,7 @@ impl Core {
             let conv = load_changeable(conn, &caller_id, &id)?;
             let added: Vec<String> = resolve_refs(conn, &refs)?
                 .into_iter()
-                .map(|u| u.id)
+                .map(|u| String::from(u.id))
                 .filter(|u| !conv.participants.contains(u))
                 .fold(Vec::new(), |mut acc, u| {
                     if !acc.contains(&u) {
@@ -297,7 +297,7 @@ impl Core {
             let conv = load_changeable(conn, &caller_id, &id)?;
             let gone: Vec<String> = resolve_refs(conn, &refs)?
                 .into_iter()
-                .map(|u| u.id)
+                .map(|u| String::from(u.id))
                 .collect();
             let left = conv
                 .participants
@@ -360,12 +360,12 @@ impl Core {
             metadata: None,
             dm_key: Some(key),
             last_seq: 0,
-            created_by: Some(a.id.clone()),
+            created_by: Some(a.id.to_string()),
             created_at: now,
             updated_at: now,
         };
         conversations::insert(conn, &row)?;
-        let ids = vec![a.id.clone(), b.id.clone()];
+        let ids = vec![a.id.to_string(), b.id.to_string()];
         add_rows(conn, &row.id, &ids, now)?;
         let conv = Conversation::from_row(row, ids.clone());
         events.push(Event::ConversationJoined {
@@ -386,7 +386,7 @@ fn dm_key(a: &str, b: &str) -> String {
 }
 
 fn dedup_users(list: &mut Vec<User>) {
-    let mut seen: Vec<String> = Vec::new();
+    let mut seen: Vec<super::ids::UserId> = Vec::new();
     list.retain(|u| {
         if seen.contains(&u.id) {
             false

@@ -48,7 +48,7 @@ impl Core {
         let deadline = Instant::now() + timeout.min(self.settings.max_watch);
         // Listen before reading, so nothing lands between the read and the wait.
         let (mut listener, mut wake) = self.hub.register(16, None);
-        listener.subscribe(Topic::Conversation(conv.id.clone()));
+        listener.subscribe(Topic::Conversation(conv.id.to_string()));
         let mut after = cursor;
         let mut first = true;
         loop {
@@ -69,7 +69,7 @@ impl Core {
                 woke = wake.recv() => {
                     if woke.is_none() {
                         (listener, wake) = self.hub.register(16, None);
-                        listener.subscribe(Topic::Conversation(conv.id.clone()));
+                        listener.subscribe(Topic::Conversation(conv.id.to_string()));
                     }
                     while wake.try_recv().is_some() {}
                 }

@@ -45,8 +45,8 @@ impl Connection {
             .state
             .core
             .hub()
-            .register(settings.outbound_queue, Some(user.id.clone()));
-        listener.subscribe(Topic::User(user.id.clone()));
+            .register(settings.outbound_queue, Some(user.id.to_string()));
+        listener.subscribe(Topic::User(user.id.to_string()));
         for g in &groups {
             listener.subscribe(Topic::Group(g.clone()));
         }
@@ -134,7 +134,7 @@ async fn pump(
                 conversation,
                 users,
             } => {
-                if !users.contains(&conn.user.id) {
+                if !users.iter().any(|u| *u == conn.user.id) {
                     continue;
                 }
                 let mut subs = conn.subs();

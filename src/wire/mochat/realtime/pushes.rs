@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::payloads::{to_value, Push};
 use super::subscriptions::Style;
+use crate::core::ids::MessageId;
 use crate::core::model::Message;
 use crate::socketio::{encode_event, Encoded, ParserKind, Payload};
 
@@ -36,7 +37,7 @@ pub fn encode(parser: ParserKind, event: &str, data: &impl Serialize) -> Arc<Enc
     )
 }
 
-type Key = (String, Style, ParserKind);
+type Key = (MessageId, Style, ParserKind);
 
 /// Encoded pushes by key, and the keys in insertion order for eviction.
 #[derive(Default)]

@@ -185,7 +185,7 @@ mod tests {
 
     fn msg(conv: &str, kind: ConversationKind, seq: i64) -> Arc<Message> {
         Arc::new(Message {
-            id: format!("{conv}-{seq}"),
+            id: format!("{conv}-{seq}").into(),
             conversation_id: conv.into(),
             conversation_kind: kind,
             group_id: None,

@@ -176,8 +176,8 @@ pub fn handle_of(user: &User) -> &str {
 /// A town-square post.
 pub fn chat(m: &Message) -> ServerFrame {
     ServerFrame::Chat(ChatFrame {
-        id: m.id.clone(),
-        agent_id: m.author.id.clone(),
+        id: m.id.to_string(),
+        agent_id: m.author.id.to_string(),
         agent_name: m.author.display_name.clone(),
         agent_handle: handle_of(&m.author).to_string(),
         message: m.content.clone(),

@@ -35,7 +35,7 @@ impl ChatRenders {
         if recent.len() == RENDERED {
             recent.pop_front();
         }
-        recent.push_back((m.id.clone(), text.clone()));
+        recent.push_back((m.id.to_string(), text.clone()));
         Some(text)
     }
 }

@@ -152,9 +152,9 @@ pub async fn connect(
     let (registration, events) = state
         .core
         .hub()
-        .register(settings.outbound_queue, Some(user.id.clone()));
+        .register(settings.outbound_queue, Some(user.id.to_string()));
     // The agent's own topic carries notifications and key revocations.
-    registration.subscribe(Topic::User(user.id.clone()));
+    registration.subscribe(Topic::User(user.id.to_string()));
     let channel = channel_of(&q);
     if channel == Channel::TownSquare {
         registration.subscribe(Topic::Conversation(TOWN_SQUARE.to_string()));
@@ -171,7 +171,7 @@ pub async fn connect(
     let socket = Socket {
         member: Member {
             id: registry.next_id(),
-            agent_id: user.id.clone(),
+            agent_id: user.id.to_string(),
             handle,
             link: link.clone(),
         },
