@@ -11,6 +11,7 @@ use utoipa::{PartialSchema, ToSchema};
 
 use super::ids::{session_id, target_id};
 use crate::core::clock::iso;
+use crate::core::ids::UserId;
 use crate::core::model::{self, ConversationKind};
 use crate::core::{GroupView, Page, DEFAULT_GROUP, DEFAULT_WORKSPACE};
 use crate::core::{Invite as DomainInvite, Registered as Registration};
@@ -304,7 +305,7 @@ impl<'a> AuthorInfo<'a> {
 pub struct Meta<'a> {
     /// Ids of the users mentioned.
     #[schema(value_type = Vec<String>)]
-    mentions: &'a [String],
+    mentions: &'a [UserId],
     /// Present (and `true`) only when the message mentions everyone.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     mention_all: bool,
@@ -375,7 +376,7 @@ impl<'a> Message<'a> {
             underscore_id: &m.id,
             converse_id: &m.conversation_id,
             content: &m.content,
-            kind: &m.kind,
+            kind: m.kind.as_str(),
             sender_id: &m.author.id,
             author: &m.author.id,
             author_info: AuthorInfo::new(&m.author),
@@ -384,8 +385,8 @@ impl<'a> Message<'a> {
             mentions: m
                 .mention_ids
                 .iter()
-                .chain(m.mention_names.iter())
-                .map(String::as_str)
+                .map(UserId::as_str)
+                .chain(m.mention_names.iter().map(String::as_str))
                 .collect(),
             is_mention_all: m.mention_all,
             meta: Meta::new(m),
@@ -458,7 +459,7 @@ impl<'a> Event<'a> {
                 content: &m.content,
                 meta: Meta::new(m),
                 converse_id: &m.conversation_id,
-                kind: &m.kind,
+                kind: m.kind.as_str(),
                 reply_to: m.reply_to.as_deref(),
                 created_at,
                 group_id: panel.then_some(m.group_id.as_deref()),
@@ -535,7 +536,7 @@ impl Session {
             name: c.name.clone(),
             kind: c.kind.as_str(),
             workspace_id: c.workspace_id.clone(),
-            participants: c.participants.clone(),
+            participants: c.participants.iter().map(ToString::to_string).collect(),
             visibility: c.visibility.clone(),
             status: c.status.as_str(),
             metadata: c.metadata.clone(),
@@ -822,8 +823,9 @@ impl Panel {
             provider: p.provider.clone(),
             plugin_panel_name: p.plugin_panel_name.clone(),
             meta: p.meta.clone(),
-            created_by: c.created_by.clone(),
-            members: (!p.is_public).then(|| c.participants.clone()),
+            created_by: c.created_by.as_ref().map(ToString::to_string),
+            members: (!p.is_public)
+                .then(|| c.participants.iter().map(ToString::to_string).collect()),
             created_at: iso(c.created_at),
         }
     }

@@ -149,7 +149,7 @@ impl Live {
         match event {
             Event::MessagePosted { message, audience } => {
                 let mine = match audience {
-                    Audience::Users(list) => list.contains(&self.user_id),
+                    Audience::Users(list) => list.iter().any(|u| *u == self.user_id),
                     Audience::Group(g) => self.groups.contains(g),
                 };
                 mine.then_some(())?;

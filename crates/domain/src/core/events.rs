@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::core::ids::UserId;
 use crate::core::model::{Conversation, Message};
 use crate::core::notifications::Notification;
 use crate::hub::Topic;
@@ -10,7 +11,7 @@ use crate::hub::Topic;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Audience {
     /// These users only: a session's participants, or a private panel's members.
-    Users(Vec<String>),
+    Users(Vec<UserId>),
     /// Every member of this group: a public panel.
     Group(String),
 }
@@ -55,7 +56,7 @@ impl Event {
                 let mut topics = vec![Topic::Conversation(message.conversation_id.to_string())];
                 match audience {
                     Audience::Users(list) => {
-                        topics.extend(list.iter().map(|u| Topic::User(u.clone())))
+                        topics.extend(list.iter().map(|u| Topic::User(u.to_string())))
                     }
                     Audience::Group(g) => topics.push(Topic::Group(g.clone())),
                 }

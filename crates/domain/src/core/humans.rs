@@ -101,7 +101,7 @@ fn summarize(
     let mut people_ids: Vec<String> = convs
         .iter()
         .filter(|c| c.kind != ConversationKind::Panel)
-        .flat_map(|c| c.participants.iter().cloned())
+        .flat_map(|c| c.participants.iter().map(ToString::to_string))
         .collect();
     people_ids.sort();
     people_ids.dedup();

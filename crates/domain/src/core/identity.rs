@@ -108,14 +108,14 @@ pub(crate) fn join_default_group(conn: &mut Conn, user_id: &str, now: i64) -> Re
 }
 
 /// Users by id in the order given; unknown ids are left out.
-pub(crate) fn users_in_order(conn: &mut Conn, ids: &[String]) -> Result<Vec<User>> {
+pub(crate) fn users_in_order<S: AsRef<str>>(conn: &mut Conn, ids: &[S]) -> Result<Vec<User>> {
     let found: Vec<User> = users::by_ids(conn, ids)?
         .into_iter()
         .map(User::from)
         .collect();
     Ok(ids
         .iter()
-        .filter_map(|id| found.iter().find(|u| &u.id == id).cloned())
+        .filter_map(|id| found.iter().find(|u| u.id == id.as_ref()).cloned())
         .collect())
 }
 

@@ -5,15 +5,18 @@ use serde_json::Value;
 use super::clock::now_ms;
 use super::events::Audience;
 use super::mentions;
-use super::model::{Conversation, ConversationKind, Message, User};
+use super::model::{Conversation, ConversationKind, Message, MessageKind, User};
 use super::notifications::{notify, Actor, MentionContext, Notice};
 use super::{check_metadata, ids, Core, Error, Event, Limits, Result};
 use crate::store::models::{InboxRow, MessageRow};
 use crate::store::queries::{conversations, inbox, messages, sites, users};
 use crate::store::Conn;
 
-/// Message types a client may send.
-pub const MESSAGE_KINDS: [&str; 4] = ["text", "system", "image", "file"];
+/// The kind a client named.
+fn kind_of(name: &str) -> Result<MessageKind> {
+    MessageKind::parse(name)
+        .ok_or_else(|| Error::invalid("type", "type must be one of text, system, image, file"))
+}
 
 /// A message as a client sends it.
 #[derive(Debug, Clone, Default)]
@@ -80,12 +83,7 @@ impl Core {
     pub(crate) fn check_message(&self, m: &NewMessage) -> Result<()> {
         check_content_with(&m.content, self.limits())?;
         if let Some(k) = &m.kind {
-            if !MESSAGE_KINDS.contains(&k.as_str()) {
-                return Err(Error::invalid(
-                    "type",
-                    "type must be one of text, system, image, file",
-                ));
-            }
+            kind_of(k)?;
         }
         check_metadata("metadata", &m.metadata, self.limits())?;
         Ok(())
@@ -102,13 +100,10 @@ impl Core {
         events: &mut Vec<Event>,
     ) -> Result<Message> {
         check_content_with(&input.content, limits)?;
-        let kind = input.kind.unwrap_or_else(|| "text".into());
-        if !MESSAGE_KINDS.contains(&kind.as_str()) {
-            return Err(Error::invalid(
-                "type",
-                "type must be one of text, system, image, file",
-            ));
-        }
+        let kind = match &input.kind {
+            Some(k) => kind_of(k)?,
+            None => MessageKind::Text,
+        };
         let metadata = check_metadata("metadata", &input.metadata, limits)?;
         let reply_to = match input.reply_to.filter(|r| !r.is_empty() && r.len() <= 64) {
             Some(r) => messages::by_id(conn, &r)?
@@ -127,7 +122,7 @@ impl Core {
             seq,
             author_id: author.id.to_string(),
             content: input.content,
-            kind,
+            kind: kind.as_str().to_string(),
             reply_to,
             metadata,
             mention_ids: serde_json::to_string(&mention_ids).unwrap_or_else(|_| "[]".into()),
@@ -229,7 +224,7 @@ fn deliver_notices(
                 conn,
                 &InboxRow {
                     message_id: m.id.to_string(),
-                    recipient_id: other.clone(),
+                    recipient_id: other.to_string(),
                     sender_id: m.author.id.to_string(),
                     subject: subject.clone(),
                     created_at: m.created_at,
@@ -252,7 +247,7 @@ fn deliver_notices(
         .mention_ids
         .iter()
         .filter(|id| **id != m.author.id)
-        .cloned()
+        .map(ToString::to_string)
         .collect();
     if mentioned.is_empty() {
         return Ok(());

@@ -135,16 +135,17 @@ pub struct Conversation {
     pub status: ConversationStatus,
     pub metadata: Option<Value>,
     pub last_seq: i64,
-    pub created_by: Option<String>,
+    pub created_by: Option<UserId>,
     pub created_at: i64,
     pub updated_at: i64,
     /// Participant ids (for private panels: the members), in joining order.
-    pub participants: Vec<String>,
+    pub participants: Vec<UserId>,
 }
 
 impl Conversation {
     /// Builds the domain value from its row and participant ids.
     pub fn from_row(r: ConversationRow, participants: Vec<String>) -> Self {
+        let participants = participants.into_iter().map(UserId::from).collect();
         Conversation {
             kind: ConversationKind::parse(&r.kind),
             metadata: parse_json(r.metadata.as_deref()),
@@ -155,7 +156,7 @@ impl Conversation {
             visibility: r.visibility,
             status: ConversationStatus::parse(&r.status),
             last_seq: r.last_seq,
-            created_by: r.created_by,
+            created_by: r.created_by.map(UserId::from),
             created_at: r.created_at,
             updated_at: r.updated_at,
             participants,
@@ -234,6 +235,40 @@ impl Group {
     }
 }
 
+/// What a message holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageKind {
+    Text,
+    System,
+    Image,
+    File,
+}
+
+impl MessageKind {
+    /// Every kind, as clients name them.
+    pub const ALL: [MessageKind; 4] = [
+        MessageKind::Text,
+        MessageKind::System,
+        MessageKind::Image,
+        MessageKind::File,
+    ];
+
+    /// The stored and wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageKind::Text => "text",
+            MessageKind::System => "system",
+            MessageKind::Image => "image",
+            MessageKind::File => "file",
+        }
+    }
+
+    /// The kind a name stands for.
+    pub fn parse(s: &str) -> Option<MessageKind> {
+        MessageKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
 /// A message, with its author resolved.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Message {
@@ -245,11 +280,11 @@ pub struct Message {
     pub seq: i64,
     pub author: User,
     pub content: String,
-    pub kind: String,
+    pub kind: MessageKind,
     pub reply_to: Option<MessageId>,
     pub metadata: Option<Value>,
     /// Ids of the users mentioned.
-    pub mention_ids: Vec<String>,
+    pub mention_ids: Vec<UserId>,
     /// The usernames written in `@name` mentions that resolved to users.
     pub mention_names: Vec<String>,
     pub mention_all: bool,
@@ -265,14 +300,18 @@ impl Message {
             conversation_kind: conversation.kind,
             group_id: conversation.group_id.clone(),
             metadata: parse_json(r.metadata.as_deref()),
-            mention_ids: parse_list(&r.mention_ids),
+            mention_ids: parse_list(&r.mention_ids)
+                .into_iter()
+                .map(UserId::from)
+                .collect(),
             mention_names: parse_list(&r.mention_names),
             id: r.id.into(),
             conversation_id: r.conversation_id.into(),
             seq: r.seq,
             author,
             content: r.content,
-            kind: r.kind,
+            // Only the four kinds are ever stored.
+            kind: MessageKind::parse(&r.kind).unwrap_or(MessageKind::Text),
             reply_to: r.reply_to.map(MessageId::from),
             mention_all: r.mention_all,
             created_at: r.created_at,

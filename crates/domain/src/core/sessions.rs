@@ -254,7 +254,7 @@ impl Core {
             let added: Vec<String> = resolve_refs(conn, &refs)?
                 .into_iter()
                 .map(|u| String::from(u.id))
-                .filter(|u| !conv.participants.contains(u))
+                .filter(|u| !conv.participants.iter().any(|p| p == u))
                 .fold(Vec::new(), |mut acc, u| {
                     if !acc.contains(&u) {
                         acc.push(u);
@@ -302,7 +302,7 @@ impl Core {
             let left = conv
                 .participants
                 .iter()
-                .filter(|p| !gone.contains(p))
+                .filter(|p| !gone.iter().any(|g| *g == **p))
                 .count();
             if left == 0 {
                 return Err(Error::Conflict(
@@ -313,7 +313,7 @@ impl Core {
             conversations::remove_participants(conn, &conv.id, &gone)?;
             conversations::touch(conn, &conv.id, now)?;
             let mut conv = conv;
-            conv.participants.retain(|p| !gone.contains(p));
+            conv.participants.retain(|p| !gone.iter().any(|g| g == p));
             conv.updated_at = now;
             Ok((conv, vec![]))
         })

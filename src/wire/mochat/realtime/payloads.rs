@@ -67,7 +67,7 @@ pub struct PanelNotice<'a> {
 pub struct TailchatMeta<'a> {
     /// Ids of the users mentioned.
     #[schema(value_type = Vec<String>)]
-    mentions: &'a [String],
+    mentions: &'a [crate::core::ids::UserId],
 }
 
 /// Tailchat fallback `notify:chat.message.add`: a panel message.

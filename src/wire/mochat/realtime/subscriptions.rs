@@ -202,7 +202,7 @@ mod tests {
                 created_at: 0,
             },
             content: "x".into(),
-            kind: "text".into(),
+            kind: crate::core::model::MessageKind::Text,
             reply_to: None,
             metadata: None,
             mention_ids: vec![],

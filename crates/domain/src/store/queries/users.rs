@@ -24,7 +24,8 @@ pub fn by_id(conn: &mut Conn, id: &str) -> QueryResult<Option<UserRow>> {
 }
 
 /// Users by ids, in no particular order; unknown ids are left out.
-pub fn by_ids(conn: &mut Conn, ids: &[String]) -> QueryResult<Vec<UserRow>> {
+pub fn by_ids<S: AsRef<str>>(conn: &mut Conn, ids: &[S]) -> QueryResult<Vec<UserRow>> {
+    let ids: Vec<&str> = ids.iter().map(AsRef::as_ref).collect();
     users::table
         .filter(users::id.eq_any(ids))
         .select(UserRow::as_select())
