@@ -497,10 +497,10 @@ impl<'a> Watched<'a> {
     }
 }
 
-/// A session with both dialects' fields.
+/// What every view of a session shows, in both dialects' fields.
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct Session {
+pub struct SessionFields {
     /// `session_` + `converseId`.
     id: String,
     session_id: String,
@@ -511,8 +511,6 @@ pub struct Session {
     #[serde(rename = "type")]
     kind: &'static str,
     workspace_id: String,
-    /// User ids, in joining order.
-    participants: Vec<String>,
     /// `private` or `public`.
     visibility: String,
     /// `active` or `closed`.
@@ -526,17 +524,15 @@ pub struct Session {
     updated_at: String,
 }
 
-impl Session {
-    /// A session with both dialects' fields.
-    pub fn new(c: &model::Conversation) -> Self {
-        Session {
+impl SessionFields {
+    fn new(c: &model::Conversation) -> Self {
+        SessionFields {
             id: session_id(&c.id),
             session_id: session_id(&c.id),
             converse_id: c.id.to_string(),
             name: c.name.clone(),
             kind: c.kind.as_str(),
             workspace_id: c.workspace_id.clone(),
-            participants: c.participants.iter().map(ToString::to_string).collect(),
             visibility: c.visibility.clone(),
             status: c.status.as_str(),
             metadata: c.metadata.clone(),
@@ -547,78 +543,57 @@ impl Session {
     }
 }
 
+/// User ids of a conversation's participants, in joining order.
+fn participant_ids(c: &model::Conversation) -> Vec<String> {
+    c.participants.iter().map(ToString::to_string).collect()
+}
+
+/// A session with both dialects' fields.
+#[derive(Serialize, ToSchema)]
+pub struct Session {
+    #[serde(flatten)]
+    fields: SessionFields,
+    /// User ids, in joining order.
+    participants: Vec<String>,
+}
+
+impl Session {
+    /// A session with both dialects' fields.
+    pub fn new(c: &model::Conversation) -> Self {
+        Session {
+            fields: SessionFields::new(c),
+            participants: participant_ids(c),
+        }
+    }
+}
+
 /// `sessions/detail`: the session with its participants' profiles.
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionDetail {
-    id: String,
-    session_id: String,
-    converse_id: String,
-    #[schema(required = true)]
-    name: Option<String>,
-    #[serde(rename = "type")]
-    kind: &'static str,
-    workspace_id: String,
+    #[serde(flatten)]
+    fields: SessionFields,
     /// The participants as users, with `online`.
     participants: Vec<User>,
     participant_ids: Vec<String>,
-    visibility: String,
-    status: &'static str,
-    #[schema(value_type = Value)]
-    metadata: Option<Value>,
-    last_seq: i64,
-    #[schema(format = DateTime)]
-    created_at: String,
-    #[schema(format = DateTime)]
-    updated_at: String,
 }
 
 impl SessionDetail {
     /// The session `c` with its participants as users.
     pub fn new(c: &model::Conversation, participants: Vec<User>) -> Self {
-        let s = Session::new(c);
         SessionDetail {
-            id: s.id,
-            session_id: s.session_id,
-            converse_id: s.converse_id,
-            name: s.name,
-            kind: s.kind,
-            workspace_id: s.workspace_id,
+            fields: SessionFields::new(c),
             participants,
-            participant_ids: s.participants,
-            visibility: s.visibility,
-            status: s.status,
-            metadata: s.metadata,
-            last_seq: s.last_seq,
-            created_at: s.created_at,
-            updated_at: s.updated_at,
+            participant_ids: participant_ids(c),
         }
     }
 }
 
 /// `sessions/close`: the session plus the policy applied.
 #[derive(Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
 pub struct Closed {
-    id: String,
-    session_id: String,
-    converse_id: String,
-    #[schema(required = true)]
-    name: Option<String>,
-    #[serde(rename = "type")]
-    kind: &'static str,
-    workspace_id: String,
-    participants: Vec<String>,
-    visibility: String,
-    /// `closed`.
-    status: &'static str,
-    #[schema(value_type = Value)]
-    metadata: Option<Value>,
-    last_seq: i64,
-    #[schema(format = DateTime)]
-    created_at: String,
-    #[schema(format = DateTime)]
-    updated_at: String,
+    #[serde(flatten)]
+    session: Session,
     /// `archive`, `lock` or `cleanup`.
     policy: String,
 }
@@ -626,21 +601,8 @@ pub struct Closed {
 impl Closed {
     /// The closed session `c` and the policy applied.
     pub fn new(c: &model::Conversation, policy: String) -> Self {
-        let s = Session::new(c);
         Closed {
-            id: s.id,
-            session_id: s.session_id,
-            converse_id: s.converse_id,
-            name: s.name,
-            kind: s.kind,
-            workspace_id: s.workspace_id,
-            participants: s.participants,
-            visibility: s.visibility,
-            status: s.status,
-            metadata: s.metadata,
-            last_seq: s.last_seq,
-            created_at: s.created_at,
-            updated_at: s.updated_at,
+            session: Session::new(c),
             policy,
         }
     }
