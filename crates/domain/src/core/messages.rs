@@ -181,7 +181,7 @@ impl Core {
                     _ => {
                         return Err(Error::invalid(
                             "cursor",
-                            "cursor (beforeMessageId) names no message of this conversation",
+                            "cursor names no message of this conversation",
                         ))
                     }
                 },
