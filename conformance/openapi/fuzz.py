@@ -32,38 +32,10 @@ from pathlib import Path
 import jsonschema_rs
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-BIN = os.environ.get("AGENTGATE_BIN") or str(REPO_ROOT / "target" / "debug" / "agentgate")
+sys.path.insert(0, str(REPO_ROOT / "conformance" / "pysupport"))
+from agentgate_process import BIN, start_blocking  # noqa: E402  (the suites' one start-up)
 CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"
 ROTATE = "claw.agents.rotateToken"
-
-
-def start_server(tmpdir: str) -> tuple[subprocess.Popen, str]:
-    env = dict(os.environ)
-    env.update(
-        AGENTGATE_RATE_LIMIT_PER_MIN="0",
-        AGENTGATE_AUTH_FAILURES_PER_WINDOW="0",
-        AGENTGATE_REGISTER_RATE_LIMIT_PER_HOUR="0",
-        AGENTGATE_CHAT_RATE_LIMIT_SECS="0",
-        AGENTGATE_LOG=os.environ.get("AGENTGATE_LOG", "warn"),
-    )
-    proc = subprocess.Popen(
-        [BIN, "serve", "--listen", "127.0.0.1:0", "--database", os.path.join(tmpdir, "agentgate.db")],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=None if os.environ.get("CONFORMANCE_VERBOSE") else subprocess.DEVNULL,
-        text=True,
-    )
-    deadline = time.monotonic() + 15
-    assert proc.stdout is not None
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        m = re.search(r"agentgate listening on (http://127\.0\.0\.1:\d+)", line)
-        if m:
-            return proc, m.group(1)
-    proc.kill()
-    raise RuntimeError(f"agentgate did not start (exit code {proc.poll()})")
 
 
 def call(base: str, method: str, path: str, body: dict | None = None, token: str | None = None) -> dict:
@@ -306,7 +278,7 @@ def main() -> int:
     proc = None
     started = time.monotonic()
     try:
-        proc, base = start_server(tmpdir)
+        proc, base = start_blocking(tmpdir)
         token = register(base, "fuzz_main")
         peer = register(base, "fuzz_peer")
         third = register(base, "fuzz_third")

@@ -11,7 +11,10 @@ import os
 import re
 import shutil
 import signal
+import subprocess
 import tempfile
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +28,56 @@ QUIET_ENV = {
     "AGENTGATE_REGISTER_RATE_LIMIT_PER_HOUR": "0",
     "AGENTGATE_CHAT_RATE_LIMIT_SECS": "0",
 }
+
+# The line the server prints once it listens.
+URL_LINE = re.compile(r"agentgate listening on (https?://127\.0\.0\.1:\d+)")
+
+
+def command(tmpdir: str) -> list[str]:
+    """The server's command line: port 0, its database in `tmpdir`."""
+    return [BIN, "serve", "--listen", "127.0.0.1:0", "--database", os.path.join(tmpdir, "agentgate.db")]
+
+
+def environment(env: dict[str, str] | None = None) -> dict[str, str]:
+    """This process's environment with QUIET_ENV, a quiet log and `env` on top."""
+    full_env = dict(os.environ)
+    full_env.update(QUIET_ENV)
+    full_env["AGENTGATE_LOG"] = os.environ.get("AGENTGATE_LOG", "warn")
+    full_env.update(env or {})
+    return full_env
+
+
+def _drain(stream: Any) -> None:
+    """Reads a pipe to its end, so that the server never blocks writing to it."""
+    while stream.read(65536):
+        pass
+
+
+def start_blocking(tmpdir: str, env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
+    """The same server for a synchronous caller (the OpenAPI run): returns the process and its
+    URL once it listens; a thread drains its output. The caller stops it (and removes `tmpdir`)."""
+    if not os.path.exists(BIN):
+        raise RuntimeError(f"agentgate binary not found at {BIN} (build it or set AGENTGATE_BIN)")
+    proc = subprocess.Popen(
+        command(tmpdir),
+        env=environment(env),
+        stdout=subprocess.PIPE,
+        stderr=None if os.environ.get("CONFORMANCE_VERBOSE") else subprocess.DEVNULL,
+        text=True,
+    )
+    assert proc.stdout is not None
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        m = URL_LINE.search(line)
+        if m:
+            threading.Thread(target=_drain, args=(proc.stdout,), daemon=True).start()
+            return proc, m.group(1)
+    proc.kill()
+    raise RuntimeError(f"agentgate did not start (exit code {proc.poll()})")
+
 
 # Servers started here die with this process, however it ends.
 _RUNNING: dict[int, str] = {}  # pid -> temporary directory
@@ -85,18 +138,9 @@ async def start(prefix: str, env: dict[str, str] | None = None, tmpdir: str | No
     if not os.path.exists(BIN):
         raise RuntimeError(f"agentgate binary not found at {BIN} (build it or set AGENTGATE_BIN)")
     tmpdir = tmpdir or tempfile.mkdtemp(prefix=prefix)
-    full_env = dict(os.environ)
-    full_env.update(QUIET_ENV)
-    full_env["AGENTGATE_LOG"] = os.environ.get("AGENTGATE_LOG", "warn")
-    full_env.update(env or {})
     proc = await asyncio.create_subprocess_exec(
-        BIN,
-        "serve",
-        "--listen",
-        "127.0.0.1:0",
-        "--database",
-        os.path.join(tmpdir, "agentgate.db"),
-        env=full_env,
+        *command(tmpdir),
+        env=environment(env),
         stdout=asyncio.subprocess.PIPE,
         stderr=None if os.environ.get("CONFORMANCE_VERBOSE") else asyncio.subprocess.DEVNULL,
     )
@@ -108,7 +152,7 @@ async def start(prefix: str, env: dict[str, str] | None = None, tmpdir: str | No
             line = await proc.stdout.readline()
             if not line:
                 raise RuntimeError(f"agentgate exited before listening (code {proc.returncode})")
-            m = re.search(r"agentgate listening on (https?://127\.0\.0\.1:\d+)", line.decode())
+            m = URL_LINE.search(line.decode())
             if m:
                 return m.group(1)
 
