@@ -934,7 +934,7 @@ pub struct Invite {
     code: String,
     group_id: String,
     /// `normal` or `permanent`.
-    invite_type: String,
+    invite_type: &'static str,
     /// `null` for a permanent invite.
     #[schema(required = true, format = DateTime)]
     expires_at: Option<String>,
@@ -946,7 +946,7 @@ impl Invite {
         Invite {
             code: invite.code,
             group_id: invite.group_id,
-            invite_type: invite.kind,
+            invite_type: invite.kind.as_str(),
             expires_at: invite.expires_at.map(iso),
         }
     }

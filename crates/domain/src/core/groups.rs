@@ -52,8 +52,34 @@ pub struct PanelChanges {
 pub struct Invite {
     pub code: String,
     pub group_id: String,
-    pub kind: String,
+    pub kind: InviteKind,
     pub expires_at: Option<i64>,
+}
+
+/// How long an invite lasts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InviteKind {
+    /// Expires after a week.
+    Normal,
+    /// Never expires.
+    Permanent,
+}
+
+impl InviteKind {
+    /// The stored and wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InviteKind::Normal => "normal",
+            InviteKind::Permanent => "permanent",
+        }
+    }
+
+    /// The kind a name stands for.
+    pub fn parse(s: &str) -> Option<InviteKind> {
+        [InviteKind::Normal, InviteKind::Permanent]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+    }
 }
 
 /// How long a normal invite lasts.
@@ -307,13 +333,12 @@ impl Core {
         group_id: Option<String>,
         kind: Option<String>,
     ) -> Result<Invite> {
-        let kind = kind.unwrap_or_else(|| "normal".into());
-        if kind != "normal" && kind != "permanent" {
-            return Err(Error::invalid(
-                "invite_type",
-                "invite_type must be normal or permanent",
-            ));
-        }
+        let kind = match kind.as_deref() {
+            None => InviteKind::Normal,
+            Some(name) => InviteKind::parse(name).ok_or_else(|| {
+                Error::invalid("invite_type", "invite_type must be normal or permanent")
+            })?,
+        };
         let caller_id = caller.id.clone();
         self.commit(move |conn| {
             let group = caller_group(conn, &caller_id, group_id.as_deref())?;
@@ -321,8 +346,8 @@ impl Core {
             let row = InviteRow {
                 code: ids::invite_code(),
                 group_id: group.id,
-                expires_at: (kind == "normal").then_some(now + INVITE_TTL_MS),
-                kind,
+                expires_at: (kind == InviteKind::Normal).then_some(now + INVITE_TTL_MS),
+                kind: kind.as_str().to_string(),
                 created_by: caller_id.to_string(),
                 created_at: now,
             };
@@ -331,7 +356,7 @@ impl Core {
                 Invite {
                     code: row.code,
                     group_id: row.group_id,
-                    kind: row.kind,
+                    kind,
                     expires_at: row.expires_at,
                 },
                 vec![],

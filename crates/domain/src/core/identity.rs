@@ -398,7 +398,7 @@ impl Core {
     pub async fn resolve_users(&self, ids: Vec<String>) -> Result<Vec<User>> {
         if ids.len() > self.limits().max_ids_per_request {
             return Err(Error::TooLarge(format!(
-                "too many ids: the limit is {} per request",
+                "too many ids: over the limit of {} ids per request",
                 self.limits().max_ids_per_request
             )));
         }
