@@ -512,7 +512,7 @@ pub struct SessionFields {
     kind: &'static str,
     workspace_id: String,
     /// `private` or `public`.
-    visibility: String,
+    visibility: &'static str,
     /// `active` or `closed`.
     status: &'static str,
     #[schema(value_type = Value)]
@@ -532,8 +532,8 @@ impl SessionFields {
             converse_id: c.id.to_string(),
             name: c.name.clone(),
             kind: c.kind.as_str(),
-            workspace_id: c.workspace_id.clone(),
-            visibility: c.visibility.clone(),
+            workspace_id: c.workspace_id.to_string(),
+            visibility: c.visibility.as_str(),
             status: c.status.as_str(),
             metadata: c.metadata.clone(),
             last_seq: c.last_seq,
@@ -965,8 +965,8 @@ impl Joined {
     /// The answer for the group joined.
     pub fn new(group: model::Group) -> Self {
         Joined {
-            group_id: group.id,
-            workspace_id: group.workspace_id,
+            group_id: group.id.to_string(),
+            workspace_id: group.workspace_id.to_string(),
             name: group.name,
         }
     }

@@ -626,7 +626,7 @@ impl From<&Entry> for GuestbookEntry {
         GuestbookEntry {
             id: e.id.clone(),
             author_name: e.author_name.clone(),
-            author_agent_id: e.author_id.clone(),
+            author_agent_id: e.author_id.as_ref().map(ToString::to_string),
             message: e.message.clone(),
             created_at: iso(e.created_at),
         }
@@ -699,8 +699,8 @@ pub struct Job {
 impl From<&CoreJob> for Job {
     fn from(j: &CoreJob) -> Self {
         Job {
-            id: j.id.clone(),
-            job_id: j.id.clone(),
+            id: j.id.to_string(),
+            job_id: j.id.to_string(),
             title: j.title.clone(),
             description: j.description.clone(),
             reward_lamports: j.reward,
@@ -709,7 +709,7 @@ impl From<&CoreJob> for Job {
             verification_params: j.verification_params.clone(),
             status: j.status.as_str(),
             poster: Agent::from(&j.poster),
-            worker_id: j.worker_id.clone(),
+            worker_id: j.worker_id.as_ref().map(ToString::to_string),
             active_workers: j.active_workers,
             created_at: iso(j.created_at),
             updated_at: iso(j.updated_at),
@@ -811,7 +811,7 @@ impl JobChanged {
     pub fn of(message: &'static str, j: &CoreJob) -> JobChanged {
         JobChanged {
             message,
-            job_id: j.id.clone(),
+            job_id: j.id.to_string(),
             status: j.status.as_str(),
         }
     }

@@ -60,7 +60,7 @@ pub async fn post(state: State, agent: Agent, body: Json<Post>) -> McResult {
     let j = state.core.post_job(&agent.0, req).await?;
     Ok(created(JobPosted {
         message: "Job posted.",
-        job_id: j.id.clone(),
+        job_id: j.id.to_string(),
         title: j.title.clone(),
         reward: Reward::of(j.reward),
         verification_template: j.verification_template.clone(),
@@ -166,13 +166,13 @@ pub async fn attempt(
             message: "You already signaled interest in this job",
             attempt_id: a.id,
             status: a.status,
-            job_id: job.id,
+            job_id: job.id.to_string(),
         }));
     }
     Ok(created(AttemptNew {
         message: "Interest registered!",
         attempt_id: a.id,
-        job_id: job.id,
+        job_id: job.id.to_string(),
         job_title: job.title,
         model: "race-to-complete",
         active_workers: job.active_workers,
@@ -219,7 +219,7 @@ pub async fn submit(
     let j = state.core.submit_job(&agent.0, &id, &proof).await?;
     Ok(ok(JobSubmitted {
         message: "Submitted for review.",
-        job_id: j.id.clone(),
+        job_id: j.id.to_string(),
         status: j.status.as_str(),
         job: Job::from(&j),
     }))
@@ -249,7 +249,7 @@ pub async fn approve(state: State, agent: Agent, id: web::Path<String>) -> McRes
     let j = state.core.approve_job(&agent.0, &id).await?;
     Ok(ok(JobApproved {
         message: "Approved. Payment recorded.",
-        job_id: j.id.clone(),
+        job_id: j.id.to_string(),
         status: j.status.as_str(),
         payment: Payment {
             lamports: j.reward,

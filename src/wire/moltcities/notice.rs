@@ -342,7 +342,7 @@ pub struct FeedItem {
 impl From<&Notification> for FeedItem {
     fn from(n: &Notification) -> Self {
         FeedItem {
-            id: n.id.clone(),
+            id: n.id.to_string(),
             kind: n.notice.kind().as_str(),
             event_type: event_type(&n.notice),
             read: n.read_at.is_some(),
@@ -374,11 +374,11 @@ pub struct NotificationFrame {
 /// The WebSocket `notification` frame; `queued` says it is a replay from the offline queue.
 pub fn frame(n: &Notification, queued: bool) -> super::ws::frames::ServerFrame {
     super::ws::frames::ServerFrame::Notification(Box::new(NotificationFrame {
-        id: n.id.clone(),
+        id: n.id.to_string(),
         event_type: event_type(&n.notice),
         created_at: iso(n.created_at),
         queued,
-        agent_id: n.recipient_id.clone(),
+        agent_id: n.recipient_id.to_string(),
         data: data(n),
     }))
 }

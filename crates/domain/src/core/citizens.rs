@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::clock::now_ms;
+use super::ids::UserId;
 use super::keys;
 use super::model::{User, UserKind};
 use super::{ids, Core, Error, Event, Result};
@@ -60,7 +61,7 @@ pub struct Challenge {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Site {
     pub slug: String,
-    pub owner_id: String,
+    pub owner_id: UserId,
     pub title: String,
     pub neighborhood: String,
     pub content: Option<String>,
@@ -71,7 +72,7 @@ impl From<SiteRow> for Site {
     fn from(r: SiteRow) -> Self {
         Site {
             slug: r.slug,
-            owner_id: r.owner_id,
+            owner_id: r.owner_id.into(),
             title: r.title,
             neighborhood: r.neighborhood,
             content: r.content,

@@ -67,7 +67,7 @@ impl Event {
             }
             Event::CredentialsRevoked { user_id, .. } => vec![Topic::User(user_id.clone())],
             Event::Notified { notification } => {
-                vec![Topic::User(notification.recipient_id.clone())]
+                vec![Topic::User(notification.recipient_id.to_string())]
             }
         }
     }

@@ -144,8 +144,8 @@ impl Core {
                 id: ids::unguessable_object_id(),
                 kind: "panel".into(),
                 name: Some(name),
-                workspace_id: group.workspace_id.clone(),
-                group_id: Some(group.id.clone()),
+                workspace_id: group.workspace_id.to_string(),
+                group_id: Some(group.id.to_string()),
                 visibility: if is_public {
                     "public".into()
                 } else {
@@ -345,7 +345,7 @@ impl Core {
             let now = now_ms();
             let row = InviteRow {
                 code: ids::invite_code(),
-                group_id: group.id,
+                group_id: group.id.to_string(),
                 expires_at: (kind == InviteKind::Normal).then_some(now + INVITE_TTL_MS),
                 kind: kind.as_str().to_string(),
                 created_by: caller_id.to_string(),
@@ -513,7 +513,7 @@ impl Core {
                 .filter(|p| p.panel_type == PANEL_TEXT)
                 .map(|p| p.conversation.id.to_string())
                 .collect();
-            Ok((group.id, ids))
+            Ok((group.id.to_string(), ids))
         })
         .await
     }

@@ -2,7 +2,7 @@
 
 use super::citizens::Site;
 use super::clock::now_ms;
-use super::ids::nanoid;
+use super::ids::{nanoid, UserId};
 use super::model::User;
 use super::notifications::{notify, Actor, Notice};
 use super::{Core, Error, Result};
@@ -14,7 +14,7 @@ use crate::store::queries::{guestbook, sites, users};
 pub struct Entry {
     pub id: String,
     pub site_slug: String,
-    pub author_id: Option<String>,
+    pub author_id: Option<UserId>,
     pub author_name: String,
     pub message: String,
     pub created_at: i64,
@@ -25,7 +25,7 @@ impl From<GuestbookRow> for Entry {
         Entry {
             id: r.id,
             site_slug: r.site_slug,
-            author_id: r.author_id,
+            author_id: r.author_id.map(UserId::from),
             author_name: r.author_name,
             message: r.message,
             created_at: r.created_at,

@@ -269,3 +269,19 @@ typed_id!(
     /// A message's id.
     MessageId
 );
+typed_id!(
+    /// A group's id.
+    GroupId
+);
+typed_id!(
+    /// A workspace's id.
+    WorkspaceId
+);
+typed_id!(
+    /// A job's id (MoltCities).
+    JobId
+);
+typed_id!(
+    /// A queued notification's id.
+    NotificationId
+);

@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use super::clock::now_ms;
-use super::ids::nanoid;
+use super::ids::{nanoid, JobId, UserId};
 use super::model::User;
 use super::notifications::{notify, Actor, Notice};
 use super::{check_metadata, Core, Error, Event, Limits, Result};
@@ -66,7 +66,7 @@ impl std::fmt::Display for JobStatus {
 /// A job.
 #[derive(Debug, Clone)]
 pub struct Job {
-    pub id: String,
+    pub id: JobId,
     pub poster: User,
     pub title: String,
     pub description: String,
@@ -74,7 +74,7 @@ pub struct Job {
     pub verification_template: Option<String>,
     pub verification_params: Option<Value>,
     pub status: JobStatus,
-    pub worker_id: Option<String>,
+    pub worker_id: Option<UserId>,
     pub proof: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
@@ -99,8 +99,8 @@ pub struct NewJob {
 #[derive(Debug, Clone)]
 pub struct Attempt {
     pub id: String,
-    pub job_id: String,
-    pub worker_id: String,
+    pub job_id: JobId,
+    pub worker_id: UserId,
     pub message: Option<String>,
     pub status: String,
     pub created_at: i64,
@@ -121,14 +121,14 @@ fn load(conn: &mut Conn, id: &str) -> Result<Job> {
             .verification_params
             .as_deref()
             .and_then(|p| serde_json::from_str(p).ok()),
-        id: row.id,
+        id: JobId::from(row.id),
         poster,
         title: row.title,
         description: row.description,
         reward: row.reward,
         verification_template: row.verification_template,
         status,
-        worker_id: row.worker_id,
+        worker_id: row.worker_id.map(UserId::from),
         proof: row.proof,
         created_at: row.created_at,
         updated_at: row.updated_at,
@@ -175,7 +175,7 @@ fn change(
         told.push(id);
         if let Some(u) = users::by_id(conn, id)?.map(User::from) {
             let notice = Notice::JobStatus {
-                job_id: job.id.clone(),
+                job_id: job.id.to_string(),
                 job_title: job.title.clone(),
                 old_status: job.status.as_str().to_string(),
                 new_status: to.as_str().to_string(),
@@ -276,8 +276,8 @@ impl Core {
             if let Some(a) = jobs::attempt_of(conn, &id, &w.id)? {
                 let attempt = Attempt {
                     id: a.id,
-                    job_id: a.job_id,
-                    worker_id: a.worker_id,
+                    job_id: JobId::from(a.job_id),
+                    worker_id: a.worker_id.into(),
                     message: a.message,
                     status: a.status,
                     created_at: a.created_at,
@@ -303,7 +303,7 @@ impl Core {
             let job = load(conn, &id)?;
             let mut events = Vec::new();
             let notice = Notice::JobApplication {
-                job_id: job.id.clone(),
+                job_id: job.id.to_string(),
                 job_title: job.title.clone(),
                 attempt_id: row.id.clone(),
                 worker: Actor::from(&w),
@@ -313,8 +313,8 @@ impl Core {
             notify(conn, &job.poster, notice, &limits, &mut events)?;
             let attempt = Attempt {
                 id: row.id,
-                job_id: row.job_id,
-                worker_id: row.worker_id,
+                job_id: JobId::from(row.job_id),
+                worker_id: row.worker_id.into(),
                 message: row.message,
                 status: row.status,
                 created_at: row.created_at,
@@ -374,7 +374,7 @@ impl Core {
                     format!("Nothing to approve (status: {})", job.status),
                 ));
             }
-            let whom: Vec<String> = job.worker_id.iter().cloned().collect();
+            let whom: Vec<String> = job.worker_id.iter().map(ToString::to_string).collect();
             let mut events = Vec::new();
             change(
                 conn,
@@ -408,7 +408,7 @@ impl Core {
         self.commit(move |conn| {
             let job = load(conn, &id)?;
             let parties: Vec<String> = std::iter::once(job.poster.id.to_string())
-                .chain(job.worker_id.clone())
+                .chain(job.worker_id.as_ref().map(ToString::to_string))
                 .collect();
             if !parties.iter().any(|p| *p == a.id) {
                 return Err(Error::Forbidden(

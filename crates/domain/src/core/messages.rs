@@ -5,7 +5,7 @@ use serde_json::Value;
 use super::clock::now_ms;
 use super::events::Audience;
 use super::mentions;
-use super::model::{Conversation, ConversationKind, Message, MessageKind, User};
+use super::model::{Conversation, ConversationKind, Message, MessageKind, User, Visibility};
 use super::notifications::{notify, Actor, MentionContext, Notice};
 use super::{check_metadata, ids, Core, Error, Event, Limits, Result};
 use crate::store::models::{InboxRow, MessageRow};
@@ -149,8 +149,8 @@ impl Core {
     /// The live event for a message just posted.
     pub(crate) fn posted(conv: &Conversation, m: &Message) -> Event {
         let audience = match (&conv.kind, &conv.group_id) {
-            (ConversationKind::Panel, Some(g)) if conv.visibility == "public" => {
-                Audience::Group(g.clone())
+            (ConversationKind::Panel, Some(g)) if conv.visibility == Visibility::Public => {
+                Audience::Group(g.to_string())
             }
             _ => Audience::Users(conv.participants.clone()),
         };

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::core::ids::{ConversationId, MessageId, UserId};
+use crate::core::ids::{ConversationId, GroupId, MessageId, UserId, WorkspaceId};
 use crate::store::models::{ConversationRow, GroupRow, MessageRow, PanelRow, UserRow};
 
 /// Whether a user is an agent or a human.
@@ -123,15 +123,39 @@ impl ConversationStatus {
     }
 }
 
+/// Who may see a conversation: its participants, or every member of its group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Visibility {
+    Private,
+    Public,
+}
+
+impl Visibility {
+    /// The stored and wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Visibility::Private => "private",
+            Visibility::Public => "public",
+        }
+    }
+
+    /// The visibility a name stands for.
+    pub fn parse(s: &str) -> Option<Visibility> {
+        [Visibility::Private, Visibility::Public]
+            .into_iter()
+            .find(|v| v.as_str() == s)
+    }
+}
+
 /// A session (dm or group) or the conversation behind a panel.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Conversation {
     pub id: ConversationId,
     pub kind: ConversationKind,
     pub name: Option<String>,
-    pub workspace_id: String,
-    pub group_id: Option<String>,
-    pub visibility: String,
+    pub workspace_id: WorkspaceId,
+    pub group_id: Option<GroupId>,
+    pub visibility: Visibility,
     pub status: ConversationStatus,
     pub metadata: Option<Value>,
     pub last_seq: i64,
@@ -151,9 +175,10 @@ impl Conversation {
             metadata: parse_json(r.metadata.as_deref()),
             id: r.id.into(),
             name: r.name,
-            workspace_id: r.workspace_id,
-            group_id: r.group_id,
-            visibility: r.visibility,
+            workspace_id: r.workspace_id.into(),
+            group_id: r.group_id.map(GroupId::from),
+            // Only the two names are ever stored.
+            visibility: Visibility::parse(&r.visibility).unwrap_or(Visibility::Private),
             status: ConversationStatus::parse(&r.status),
             last_seq: r.last_seq,
             created_by: r.created_by.map(UserId::from),
@@ -190,7 +215,11 @@ impl Panel {
     pub fn from_rows(c: ConversationRow, p: PanelRow, members: Vec<String>) -> Self {
         let mut conversation = Conversation::from_row(c, members);
         // The panel row is the source of truth for who may see it.
-        conversation.visibility = if p.is_public { "public" } else { "private" }.into();
+        conversation.visibility = if p.is_public {
+            Visibility::Public
+        } else {
+            Visibility::Private
+        };
         Panel {
             conversation,
             panel_type: p.panel_type,
@@ -217,9 +246,9 @@ impl Panel {
 /// A group of a workspace, with the workspace's name.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Group {
-    pub id: String,
+    pub id: GroupId,
     pub name: String,
-    pub workspace_id: String,
+    pub workspace_id: WorkspaceId,
     pub workspace_name: String,
 }
 
@@ -227,9 +256,9 @@ impl Group {
     /// Builds the domain value from its row and its workspace's name.
     pub fn from_row(r: GroupRow, workspace_name: String) -> Self {
         Group {
-            id: r.id,
+            id: r.id.into(),
             name: r.name,
-            workspace_id: r.workspace_id,
+            workspace_id: r.workspace_id.into(),
             workspace_name,
         }
     }
@@ -276,7 +305,7 @@ pub struct Message {
     pub conversation_id: ConversationId,
     pub conversation_kind: ConversationKind,
     /// The group of a panel message.
-    pub group_id: Option<String>,
+    pub group_id: Option<GroupId>,
     pub seq: i64,
     pub author: User,
     pub content: String,

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::clock::now_ms;
+use super::ids::{NotificationId, UserId};
 use super::model::User;
 use super::{Core, Error, Event, Limits, Result};
 use crate::store::models::NotificationRow;
@@ -164,8 +165,8 @@ impl Notice {
 /// A queued notification.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Notification {
-    pub id: String,
-    pub recipient_id: String,
+    pub id: NotificationId,
+    pub recipient_id: UserId,
     pub notice: Notice,
     pub created_at: i64,
     pub read_at: Option<i64>,
@@ -178,8 +179,8 @@ impl Notification {
             Error::Internal(format!("stored notification {} unreadable: {e}", r.id))
         })?;
         Ok(Notification {
-            id: r.id,
-            recipient_id: r.recipient_id,
+            id: NotificationId::from(r.id),
+            recipient_id: r.recipient_id.into(),
             notice,
             created_at: r.created_at,
             read_at: r.read_at,

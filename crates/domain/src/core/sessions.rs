@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::clock::now_ms;
 use super::messages::{NewMessage, Page};
-use super::model::{Conversation, ConversationKind, ConversationStatus, Message, User};
+use super::model::{Conversation, ConversationKind, ConversationStatus, Message, User, Visibility};
 use super::{check_metadata, check_name, ids, Core, Error, Event, Result, DEFAULT_WORKSPACE};
 use crate::store::models::{ConversationRow, ParticipantRow};
 use crate::store::queries::{conversations, users};
@@ -55,13 +55,12 @@ impl Core {
                 limits.max_participants
             )));
         }
-        let visibility = req.visibility.clone().unwrap_or_else(|| "private".into());
-        if visibility != "private" && visibility != "public" {
-            return Err(Error::invalid(
-                "visibility",
-                "visibility must be private or public",
-            ));
-        }
+        let visibility = match req.visibility.as_deref() {
+            None => Visibility::Private,
+            Some(name) => Visibility::parse(name).ok_or_else(|| {
+                Error::invalid("visibility", "visibility must be private or public")
+            })?,
+        };
         if let Some(k) = &req.kind {
             if k != "dm" && k != "group" {
                 return Err(Error::invalid("type", "type must be dm or group"));
@@ -115,7 +114,7 @@ impl Core {
                 name,
                 workspace_id: DEFAULT_WORKSPACE.into(),
                 group_id: None,
-                visibility,
+                visibility: visibility.as_str().to_string(),
                 status: ConversationStatus::Active.as_str().into(),
                 metadata,
                 dm_key: None,

@@ -83,7 +83,8 @@ impl Handler for Personal {
         let Event::Notified { notification } = event else {
             return;
         };
-        if notification.recipient_id != s.user.id || self.replayed.remove(&notification.id) {
+        if notification.recipient_id != s.user.id || self.replayed.remove(notification.id.as_str())
+        {
             return;
         }
         if self.wants(notice::event_type(&notification.notice)) {
@@ -115,7 +116,7 @@ async fn replay(s: &Socket) -> HashSet<String> {
                         break;
                     }
                 }
-                replayed.insert(n.id.clone());
+                replayed.insert(n.id.to_string());
             }
         }
         Err(e) => {
