@@ -1,18 +1,51 @@
 #!/usr/bin/env bash
-# Fails when crates/domain/src/store/schema.rs differs from what `diesel print-schema` generates from the
-# migrations on a fresh database. Installs diesel_cli (SQLite bundled) when it is missing.
+# Fails when crates/domain/src/store/schema.rs differs from what `diesel print-schema` generates
+# from the migrations on a fresh database, for both backends: SQLite (migrations/, the embedded
+# default) and PostgreSQL (migrations-postgres/, cluster mode; a scratch database on the local
+# server, AGENTGATE_TEST_POSTGRES or postgres://postgres@127.0.0.1:5432). Installs its own
+# diesel_cli (SQLite bundled, PostgreSQL through libpq) when it is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if ! command -v diesel >/dev/null 2>&1; then
-  echo "installing diesel_cli (sqlite, bundled) for the schema check"
-  cargo install diesel_cli --version "~2.3" --no-default-features --features sqlite-bundled --locked --quiet
+DIESEL_ROOT="$HOME/.cache/agentgate/diesel-cli"
+DIESEL="$DIESEL_ROOT/bin/diesel"
+if [ ! -x "$DIESEL" ]; then
+  echo "installing diesel_cli (sqlite bundled, postgres) for the schema check"
+  cargo install diesel_cli --version "~2.3" --no-default-features --features sqlite-bundled,postgres \
+    --locked --quiet --root "$DIESEL_ROOT"
 fi
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-diesel migration run --database-url "$tmp/schema.db" >/dev/null
-diesel print-schema --database-url "$tmp/schema.db" > "$tmp/schema.rs"
+pg_base="${AGENTGATE_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432}"
+pg_db="agentgate_schema_$$"
+cleanup() {
+  psql "$pg_base/postgres" -qtAc "DROP DATABASE IF EXISTS $pg_db" >/dev/null 2>&1 || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+# Only the migrations folder: the project's diesel.toml would rewrite schema.rs after a run.
+cat > "$tmp/diesel.toml" <<TOML
+[migrations_directory]
+dir = "$PWD/migrations-postgres"
+TOML
+
+"$DIESEL" migration run --database-url "$tmp/schema.db" >/dev/null
+"$DIESEL" print-schema --database-url "$tmp/schema.db" > "$tmp/schema.rs"
 if ! diff -u crates/domain/src/store/schema.rs "$tmp/schema.rs"; then
-  echo "crates/domain/src/store/schema.rs does not match the migrations: regenerate it with diesel print-schema" >&2
+  echo "crates/domain/src/store/schema.rs does not match the SQLite migrations: regenerate it with diesel print-schema" >&2
   exit 1
 fi
-echo "schema.rs matches the migrations"
+echo "schema.rs matches the SQLite migrations"
+
+if ! psql "$pg_base/postgres" -qtAc "CREATE DATABASE $pg_db" >/dev/null; then
+  echo "schema check: no PostgreSQL at $pg_base (set AGENTGATE_TEST_POSTGRES)" >&2
+  exit 1
+fi
+"$DIESEL" --config-file "$tmp/diesel.toml" migration run --database-url "$pg_base/$pg_db" >/dev/null
+# The same down and up again, as Lemmy tests its migrations.
+"$DIESEL" --config-file "$tmp/diesel.toml" migration redo --all --database-url "$pg_base/$pg_db" >/dev/null
+"$DIESEL" --config-file "$tmp/diesel.toml" print-schema --database-url "$pg_base/$pg_db" \
+  | sed -e 's/\bInt8\b/BigInt/g' -e 's/\bInt4\b/Integer/g' > "$tmp/schema_pg.rs"
+if ! diff -u crates/domain/src/store/schema.rs "$tmp/schema_pg.rs"; then
+  echo "migrations-postgres/ does not give the schema of migrations/ (Int8/Int4 read as BigInt/Integer)" >&2
+  exit 1
+fi
+echo "schema.rs matches the PostgreSQL migrations"

@@ -1,0 +1,10 @@
+DROP TABLE invites;
+DROP TABLE messages;
+DROP TABLE participants;
+DROP TABLE panels;
+DROP TABLE conversations;
+DROP TABLE group_members;
+DROP TABLE tokens;
+DROP TABLE users;
+DROP TABLE chat_groups;
+DROP TABLE workspaces;

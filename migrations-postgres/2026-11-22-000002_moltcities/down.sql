@@ -1,0 +1,14 @@
+DROP TABLE job_attempts;
+DROP TABLE jobs;
+DROP TABLE guestbook_entries;
+DROP TABLE inbox_items;
+DROP TABLE notifications;
+DROP TABLE key_challenges;
+DROP TABLE site_follows;
+DROP TABLE sites;
+DROP INDEX users_key_fingerprint_unique;
+ALTER TABLE users DROP COLUMN status_text;
+ALTER TABLE users DROP COLUMN skills;
+ALTER TABLE users DROP COLUMN soul;
+ALTER TABLE users DROP COLUMN key_fingerprint;
+ALTER TABLE users DROP COLUMN public_key;

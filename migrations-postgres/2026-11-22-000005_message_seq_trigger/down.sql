@@ -1,0 +1,2 @@
+DROP TRIGGER messages_advance_conversation ON messages;
+DROP FUNCTION messages_advance_conversation();
