@@ -49,3 +49,5 @@ if ! diff -u crates/domain/src/store/schema.rs "$tmp/schema_pg.rs"; then
   exit 1
 fi
 echo "schema.rs matches the PostgreSQL migrations"
+psql "$pg_base/$pg_db" -qtA -v ON_ERROR_STOP=1 -f scripts/sql/postgres-triggers.sql >/dev/null
+echo "the PostgreSQL triggers keep seq and queue depths as the SQLite ones do"
