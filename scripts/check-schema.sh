@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Fails when crates/domain/src/store/schema.rs differs from what `diesel print-schema` generates
 # from the migrations on a fresh database, for both backends: SQLite (migrations/, the embedded
-# default) and PostgreSQL (migrations-postgres/, cluster mode; a scratch database on the local
-# server, AGENTGATE_TEST_POSTGRES or postgres://postgres@127.0.0.1:5432). Installs its own
-# diesel_cli (SQLite bundled, PostgreSQL through libpq) when it is missing.
+# default) and PostgreSQL (migrations-postgres/, cluster mode; a scratch database on the server
+# scripts/ensure-postgres.sh finds or starts). Installs its own diesel_cli (SQLite bundled,
+# PostgreSQL through libpq) when it is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DIESEL_ROOT="$HOME/.cache/agentgate/diesel-cli"
@@ -14,7 +14,7 @@ if [ ! -x "$DIESEL" ]; then
     --locked --quiet --root "$DIESEL_ROOT"
 fi
 tmp=$(mktemp -d)
-pg_base="${AGENTGATE_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432}"
+pg_base=$(bash scripts/ensure-postgres.sh)
 pg_db="agentgate_schema_$$"
 cleanup() {
   psql "$pg_base/postgres" -qtAc "DROP DATABASE IF EXISTS $pg_db" >/dev/null 2>&1 || true
@@ -35,10 +35,7 @@ if ! diff -u crates/domain/src/store/schema.rs "$tmp/schema.rs"; then
 fi
 echo "schema.rs matches the SQLite migrations"
 
-if ! psql "$pg_base/postgres" -qtAc "CREATE DATABASE $pg_db" >/dev/null; then
-  echo "schema check: no PostgreSQL at $pg_base (set AGENTGATE_TEST_POSTGRES)" >&2
-  exit 1
-fi
+psql "$pg_base/postgres" -qtAc "CREATE DATABASE $pg_db" >/dev/null
 "$DIESEL" --config-file "$tmp/diesel.toml" migration run --database-url "$pg_base/$pg_db" >/dev/null
 # The same down and up again, as Lemmy tests its migrations.
 "$DIESEL" --config-file "$tmp/diesel.toml" migration redo --all --database-url "$pg_base/$pg_db" >/dev/null
