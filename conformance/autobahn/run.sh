@@ -73,17 +73,27 @@ ECHO="$ROOT/target/debug/examples/websocket_echo"
 work="$(mktemp -d)"
 pids=()
 cleanup() {
-  local p
+  local p i
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+  # A server still draining a connection the suite left open gets 2 s, then SIGKILL.
+  for i in $(seq 1 20); do
+    kill -0 "${pids[@]}" 2>/dev/null || break
+    sleep 0.1
+  done
+  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-# Starts an echo server on a free port (it binds port 0 and prints its address).
+# Starts an echo server on a free port (it binds port 0 and prints its address). Started here,
+# not in a command substitution, so that its pid reaches `pids` and the cleanup stops it.
 start_echo() {
-  local name="$1" max="$2" port="" i
-  "$ECHO" --max-message "$max" >"$work/$name.out" 2>"$work/$name.err" &
+  "$ECHO" --max-message "$2" >"$work/$1.out" 2>"$work/$1.err" &
   pids+=("$!")
+}
+# The port an echo server printed.
+port_of() {
+  local name="$1" port="" i
   for i in $(seq 1 100); do
     port="$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$work/$name.out")"
     [ -n "$port" ] && { echo "$port"; return 0; }
@@ -92,8 +102,10 @@ start_echo() {
   cat "$work/$name.err" >&2
   return 1
 }
-port_small="$(start_echo small 65536)" || fail "the 64 KiB echo server did not start"
-port_large="$(start_echo large 16777216)" || fail "the 16 MiB echo server did not start"
+start_echo small 65536
+start_echo large 16777216
+port_small="$(port_of small)" || fail "the 64 KiB echo server did not start"
+port_large="$(port_of large)" || fail "the 16 MiB echo server did not start"
 echo "autobahn: echo servers on 127.0.0.1:$port_small (64 KiB) and :$port_large (16 MiB)"
 
 # --- the suite --------------------------------------------------------------------------
