@@ -209,3 +209,67 @@ impl Store {
 
 /// Shared handle type used by higher layers.
 pub type SharedStore = Arc<Store>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use diesel::result::{DatabaseErrorInformation, DatabaseErrorKind, Error as DieselError};
+
+    struct Info(&'static str);
+
+    impl DatabaseErrorInformation for Info {
+        fn message(&self) -> &str {
+            self.0
+        }
+        fn details(&self) -> Option<&str> {
+            None
+        }
+        fn hint(&self) -> Option<&str> {
+            None
+        }
+        fn table_name(&self) -> Option<&str> {
+            None
+        }
+        fn column_name(&self) -> Option<&str> {
+            None
+        }
+        fn constraint_name(&self) -> Option<&str> {
+            None
+        }
+        fn statement_position(&self) -> Option<i32> {
+            None
+        }
+    }
+
+    fn sqlite_error(message: &'static str) -> StoreError {
+        StoreError::from(DieselError::DatabaseError(
+            DatabaseErrorKind::Unknown,
+            Box::new(Info(message)),
+        ))
+    }
+
+    #[test]
+    fn errors_are_classified_by_sqlite_result_code_and_keep_their_source() {
+        let full = sqlite_error("database or disk is full");
+        assert_eq!(full.unavailable(), Some(Cause::DiskFull));
+        assert!(
+            describe(&full).ends_with("database or disk is full"),
+            "{}",
+            describe(&full)
+        );
+        assert_eq!(
+            sqlite_error("database is locked").unavailable(),
+            Some(Cause::Locked)
+        );
+        assert_eq!(
+            sqlite_error("disk I/O error").unavailable(),
+            Some(Cause::Other)
+        );
+        // Only the code's own description counts, not a word inside another message.
+        assert_eq!(
+            sqlite_error("no such table: busy_things").unavailable(),
+            None
+        );
+        assert_eq!(StoreError::from(DieselError::NotFound).unavailable(), None);
+    }
+}
