@@ -23,6 +23,8 @@ bash conformance/protocol-suites/run.sh 2>&1 | tee -a "$log" || status=$?
 # Autobahn|Testsuite sections 1-11 against agentgate's own WebSocket layer (needs Python 2.7).
 bash conformance/autobahn/run.sh 2>&1 | tee -a "$log" || status=$?
 # Every load scenario at smoke size, so the benchmark harness keeps working (not a timed test).
+# `cargo test` builds only test harnesses of the load crate, so its binary is built here.
+cargo build --locked -p agentgate-load 2>&1 | tee -a "$log" || status=$?
 ./target/debug/agentgate-load all --smoke --no-reference --server target/debug/agentgate || status=$?
 
 rust_passed=$(grep -E '^test result:' "$log" | grep -Eo '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
