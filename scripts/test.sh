@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every check and test of the project: formatting, lints, the schema check, the Rust unit and
-# integration tests (the real server on port 0 with temporary SQLite files), then the
+# integration tests (the real server on port 0 with temporary SQLite files, then the
+# integration tests again with a scratch PostgreSQL database per server), then the
 # third-party client conformance tests (socket.io-client, python-socketio, websockets), the
 # official Engine.IO and Socket.IO protocol suites, Autobahn|Testsuite on the WebSocket layer,
 # and the load generator's scenarios at smoke size.
@@ -16,6 +17,12 @@ cargo clippy --locked --workspace --all-targets -- -D warnings
 bash scripts/check-schema.sh
 status=0
 cargo test --locked --workspace --all-targets 2>&1 | tee "$log" || status=$?
+# The same integration suites again on PostgreSQL (cluster mode's store): each server gets a
+# database of its own on the server scripts/ensure-postgres.sh finds or starts.
+pg_base=$(bash scripts/ensure-postgres.sh)
+psql "$pg_base/postgres" -qtAc "SELECT 'DROP DATABASE ' || datname || ' WITH (FORCE);' FROM pg_database WHERE datname LIKE 'agentgate_test_%'" \
+  | psql "$pg_base/postgres" -q >/dev/null
+AGENTGATE_TEST_POSTGRES="$pg_base" cargo test --locked --no-fail-fast --tests 2>&1 | tee -a "$log" || status=$?
 # The conformance clients run against the binary the tests just built.
 bash conformance/run.sh 2>&1 | tee -a "$log" || status=$?
 # The official Engine.IO / Socket.IO suites, from a pinned copy outside the repository.

@@ -16,9 +16,9 @@ struct Cli {
     /// Settings file (default: config/default.toml when present).
     #[arg(long, global = true)]
     config: Option<PathBuf>,
-    /// SQLite database file.
+    /// SQLite database file, or a postgres:// URL.
     #[arg(long, global = true)]
-    database: Option<PathBuf>,
+    database: Option<String>,
     #[command(subcommand)]
     command: Option<Command>,
 }

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Server, GENERAL};
+use common::{Database, Server, GENERAL};
 use serde_json::{json, Value};
 
 const ENDPOINTS: [&str; 23] = [
@@ -135,10 +135,10 @@ async fn a_non_participant_gets_403_from_every_session_endpoint() {
 async fn tokens_never_appear_in_the_log() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("server.log");
-    let db = dir.path().join("t.db");
+    let db = Database::fresh();
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_agentgate"));
     cmd.args(["serve", "--listen", "127.0.0.1:0", "--database"])
-        .arg(&db)
+        .arg(&db.url)
         .env("AGENTGATE_LOG", "trace")
         .env("AGENTGATE_REGISTER_RATE_LIMIT_PER_HOUR", "0")
         .stdout(std::process::Stdio::piped())

@@ -10,9 +10,7 @@ use std::time::Duration;
 
 use common::mc::{registration, Keys};
 use common::mc_ws::Ws;
-use common::Server;
-use diesel::connection::SimpleConnection;
-use diesel::{Connection, SqliteConnection};
+use common::{sql, Server};
 use serde_json::json;
 
 #[actix_rt::test]
@@ -229,9 +227,7 @@ async fn an_expired_challenge_is_410_and_cannot_be_used() {
     assert_eq!(r.status, 200, "{}", r.body);
     let challenge = r.body["challenge"].as_str().unwrap().to_string();
     // Ten minutes pass: the challenge's expiry moves into the past.
-    let mut db = SqliteConnection::establish(s.db.to_str().unwrap()).unwrap();
-    db.batch_execute("UPDATE key_challenges SET expires_at = 1")
-        .unwrap();
+    sql(&s.db, "UPDATE key_challenges SET expires_at = 1");
     let verify = json!({"pending_id": r.body["pending_id"], "signature": keys.sign(&challenge)});
     let v = c
         .mc("POST", "/api/register/verify", None, Some(verify.clone()))

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Server, GENERAL};
+use common::{Database, Server, GENERAL};
 use serde_json::{json, Value};
 
 #[actix_rt::test]
@@ -422,11 +422,10 @@ async fn real_client_calls_get_the_fields_they_read() {
 
 #[actix_rt::test]
 async fn everything_survives_a_restart_on_the_same_database() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("persist.db");
+    let db = Database::fresh();
     let (a, b, sid, panel, fresh, owner);
     {
-        let mut s = Server::on(&db, &[]);
+        let mut s = Server::on(&db.url, &[]);
         let c = s.client();
         a = c.register("alice").await;
         b = c.register("bob").await;
@@ -466,7 +465,7 @@ async fn everything_survives_a_restart_on_the_same_database() {
         // No graceful stop: a 2xx answer means the write was already committed.
         s.kill();
     }
-    let s = Server::on(&db, &[]);
+    let s = Server::on(&db.url, &[]);
     let c = s.client();
     c.post_empty("/api/claw/agents/get", Some(&b.token))
         .await

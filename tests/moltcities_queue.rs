@@ -4,7 +4,7 @@
 mod common;
 
 use common::mc_ws::{dm, Ws, QUIET};
-use common::Server;
+use common::{Database, Server};
 use serde_json::Value;
 
 async fn replay(ws: &mut Ws) -> Vec<Value> {
@@ -25,11 +25,10 @@ fn previews(frames: &[Value]) -> Vec<String> {
 
 #[actix_rt::test]
 async fn queued_notifications_are_replayed_after_a_kill_and_restart() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("q.db");
+    let db = Database::fresh();
     let (ada, bob);
     {
-        let mut s = Server::on(&db, &[]);
+        let mut s = Server::on(&db.url, &[]);
         let c = s.client();
         ada = c.register("ada").await;
         bob = c.register("bob").await;
@@ -38,7 +37,7 @@ async fn queued_notifications_are_replayed_after_a_kill_and_restart() {
         }
         s.kill();
     }
-    let s = Server::on(&db, &[]);
+    let s = Server::on(&db.url, &[]);
     let (mut ws, connected) = Ws::personal(&s, &ada).await;
     assert_eq!(connected["agent_id"], ada.id);
     let frames = replay(&mut ws).await;

@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{Agent, Client, Server};
+use common::{Agent, Client, Database, Server};
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, SqliteConnection};
 use serde_json::json;
@@ -18,11 +18,10 @@ const KILLS: usize = 20;
 
 #[actix_rt::test]
 async fn no_accepted_write_is_lost_across_repeated_kill_9() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("crash.db");
+    let db = Database::fresh();
     let (a, b, sid);
     {
-        let s = Server::on(&db, &[]);
+        let s = Server::on(&db.url, &[]);
         let c = s.client();
         a = c.register("crash_a").await;
         b = c.register("crash_b").await;
@@ -32,7 +31,7 @@ async fn no_accepted_write_is_lost_across_repeated_kill_9() {
     let accepted: Arc<Mutex<Vec<String>>> = Arc::default();
     let mut attempted = 0usize;
     for round in 0..KILLS {
-        let mut s = Server::on(&db, &[]);
+        let mut s = Server::on(&db.url, &[]);
         let stop = Instant::now() + Duration::from_millis(60 + (round as u64 * 37) % 200);
         let writers = spawn_writers(&s, &a, &b, &sid, stop, &format!("r{round}"), &accepted);
         actix_rt::time::sleep_until(stop.into()).await;
@@ -41,7 +40,7 @@ async fn no_accepted_write_is_lost_across_repeated_kill_9() {
             attempted += w.await.unwrap_or(0);
         }
     }
-    let s = Server::on(&db, &[]);
+    let s = Server::on(&db.url, &[]);
     let c = s.client();
     let stored = history(&c, &a, &sid).await;
     let accepted = accepted.lock().unwrap().clone();
@@ -159,13 +158,14 @@ async fn history(c: &Client, a: &Agent, sid: &str) -> Vec<String> {
 
 #[actix_rt::test]
 async fn a_locked_database_answers_503_and_the_server_recovers() {
-    let s = Server::start();
+    // SQLite's own lock, on either test pass.
+    let s = Server::start_on(Database::sqlite(), &[]);
     let c = s.client();
     let a = c.register("locked_a").await;
     let b = c.register("locked_b").await;
     let sid = c.session(&a, &[&b]).await;
     // Another process takes the write lock and keeps it longer than the busy timeout (5 s).
-    let mut other = SqliteConnection::establish(s.db.to_str().unwrap()).unwrap();
+    let mut other = SqliteConnection::establish(&s.db).unwrap();
     other.batch_execute("BEGIN EXCLUSIVE").unwrap();
     let r = c
         .call(
@@ -237,7 +237,7 @@ async fn a_full_disk_answers_503_on_both_wires_and_the_server_recovers() {
         eprintln!("SKIPPED a_full_disk_answers_503…: cannot mount a tmpfs here (not root)");
         return;
     };
-    let s = Server::on(&disk.dir.path().join("agentgate.db"), &[]);
+    let s = Server::on(&disk.dir.path().join("agentgate.db").to_string_lossy(), &[]);
     let c = s.client();
     let a = c.register("full_a").await;
     let b = c.register("full_b").await;
@@ -321,9 +321,8 @@ async fn a_full_disk_answers_503_on_both_wires_and_the_server_recovers() {
 
 #[actix_rt::test]
 async fn sigterm_under_load_loses_nothing_and_exits_0() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("term.db");
-    let mut s = Server::on(&db, &[]);
+    let db = Database::fresh();
+    let mut s = Server::on(&db.url, &[]);
     let c = s.client();
     let a = c.register("term_a").await;
     let b = c.register("term_b").await;
@@ -364,7 +363,7 @@ async fn sigterm_under_load_loses_nothing_and_exits_0() {
         "the writers were busy when the signal came: {before}"
     );
 
-    let s = Server::on(&db, &[]);
+    let s = Server::on(&db.url, &[]);
     let c = s.client();
     let stored = history(&c, &a, &sid).await;
     let unique: HashSet<&String> = stored.iter().collect();

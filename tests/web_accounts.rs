@@ -4,7 +4,8 @@
 
 mod common;
 
-use common::web::{claim_token, cli, sql, Browser, PASSWORD};
+use common::sql;
+use common::web::{claim_token, cli, Browser, PASSWORD};
 use common::Server;
 use serde_json::json;
 

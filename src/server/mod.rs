@@ -22,7 +22,7 @@ pub use crate::app::Settings;
 use crate::core::accounts::{AccountSettings, Signup};
 use crate::core::{Core, CoreSettings, Limits};
 use crate::socketio::{SocketIo, SocketIoConfig};
-use crate::store::Store;
+use crate::store::{Location, Store};
 use crate::wire;
 use crate::wire::mochat::realtime::MochatSockets;
 
@@ -84,7 +84,10 @@ fn conn_limits(s: &Settings) -> http::ConnLimits {
 
 /// Opens the database (creating and migrating it) and builds the shared state.
 pub fn build_state(settings: Settings) -> Result<State, String> {
-    let store = Store::open(&settings.database, settings.read_pool_size)?;
+    let store = Store::open(
+        &Location::parse(&settings.database),
+        settings.read_pool_size,
+    )?;
     let core = Core::new(store, core_settings(&settings));
     Ok(web::Data::from(Arc::new(AppState { core, settings })))
 }
@@ -185,7 +188,7 @@ pub async fn serve(mut settings: Settings) -> std::io::Result<()> {
         )?;
         log::info!(
             "listening on {scheme}://{addr} (database {})",
-            settings.database.display()
+            Location::parse(&settings.database).display()
         );
         // Tests and scripts read the bound port from this line.
         let mut out = std::io::stdout();

@@ -1,5 +1,8 @@
 //! Test support, one module for every integration test: starts the real `agentgate` binary on
-//! port 0 with a temporary SQLite file and talks to it over HTTP like any client. Submodules:
+//! port 0 with a fresh database and talks to it over HTTP like any client. The database is a
+//! temporary SQLite file, or, when `AGENTGATE_TEST_POSTGRES` names a PostgreSQL server
+//! (`postgres://user@host:port`), a database of its own on that server, dropped at the end: the
+//! same suites prove both backends. Submodules:
 //! `engine` (the Engine.IO/Socket.IO layer on its own server, raw clients), `sio` (a Socket.IO
 //! client of the MoChat wire), `mc` (MoltCities keys and signed calls), `mc_ws` (a raw
 //! MoltCities WebSocket client), `web` (a browser-like client of the web API).
@@ -12,8 +15,8 @@ pub mod sio;
 pub mod web;
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -23,8 +26,104 @@ use serde_json::{json, Value};
 pub struct Server {
     child: Child,
     pub base: String,
-    pub db: PathBuf,
+    /// The server's `--database`: a SQLite path or a PostgreSQL URL.
+    pub db: String,
+    _db: Option<Database>,
+}
+
+/// A fresh database for one test, removed when dropped.
+pub struct Database {
+    /// What `--database` takes: a SQLite path or a PostgreSQL URL.
+    pub url: String,
     _dir: Option<tempfile::TempDir>,
+    /// The PostgreSQL server's base URL and the database's name.
+    postgres: Option<(String, String)>,
+}
+
+impl Database {
+    /// A fresh database on the backend under test: PostgreSQL when `AGENTGATE_TEST_POSTGRES`
+    /// is set, SQLite otherwise.
+    pub fn fresh() -> Database {
+        match std::env::var("AGENTGATE_TEST_POSTGRES") {
+            Ok(base) if !base.is_empty() => Database::postgres(&base),
+            _ => Database::sqlite(),
+        }
+    }
+
+    /// A fresh SQLite file, whatever the backend under test (for tests of SQLite itself).
+    pub fn sqlite() -> Database {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = dir
+            .path()
+            .join("agentgate.db")
+            .to_string_lossy()
+            .to_string();
+        Database {
+            url,
+            _dir: Some(dir),
+            postgres: None,
+        }
+    }
+
+    /// True when the backend under test is PostgreSQL.
+    pub fn on_postgres() -> bool {
+        std::env::var("AGENTGATE_TEST_POSTGRES").is_ok_and(|b| !b.is_empty())
+    }
+
+    fn postgres(base: &str) -> Database {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let name = format!(
+            "agentgate_test_{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        admin_sql(base, &format!("CREATE DATABASE {name}"));
+        Database {
+            url: format!("{base}/{name}"),
+            _dir: None,
+            postgres: Some((base.to_string(), name)),
+        }
+    }
+}
+
+impl Drop for Database {
+    fn drop(&mut self) {
+        if let Some((base, name)) = &self.postgres {
+            admin_sql(
+                base,
+                &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+            );
+        }
+    }
+}
+
+/// Runs one statement on a PostgreSQL server's maintenance database.
+fn admin_sql(base: &str, statement: &str) {
+    use diesel::{Connection, RunQueryDsl};
+    let mut conn = diesel::PgConnection::establish(&format!("{base}/postgres"))
+        .expect("connect to the PostgreSQL server under test");
+    diesel::sql_query(statement)
+        .execute(&mut conn)
+        .expect("PostgreSQL admin statement");
+}
+
+/// Runs SQL on a test database, either backend (to age sessions, links and challenges).
+pub fn sql(db: &str, statement: &str) {
+    use diesel::{Connection, RunQueryDsl};
+    if db.starts_with("postgres://") {
+        let mut conn = diesel::PgConnection::establish(db).expect("open database");
+        diesel::sql_query(statement)
+            .execute(&mut conn)
+            .expect("statement");
+    } else {
+        let mut conn = diesel::SqliteConnection::establish(db).expect("open database");
+        diesel::sql_query("PRAGMA busy_timeout = 5000")
+            .execute(&mut conn)
+            .expect("busy timeout");
+        diesel::sql_query(statement)
+            .execute(&mut conn)
+            .expect("statement");
+    }
 }
 
 /// Environment every test server gets unless a test overrides it: limits that would trip on
@@ -61,15 +160,18 @@ impl Server {
 
     /// A server on a fresh database with extra environment.
     pub fn start_with(env: &[(&str, &str)]) -> Server {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let db = dir.path().join("agentgate.db");
-        let mut s = Server::on(&db, env);
-        s._dir = Some(dir);
+        Server::start_on(Database::fresh(), env)
+    }
+
+    /// A server that owns the database it runs on.
+    pub fn start_on(db: Database, env: &[(&str, &str)]) -> Server {
+        let mut s = Server::on(&db.url, env);
+        s._db = Some(db);
         s
     }
 
-    /// A server on an existing database file (for restart tests).
-    pub fn on(db: &Path, env: &[(&str, &str)]) -> Server {
+    /// A server on an existing database (for restart tests).
+    pub fn on(db: &str, env: &[(&str, &str)]) -> Server {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_agentgate"));
         cmd.args(["serve", "--listen", "127.0.0.1:0", "--database"])
             .arg(db)
@@ -96,8 +198,8 @@ impl Server {
         Server {
             child,
             base,
-            db: db.to_path_buf(),
-            _dir: None,
+            db: db.to_string(),
+            _db: None,
         }
     }
 

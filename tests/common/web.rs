@@ -110,7 +110,7 @@ pub fn claim_token(url: &str) -> String {
 }
 
 /// Runs the `agentgate` binary with a command against a database; returns stdout.
-pub fn cli(db: &std::path::Path, args: &[&str]) -> String {
+pub fn cli(db: &str, args: &[&str]) -> String {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_agentgate"))
         .args(args)
         .arg("--database")
@@ -124,17 +124,4 @@ pub fn cli(db: &std::path::Path, args: &[&str]) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).to_string()
-}
-
-/// Runs SQL against the database file (for ageing sessions and links in tests).
-pub fn sql(db: &std::path::Path, statement: &str) {
-    use diesel::{Connection, RunQueryDsl};
-    let mut conn =
-        diesel::SqliteConnection::establish(&db.to_string_lossy()).expect("open database");
-    diesel::sql_query("PRAGMA busy_timeout = 5000")
-        .execute(&mut conn)
-        .expect("busy timeout");
-    diesel::sql_query(statement)
-        .execute(&mut conn)
-        .expect("statement");
 }

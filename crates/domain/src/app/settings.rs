@@ -11,8 +11,9 @@ use serde::{Deserialize, Serialize};
 pub struct Settings {
     /// Address to listen on.
     pub listen: String,
-    /// SQLite database file (created and migrated at start-up).
-    pub database: PathBuf,
+    /// Where the data lives: a SQLite file path (created and migrated at start-up), or a
+    /// `postgres://` URL for cluster mode.
+    pub database: String,
     /// env_logger filter.
     pub log: String,
     /// Raw WebSocket idle timeout.
@@ -109,7 +110,7 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             listen: "127.0.0.1:3000".into(),
-            database: PathBuf::from("./data/agentgate.db"),
+            database: "./data/agentgate.db".into(),
             log: "info".into(),
             ws_idle_timeout_secs: 300,
             ws_idle_check_secs: 30,

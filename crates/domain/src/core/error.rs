@@ -81,13 +81,14 @@ impl std::fmt::Display for Error {
 }
 
 /// What the client is told when the database cannot take a request: the cause, never the
-/// SQLite text.
+/// database's own text.
 fn unavailable_reason(cause: Cause) -> &'static str {
     match cause {
         Cause::DiskFull => "the database is unavailable: the disk is full; retry later",
         Cause::Locked => {
             "the database is unavailable: it is locked by another process; retry shortly"
         }
+        Cause::Unreachable => "the database is unavailable: it cannot be reached; retry shortly",
         Cause::Other => "the database is unavailable right now; retry shortly",
     }
 }

@@ -114,8 +114,7 @@ impl Core {
         let found = mentions::parse(&input.content);
         let (mention_ids, mention_names) = resolve_mentions(conn, &found)?;
         let now = now_ms();
-        // The insert's trigger advances the conversation to this seq (single writer: no race).
-        let seq = conversations::last_seq(conn, &conv.id)? + 1;
+        let seq = conversations::next_seq(conn, &conv.id)?;
         let row = MessageRow {
             id: ids::object_id(),
             conversation_id: conv.id.to_string(),
@@ -256,7 +255,11 @@ fn deliver_notices(
         ConversationKind::Panel => MentionContext::Panel,
         _ => MentionContext::Session,
     });
-    for u in users::by_ids(conn, &mentioned)?.into_iter().map(User::from) {
+    let mut targets = users::by_ids(conn, &mentioned)?;
+    // One order for every writer: on PostgreSQL each notification locks its recipient's queue
+    // row, and two writers taking the same rows in opposite orders would deadlock.
+    targets.sort_by(|a, b| a.id.cmp(&b.id));
+    for u in targets.into_iter().map(User::from) {
         let notice = Notice::Mention {
             context,
             message_id: m.id.to_string(),

@@ -1,5 +1,6 @@
-//! The single writer: SQLite has one writer, so every write goes through one thread that
-//! commits whole batches (group commit): one fsync per batch, not per request.
+//! SQLite's single writer: SQLite has one writer, so every write goes through one thread that
+//! commits whole batches (group commit): one fsync per batch, not per request. (PostgreSQL takes
+//! concurrent writers and groups their commits itself: `store::Store` runs its writes on a pool.)
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
@@ -7,11 +8,10 @@ use std::time::Instant;
 
 use crate::histogram::Histogram;
 
-use diesel::SqliteConnection;
 use tokio::sync::oneshot;
 
 use super::savepoint;
-use super::StoreError;
+use super::{Conn, StoreError};
 
 /// Most jobs one transaction takes; bounds the latency of the first job in a batch.
 const MAX_BATCH: usize = 256;
@@ -20,8 +20,7 @@ const MAX_BATCH: usize = 256;
 trait Job: Send {
     /// Runs inside the batch transaction, in a savepoint of its own. The error says the
     /// savepoint failed and the whole batch must roll back.
-    fn run(self: Box<Self>, conn: &mut SqliteConnection)
-        -> (Box<dyn Done>, Result<(), StoreError>);
+    fn run(self: Box<Self>, conn: &mut Conn) -> (Box<dyn Done>, Result<(), StoreError>);
     /// The batch could not start: answer with the error.
     fn abort(self: Box<Self>, err: StoreError);
 }
@@ -45,15 +44,12 @@ struct TypedDone<C, R, E> {
 
 impl<F, C, R, E> Job for TypedJob<F, C, R, E>
 where
-    F: FnOnce(&mut SqliteConnection) -> Result<R, E> + Send + 'static,
+    F: FnOnce(&mut Conn) -> Result<R, E> + Send + 'static,
     C: FnOnce(&R) + Send + 'static,
     R: Send + 'static,
     E: From<StoreError> + From<diesel::result::Error> + Send + 'static,
 {
-    fn run(
-        self: Box<Self>,
-        conn: &mut SqliteConnection,
-    ) -> (Box<dyn Done>, Result<(), StoreError>) {
+    fn run(self: Box<Self>, conn: &mut Conn) -> (Box<dyn Done>, Result<(), StoreError>) {
         let this = *self;
         // A failed job rolls back only its own changes.
         let (result, batch) = match savepoint::run(conn, this.work) {
@@ -120,7 +116,7 @@ pub struct Writer {
 
 impl Writer {
     /// Starts the writer thread on its own connection.
-    pub fn start(conn: SqliteConnection) -> Result<Writer, String> {
+    pub fn start(conn: Conn) -> Result<Writer, String> {
         let (jobs, queue) = mpsc::channel::<Box<dyn Job>>();
         let stats = Arc::new(WriterStats::default());
         let counters = stats.clone();
@@ -139,7 +135,7 @@ impl Writer {
     /// Queues a job and waits for its committed result.
     pub async fn submit<F, C, R, E>(&self, work: F, on_commit: C) -> Result<R, E>
     where
-        F: FnOnce(&mut SqliteConnection) -> Result<R, E> + Send + 'static,
+        F: FnOnce(&mut Conn) -> Result<R, E> + Send + 'static,
         C: FnOnce(&R) + Send + 'static,
         R: Send + 'static,
         E: From<StoreError> + From<diesel::result::Error> + Send + 'static,
@@ -162,7 +158,7 @@ impl Writer {
     }
 }
 
-fn run(mut conn: SqliteConnection, queue: mpsc::Receiver<Box<dyn Job>>, stats: &WriterStats) {
+fn run(mut conn: Conn, queue: mpsc::Receiver<Box<dyn Job>>, stats: &WriterStats) {
     // Ends when every sender is gone, after the queued jobs have been committed.
     while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
@@ -186,9 +182,9 @@ fn run(mut conn: SqliteConnection, queue: mpsc::Receiver<Box<dyn Job>>, stats: &
 }
 
 /// Commits one batch; false when the whole batch failed.
-fn commit_batch(conn: &mut SqliteConnection, mut batch: Vec<Box<dyn Job>>) -> bool {
+fn commit_batch(conn: &mut Conn, mut batch: Vec<Box<dyn Job>>) -> bool {
     let mut done: Vec<Box<dyn Done>> = Vec::with_capacity(batch.len());
-    let outcome = conn.immediate_transaction(|c| {
+    let outcome = savepoint::immediate_transaction(conn, |c| {
         for job in batch.drain(..) {
             let (finished, savepoint) = job.run(c);
             done.push(finished);

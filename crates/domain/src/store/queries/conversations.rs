@@ -4,7 +4,7 @@ use diesel::prelude::*;
 
 use crate::store::models::{ConversationRow, PanelRow, ParticipantRow};
 use crate::store::schema::{conversations, panels, participants};
-use crate::store::Conn;
+use crate::store::{AnyConnection, Conn};
 
 /// Inserts a conversation.
 pub fn insert(conn: &mut Conn, row: &ConversationRow) -> QueryResult<()> {
@@ -32,14 +32,27 @@ pub fn by_dm_key(conn: &mut Conn, key: &str) -> QueryResult<Option<ConversationR
         .optional()
 }
 
-/// The seq of a conversation's newest message (0 when it has none). Inserting a message
-/// advances it (trigger `messages_advance_conversation`), so the writer reads it, adds one and
-/// inserts.
+/// The seq of a conversation's newest message (0 when it has none).
 pub fn last_seq(conn: &mut Conn, id: &str) -> QueryResult<i64> {
     conversations::table
         .find(id)
         .select(conversations::last_seq)
         .first(conn)
+}
+
+/// The seq a new message of a conversation takes. Inserting the message advances the
+/// conversation to it (trigger `messages_advance_conversation`). SQLite has one writer; on
+/// PostgreSQL the conversation's row stays locked until COMMIT, so writers on every node take
+/// consecutive seqs, in commit order.
+pub fn next_seq(conn: &mut Conn, id: &str) -> QueryResult<i64> {
+    let last = conversations::table
+        .find(id)
+        .select(conversations::last_seq);
+    match conn {
+        AnyConnection::Sqlite(c) => last.first::<i64>(c),
+        AnyConnection::Postgres(c) => last.for_update().first::<i64>(c),
+    }
+    .map(|seq| seq + 1)
 }
 
 /// Sets a conversation's status.
@@ -96,9 +109,7 @@ pub fn sessions_of(
 /// Adds participants; those already present are left as they are.
 pub fn add_participants(conn: &mut Conn, rows: &[ParticipantRow]) -> QueryResult<()> {
     for row in rows {
-        diesel::insert_or_ignore_into(participants::table)
-            .values(row)
-            .execute(conn)?;
+        insert_or_ignore!(conn, participants::table, row)?;
     }
     Ok(())
 }

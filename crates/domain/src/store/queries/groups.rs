@@ -26,10 +26,7 @@ pub fn workspace(conn: &mut Conn, id: &str) -> QueryResult<Option<WorkspaceRow>>
 
 /// Adds a member; joining twice is a no-op.
 pub fn add_member(conn: &mut Conn, row: &GroupMemberRow) -> QueryResult<()> {
-    diesel::insert_or_ignore_into(group_members::table)
-        .values(row)
-        .execute(conn)
-        .map(|_| ())
+    insert_or_ignore!(conn, group_members::table, row).map(|_| ())
 }
 
 /// Whether a user belongs to a group.

@@ -72,10 +72,7 @@ pub fn assign(conn: &mut Conn, id: &str, worker: &str, proof: &str) -> QueryResu
 
 /// Stores an attempt; returns false when the worker already had one.
 pub fn insert_attempt(conn: &mut Conn, row: &AttemptRow) -> QueryResult<bool> {
-    diesel::insert_or_ignore_into(job_attempts::table)
-        .values(row)
-        .execute(conn)
-        .map(|n| n > 0)
+    insert_or_ignore!(conn, job_attempts::table, row).map(|n| n > 0)
 }
 
 /// One worker's attempt at a job.

@@ -1,5 +1,21 @@
 //! Queries, one file per table. Each takes a connection and returns Diesel results.
 
+/// `INSERT` that skips a row conflicting with one already there, in each backend's spelling
+/// (Diesel's multi-backend DSL has no conflict clause). Evaluates to the rows inserted.
+macro_rules! insert_or_ignore {
+    ($conn:expr, $table:expr, $values:expr) => {
+        match $conn {
+            $crate::store::AnyConnection::Sqlite(c) => diesel::insert_or_ignore_into($table)
+                .values($values)
+                .execute(c),
+            $crate::store::AnyConnection::Postgres(c) => diesel::insert_into($table)
+                .values($values)
+                .on_conflict_do_nothing()
+                .execute(c),
+        }
+    };
+}
+
 pub mod accounts;
 pub mod challenges;
 pub mod conversations;

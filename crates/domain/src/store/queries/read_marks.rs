@@ -3,25 +3,37 @@
 use diesel::prelude::*;
 
 use crate::store::schema::read_marks;
-use crate::store::Conn;
+use crate::store::{AnyConnection, Conn};
 
 /// Moves a read mark forward (never back).
 pub fn advance(conn: &mut Conn, user_id: &str, conversation: &str, seq: i64) -> QueryResult<()> {
-    diesel::insert_into(read_marks::table)
-        .values((
-            read_marks::user_id.eq(user_id),
-            read_marks::conversation_id.eq(conversation),
-            read_marks::seq.eq(seq),
-        ))
-        .on_conflict((read_marks::user_id, read_marks::conversation_id))
-        .do_update()
-        .set(
-            read_marks::seq.eq(diesel::dsl::sql::<diesel::sql_types::BigInt>(
-                "max(read_marks.seq, excluded.seq)",
-            )),
-        )
-        .execute(conn)
-        .map(|_| ())
+    let row = (
+        read_marks::user_id.eq(user_id),
+        read_marks::conversation_id.eq(conversation),
+        read_marks::seq.eq(seq),
+    );
+    let key = (read_marks::user_id, read_marks::conversation_id);
+    // The larger of two values: a scalar `max` in SQLite, `GREATEST` in PostgreSQL.
+    let forward = |larger: &str| {
+        read_marks::seq.eq(diesel::dsl::sql::<diesel::sql_types::BigInt>(&format!(
+            "{larger}(read_marks.seq, excluded.seq)"
+        )))
+    };
+    match conn {
+        AnyConnection::Sqlite(c) => diesel::insert_into(read_marks::table)
+            .values(row)
+            .on_conflict(key)
+            .do_update()
+            .set(forward("max"))
+            .execute(c),
+        AnyConnection::Postgres(c) => diesel::insert_into(read_marks::table)
+            .values(row)
+            .on_conflict(key)
+            .do_update()
+            .set(forward("GREATEST"))
+            .execute(c),
+    }
+    .map(|_| ())
 }
 
 /// The read marks of a user in these conversations, as (conversation, seq).

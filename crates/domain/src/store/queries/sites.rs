@@ -42,10 +42,7 @@ pub fn by_slugs(conn: &mut Conn, slugs: &[String]) -> QueryResult<Vec<SiteRow>> 
 
 /// Records a follow; following twice is a no-op. Returns whether it is new.
 pub fn follow(conn: &mut Conn, row: &FollowRow) -> QueryResult<bool> {
-    diesel::insert_or_ignore_into(site_follows::table)
-        .values(row)
-        .execute(conn)
-        .map(|n| n > 0)
+    insert_or_ignore!(conn, site_follows::table, row).map(|n| n > 0)
 }
 
 /// How many agents follow a site.

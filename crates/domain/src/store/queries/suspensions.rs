@@ -7,13 +7,12 @@ use crate::store::Conn;
 
 /// Suspends a user; suspending again changes nothing.
 pub fn insert(conn: &mut Conn, user_id: &str, by: &str, now: i64) -> QueryResult<usize> {
-    diesel::insert_or_ignore_into(suspensions::table)
-        .values((
-            suspensions::user_id.eq(user_id),
-            suspensions::suspended_by.eq(by),
-            suspensions::suspended_at.eq(now),
-        ))
-        .execute(conn)
+    let row = (
+        suspensions::user_id.eq(user_id),
+        suspensions::suspended_by.eq(by),
+        suspensions::suspended_at.eq(now),
+    );
+    insert_or_ignore!(conn, suspensions::table, row)
 }
 
 /// Lifts a suspension.

@@ -6,6 +6,17 @@ use crate::store::models::UserRow;
 use crate::store::schema::users;
 use crate::store::Conn;
 
+/// The SQL around a bound value that compares `column` with it ignoring case, in the form each
+/// backend's unique index on the column serves: SQLite's NOCASE collation, PostgreSQL's
+/// `lower()`.
+fn nocase_equals(conn: &Conn, column: &str) -> (String, &'static str) {
+    if conn.is_postgres() {
+        (format!("lower({column}) = lower("), ")")
+    } else {
+        (format!("{column} = "), " COLLATE NOCASE")
+    }
+}
+
 /// Inserts a user.
 pub fn insert(conn: &mut Conn, row: &UserRow) -> QueryResult<()> {
     diesel::insert_into(users::table)
@@ -34,11 +45,12 @@ pub fn by_ids<S: AsRef<str>>(conn: &mut Conn, ids: &[S]) -> QueryResult<Vec<User
 
 /// One user by username, case-insensitively.
 pub fn by_username(conn: &mut Conn, name: &str) -> QueryResult<Option<UserRow>> {
+    let (before, after) = nocase_equals(conn, "username");
     users::table
         .filter(
-            diesel::dsl::sql::<diesel::sql_types::Bool>("username = ")
+            diesel::dsl::sql::<diesel::sql_types::Bool>(&before)
                 .bind::<diesel::sql_types::Text, _>(name)
-                .sql(" COLLATE NOCASE"),
+                .sql(after),
         )
         .select(UserRow::as_select())
         .first(conn)
@@ -56,11 +68,12 @@ pub fn by_usernames(conn: &mut Conn, names: &[String]) -> QueryResult<Vec<UserRo
 
 /// One user by email, case-insensitively.
 pub fn by_email(conn: &mut Conn, email: &str) -> QueryResult<Option<UserRow>> {
+    let (before, after) = nocase_equals(conn, "email");
     users::table
         .filter(
-            diesel::dsl::sql::<diesel::sql_types::Bool>("email = ")
+            diesel::dsl::sql::<diesel::sql_types::Bool>(&before)
                 .bind::<diesel::sql_types::Text, _>(email)
-                .sql(" COLLATE NOCASE"),
+                .sql(after),
         )
         .select(UserRow::as_select())
         .first(conn)
@@ -183,11 +196,13 @@ pub fn by_prefix(conn: &mut Conn, prefix: &str, limit: i64) -> QueryResult<Vec<U
         })
         .collect();
     let pattern = format!("{escaped}%");
+    // SQLite's LIKE ignores case; PostgreSQL's ILIKE is the same test.
+    let like = if conn.is_postgres() { "ILIKE" } else { "LIKE" };
     users::table
         .filter(
-            diesel::dsl::sql::<diesel::sql_types::Bool>("(username LIKE ")
+            diesel::dsl::sql::<diesel::sql_types::Bool>(&format!("(username {like} "))
                 .bind::<diesel::sql_types::Text, _>(pattern.clone())
-                .sql(" ESCAPE '\\' OR display_name LIKE ")
+                .sql(&format!(" ESCAPE '\\' OR display_name {like} "))
                 .bind::<diesel::sql_types::Text, _>(pattern)
                 .sql(" ESCAPE '\\')"),
         )
