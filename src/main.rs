@@ -19,6 +19,9 @@ struct Cli {
     /// SQLite database file, or a postgres:// URL.
     #[arg(long, global = true)]
     database: Option<String>,
+    /// Cluster mode's bus, a redis:// URL (every node of the cluster names the same one).
+    #[arg(long, global = true)]
+    bus: Option<String>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -71,6 +74,9 @@ fn main() -> std::process::ExitCode {
     };
     if let Some(db) = cli.database {
         settings.database = db;
+    }
+    if let Some(bus) = cli.bus {
+        settings.bus = bus;
     }
     env_logger::Builder::new()
         .parse_filters(&settings.log)

@@ -147,6 +147,22 @@ pub async fn serve(mut settings: Settings) -> std::io::Result<()> {
         settings.derive_public_url(scheme, first.local_addr()?);
     }
     let state = build_state(settings.clone()).map_err(std::io::Error::other)?;
+    if !settings.bus.is_empty() {
+        if matches!(Location::parse(&settings.database), Location::Sqlite(_)) {
+            return Err(std::io::Error::other(
+                "a bus joins nodes that share one database: --bus needs a postgres:// --database",
+            ));
+        }
+        state
+            .core
+            .join_cluster(&settings.bus)
+            .await
+            .map_err(std::io::Error::other)?;
+        log::info!(
+            "joined the cluster through the bus as node {}",
+            state.core.live().node()
+        );
+    }
     let io = socket_io(&state);
     let policy = web::Data::new(settings.net_policy().map_err(std::io::Error::other)?);
     // The live MoltCities WebSockets (displacement, presence, counts), one for all workers.

@@ -8,6 +8,7 @@
 //! MoltCities WebSocket client), `web` (a browser-like client of the web API).
 #![allow(dead_code)]
 
+pub mod cluster;
 pub mod engine;
 pub mod mc;
 pub mod mc_ws;

@@ -2,6 +2,7 @@
 //! live events, and the application settings. Nothing here knows a wire's names or actix-web.
 
 pub mod app;
+pub mod bus;
 pub mod core;
 pub mod histogram;
 pub mod hub;

@@ -14,6 +14,8 @@ pub struct Settings {
     /// Where the data lives: a SQLite file path (created and migrated at start-up), or a
     /// `postgres://` URL for cluster mode.
     pub database: String,
+    /// Cluster mode's bus: a `redis://` URL. Empty: one node, no bus.
+    pub bus: String,
     /// env_logger filter.
     pub log: String,
     /// Raw WebSocket idle timeout.
@@ -111,6 +113,7 @@ impl Default for Settings {
         Settings {
             listen: "127.0.0.1:3000".into(),
             database: "./data/agentgate.db".into(),
+            bus: String::new(),
             log: "info".into(),
             ws_idle_timeout_secs: 300,
             ws_idle_check_secs: 30,

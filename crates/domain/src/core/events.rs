@@ -2,13 +2,15 @@
 
 use std::sync::Arc;
 
+use serde::{Deserialize, Serialize};
+
 use crate::core::ids::UserId;
 use crate::core::model::{Conversation, Message};
 use crate::core::notifications::Notification;
 use crate::hub::Topic;
 
 /// Who may receive a message live.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Audience {
     /// These users only: a session's participants, or a private panel's members.
     Users(Vec<UserId>),
@@ -27,7 +29,7 @@ impl Audience {
 }
 
 /// Something that happened, for live delivery.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum Event {
     /// A message became durable in a conversation.
     MessagePosted {

@@ -15,6 +15,7 @@ pub mod inbox;
 pub mod jobs;
 pub mod keys;
 pub mod limits;
+pub mod live;
 pub mod mentions;
 mod messages;
 pub mod model;
@@ -132,6 +133,7 @@ pub struct Core {
     stats: Arc<CoreStats>,
     store: Store,
     hub: Arc<Hub<Event>>,
+    live: Arc<live::Live>,
     settings: CoreSettings,
     rest_limiter: RateLimiter,
     register_limiter: RateLimiter,
@@ -143,7 +145,12 @@ pub struct Core {
 impl Core {
     /// Builds the core on an opened store.
     pub fn new(store: Store, settings: CoreSettings) -> Core {
+        let hub = Arc::new(Hub::default());
+        // PostgreSQL's writers commit concurrently, so their events can be published out of
+        // order; SQLite's one writer publishes in commit order.
+        let ordered = store.backend() == "postgres";
         Core {
+            live: Arc::new(live::Live::new(hub.clone(), store.clone(), ordered)),
             rest_limiter: RateLimiter::new(settings.rest_per_min, Duration::from_secs(60)),
             register_limiter: RateLimiter::new(
                 settings.register_per_hour,
@@ -163,9 +170,20 @@ impl Core {
             ),
             stats: Arc::new(CoreStats::default()),
             store,
-            hub: Arc::new(Hub::default()),
+            hub,
             settings,
         }
+    }
+
+    /// Joins a cluster through the bus at `url` (Redis): events committed here reach the
+    /// listeners of every node, and theirs reach this one's.
+    pub async fn join_cluster(&self, url: &str) -> std::result::Result<(), String> {
+        self.live.attach_bus(url).await
+    }
+
+    /// Live delivery: this node's id, the bus, the counters.
+    pub fn live(&self) -> &live::Live {
+        &self.live
     }
 
     /// The live-delivery hub.
@@ -260,7 +278,7 @@ impl Core {
         R: Send + 'static,
         F: FnOnce(&mut Conn) -> Result<(R, Vec<Event>)> + Send + 'static,
     {
-        let (hub, stats) = (self.hub.clone(), self.stats.clone());
+        let (live, stats) = (self.live.clone(), self.stats.clone());
         let (value, _) = self
             .store
             .write(f, move |(_, events): &(R, Vec<Event>)| {
@@ -277,8 +295,8 @@ impl Core {
                         }
                         _ => {}
                     }
-                    hub.publish(&e.topics(), Arc::new(e.clone()));
                 }
+                live.committed(events);
             })
             .await?;
         Ok(value)

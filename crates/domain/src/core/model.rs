@@ -1,12 +1,14 @@
-//! Domain types: what the core hands to the wires. No wire field names here.
+//! Domain types: what the core hands to the wires. No wire field names here. They serialize
+//! for the cluster bus only (`core::live`), never for a client.
 
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::core::ids::{ConversationId, GroupId, MessageId, UserId, WorkspaceId};
 use crate::store::models::{ConversationRow, GroupRow, MessageRow, PanelRow, UserRow};
 
 /// Whether a user is an agent or a human.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum UserKind {
     Agent,
     Human,
@@ -23,7 +25,7 @@ impl UserKind {
 }
 
 /// An agent or a human.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct User {
     pub id: UserId,
     pub kind: UserKind,
@@ -64,7 +66,7 @@ impl From<UserRow> for User {
 }
 
 /// What kind of conversation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ConversationKind {
     /// A private conversation of exactly two users, reused between them.
     Dm,
@@ -94,7 +96,7 @@ impl ConversationKind {
 }
 
 /// Whether a conversation takes messages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ConversationStatus {
     /// Open for messages.
     Active,
@@ -124,7 +126,7 @@ impl ConversationStatus {
 }
 
 /// Who may see a conversation: its participants, or every member of its group.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Visibility {
     Private,
     Public,
@@ -148,7 +150,7 @@ impl Visibility {
 }
 
 /// A session (dm or group) or the conversation behind a panel.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Conversation {
     pub id: ConversationId,
     pub kind: ConversationKind,
@@ -265,7 +267,7 @@ impl Group {
 }
 
 /// What a message holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum MessageKind {
     Text,
     System,
@@ -299,7 +301,7 @@ impl MessageKind {
 }
 
 /// A message, with its author resolved.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Message {
     pub id: MessageId,
     pub conversation_id: ConversationId,
@@ -325,9 +327,19 @@ pub struct Message {
 impl Message {
     /// Builds the domain value from its row, its conversation and its author.
     pub fn from_row(r: MessageRow, conversation: &Conversation, author: User) -> Self {
+        Message::from_parts(r, conversation.kind, conversation.group_id.clone(), author)
+    }
+
+    /// Builds the domain value from its row, what it needs of its conversation, and its author.
+    pub fn from_parts(
+        r: MessageRow,
+        conversation_kind: ConversationKind,
+        group_id: Option<GroupId>,
+        author: User,
+    ) -> Self {
         Message {
-            conversation_kind: conversation.kind,
-            group_id: conversation.group_id.clone(),
+            conversation_kind,
+            group_id,
             metadata: parse_json(r.metadata.as_deref()),
             mention_ids: parse_list(&r.mention_ids)
                 .into_iter()

@@ -163,7 +163,7 @@ impl Notice {
 }
 
 /// A queued notification.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Notification {
     pub id: NotificationId,
     pub recipient_id: UserId,

@@ -40,6 +40,14 @@ pub fn last_seq(conn: &mut Conn, id: &str) -> QueryResult<i64> {
         .first(conn)
 }
 
+/// The seq of many conversations' newest messages, as (conversation, seq).
+pub fn last_seqs(conn: &mut Conn, ids: &[String]) -> QueryResult<Vec<(String, i64)>> {
+    conversations::table
+        .filter(conversations::id.eq_any(ids))
+        .select((conversations::id, conversations::last_seq))
+        .load(conn)
+}
+
 /// The seq a new message of a conversation takes. Inserting the message advances the
 /// conversation to it (trigger `messages_advance_conversation`). SQLite has one writer; on
 /// PostgreSQL the conversation's row stays locked until COMMIT, so writers on every node take

@@ -1,0 +1,169 @@
+//! Cluster mode's bus: carries live events between nodes over Redis pub/sub. It moves opaque
+//! payloads on one channel and knows nothing of the domain; `core::live` gives them meaning.
+//! Redis pub/sub delivers at most once, so nothing here is the truth: the database is, and the
+//! receiver fills what the bus lost from it.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use tokio::sync::mpsc;
+
+/// Payloads waiting for the publisher; beyond this the bus drops them (they are counted, and
+/// receivers fill the gap from the database).
+const OUTBOX: usize = 65_536;
+
+/// Most payloads in one pipelined round trip to Redis.
+const BATCH: usize = 512;
+
+/// Wait between attempts to reach Redis again.
+const RETRY: Duration = Duration::from_millis(500);
+
+/// What a node does with what arrives on the bus.
+pub trait Receiver: Send + Sync + 'static {
+    /// A payload another node (or this one) published.
+    fn received(&self, payload: &[u8]);
+    /// The subscription was lost and is back: anything published meanwhile was missed.
+    fn resubscribed(&self);
+}
+
+/// The bus's counters, for `/metrics`.
+#[derive(Default)]
+pub struct BusStats {
+    /// Payloads handed to Redis.
+    pub published: AtomicU64,
+    /// Payloads dropped before Redis took them (outbox full, or Redis unreachable).
+    pub dropped: AtomicU64,
+    /// Payloads received.
+    pub received: AtomicU64,
+    /// Times the subscription was re-established after a loss.
+    pub resubscribed: AtomicU64,
+}
+
+/// A node's handle on the bus.
+#[derive(Clone)]
+pub struct Bus {
+    outbox: mpsc::Sender<Vec<u8>>,
+    stats: Arc<BusStats>,
+}
+
+impl Bus {
+    /// Connects to Redis at `url`, subscribes to `channel` and starts the publisher and the
+    /// subscriber on the current tokio runtime. Fails when Redis cannot be reached now; after
+    /// that, both reconnect by themselves.
+    pub async fn start(
+        url: &str,
+        channel: &str,
+        receiver: Arc<dyn Receiver>,
+    ) -> Result<Bus, String> {
+        let client = redis::Client::open(url).map_err(|e| format!("bad bus URL: {e}"))?;
+        let publisher = client
+            .get_connection_manager()
+            .await
+            .map_err(|e| format!("cannot reach the bus at {url}: {e}"))?;
+        let mut first = client
+            .get_async_pubsub()
+            .await
+            .map_err(|e| format!("cannot subscribe on the bus at {url}: {e}"))?;
+        first
+            .subscribe(channel)
+            .await
+            .map_err(|e| format!("cannot subscribe on the bus at {url}: {e}"))?;
+        let stats = Arc::new(BusStats::default());
+        let (outbox, queue) = mpsc::channel(OUTBOX);
+        tokio::spawn(publish(
+            publisher,
+            channel.to_string(),
+            queue,
+            stats.clone(),
+        ));
+        tokio::spawn(subscribe(
+            client,
+            first,
+            channel.to_string(),
+            receiver,
+            stats.clone(),
+        ));
+        Ok(Bus { outbox, stats })
+    }
+
+    /// Queues a payload for every node. Never waits: it runs right after a COMMIT, on the
+    /// thread that committed.
+    pub fn publish(&self, payload: Vec<u8>) {
+        if self.outbox.try_send(payload).is_err() {
+            self.stats.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// The bus's counters.
+    pub fn stats(&self) -> &Arc<BusStats> {
+        &self.stats
+    }
+}
+
+/// Sends queued payloads in pipelined batches. A batch Redis does not take is dropped and
+/// counted: receivers fill the gap from the database.
+async fn publish(
+    mut conn: redis::aio::ConnectionManager,
+    channel: String,
+    mut queue: mpsc::Receiver<Vec<u8>>,
+    stats: Arc<BusStats>,
+) {
+    let mut batch = Vec::with_capacity(BATCH);
+    while queue.recv_many(&mut batch, BATCH).await > 0 {
+        let mut pipe = redis::pipe();
+        for payload in &batch {
+            pipe.cmd("PUBLISH").arg(&channel).arg(payload).ignore();
+        }
+        let n = batch.len() as u64;
+        match pipe.query_async::<()>(&mut conn).await {
+            Ok(()) => stats.published.fetch_add(n, Ordering::Relaxed),
+            Err(e) => {
+                log::warn!("bus: {n} event(s) not published: {e}");
+                stats.dropped.fetch_add(n, Ordering::Relaxed)
+            }
+        };
+        batch.clear();
+    }
+}
+
+/// Hands every payload to the receiver; when the subscription is lost, subscribes again and
+/// tells the receiver so.
+async fn subscribe(
+    client: redis::Client,
+    mut pubsub: redis::aio::PubSub,
+    channel: String,
+    receiver: Arc<dyn Receiver>,
+    stats: Arc<BusStats>,
+) {
+    loop {
+        {
+            let mut messages = pubsub.on_message();
+            while let Some(message) = messages.next().await {
+                stats.received.fetch_add(1, Ordering::Relaxed);
+                receiver.received(message.get_payload_bytes());
+            }
+        }
+        log::warn!("bus: subscription lost; reconnecting");
+        pubsub = loop {
+            tokio::time::sleep(RETRY).await;
+            match resubscribe(&client, &channel).await {
+                Ok(p) => break p,
+                Err(e) => log::warn!("bus: cannot subscribe again yet: {e}"),
+            }
+        };
+        stats.resubscribed.fetch_add(1, Ordering::Relaxed);
+        log::info!("bus: subscribed again");
+        receiver.resubscribed();
+    }
+}
+
+async fn resubscribe(
+    client: &redis::Client,
+    channel: &str,
+) -> redis::RedisResult<redis::aio::PubSub> {
+    let mut pubsub = client.get_async_pubsub().await?;
+    pubsub.subscribe(channel).await?;
+    Ok(pubsub)
+}

@@ -1,0 +1,161 @@
+//! Cluster mode: several nodes on one PostgreSQL database with Redis between them. Each test
+//! starts its own nodes and its own Redis; they run in the PostgreSQL pass of the test command.
+
+mod common;
+
+use std::time::Duration;
+
+use common::cluster::Cluster;
+use common::mc_ws::{dm, Ws};
+use common::sio::Sio;
+use serde_json::{json, Value};
+
+const WAIT: Duration = Duration::from_secs(10);
+
+/// The `notify:session` pushes a socket gets within `wait` of the last one, as message ids.
+async fn pushed_ids(sock: &mut Sio, want: usize) -> Vec<String> {
+    let mut ids = Vec::new();
+    while ids.len() < want {
+        match sock.next_named("notify:session", WAIT).await {
+            Some(p) => ids.push(p["message"]["id"].as_str().unwrap().to_string()),
+            None => break,
+        }
+    }
+    ids
+}
+
+/// The ids of a session's messages in seq order, from the database.
+async fn history(c: &common::Client, a: &common::Agent, sid: &str) -> Vec<String> {
+    let h = c
+        .call(
+            a,
+            "sessions/messages",
+            json!({"sessionId": sid, "limit": 100}),
+        )
+        .await;
+    let mut msgs = h.data()["messages"].as_array().unwrap().clone();
+    msgs.sort_by_key(|m| m["seq"].as_i64().unwrap_or(0));
+    msgs.iter()
+        .map(|m| m["messageId"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[actix_rt::test]
+async fn messages_sent_on_two_nodes_reach_a_socket_on_a_third_once_and_in_seq_order() {
+    let Some(cluster) = Cluster::start(3) else {
+        return;
+    };
+    let (n0, n1, n2) = (
+        cluster.nodes[0].client(),
+        cluster.nodes[1].client(),
+        cluster.nodes[2].client(),
+    );
+    let (a, b) = (n0.register("alice").await, n1.register("bob").await);
+    let sid = n1.session(&b, &[&a]).await;
+    let mut sock = Sio::with_token(&cluster.nodes[0].base, &a.token).await;
+    assert_eq!(
+        sock.call("session:subscribe", json!({"sessionId": "*"}))
+            .await,
+        json!({"result": true, "success": true})
+    );
+    // 40 sends at once, half through each of two other nodes: concurrent writers on one
+    // conversation.
+    let sends = (0..40).map(|i| {
+        let (c, b, sid) = (if i % 2 == 0 { &n1 } else { &n2 }, &b, &sid);
+        async move { c.say(b, sid, &format!("m{i}")).await }
+    });
+    let sent = futures::future::join_all(sends).await;
+    assert_eq!(sent.len(), 40);
+    let pushed = pushed_ids(&mut sock, 40).await;
+    let stored = history(&n0, &a, &sid).await;
+    assert_eq!(stored.len(), 40, "every send is stored");
+    assert_eq!(pushed, stored, "pushed once each, in seq order");
+    assert!(sock
+        .next_named("notify:session", Duration::from_millis(500))
+        .await
+        .is_none());
+}
+
+#[actix_rt::test]
+async fn a_mochat_dm_on_one_node_reaches_a_moltcities_socket_on_another() {
+    let Some(cluster) = Cluster::start(2) else {
+        return;
+    };
+    let (n0, n1) = (cluster.nodes[0].client(), cluster.nodes[1].client());
+    let (city, _) = n0.citizen("City", "city-agent").await;
+    let m = n1.register("mochat_one").await;
+    let city_agent = common::Agent {
+        token: city.key.clone(),
+        id: city.id.clone(),
+        username: "city-agent".into(),
+    };
+    let (mut ws, _) = Ws::personal(&cluster.nodes[0], &city_agent).await;
+    dm(&n1, &m, &city_agent, "across the cluster").await;
+    let frame: Value = ws.json().await;
+    assert_eq!(frame["event_type"], "inbox.message", "{frame}");
+    assert_eq!(frame["data"]["preview"], "across the cluster", "{frame}");
+    assert_eq!(frame["data"]["from"]["id"], m.id, "{frame}");
+}
+
+#[actix_rt::test]
+async fn a_watch_on_one_node_wakes_for_a_send_on_another() {
+    let Some(cluster) = Cluster::start(2) else {
+        return;
+    };
+    let (n0, n1) = (cluster.nodes[0].client(), cluster.nodes[1].client());
+    let (a, b) = (n0.register("alice").await, n0.register("bob").await);
+    let sid = n0.session(&a, &[&b]).await;
+    let watcher = {
+        let (a, sid) = (a.clone(), sid.clone());
+        actix_rt::spawn(async move {
+            n0.call(
+                &a,
+                "sessions/watch",
+                json!({"sessionId": sid, "cursor": 0, "timeoutMs": 20000}),
+            )
+            .await
+        })
+    };
+    actix_rt::time::sleep(Duration::from_millis(300)).await;
+    let started = std::time::Instant::now();
+    n1.say(&b, &sid, "wake up").await;
+    let r = watcher.await.unwrap();
+    assert_eq!(r.data()["cursor"], 1);
+    assert_eq!(r.data()["events"][0]["payload"]["content"], "wake up");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[actix_rt::test]
+async fn after_redis_restarts_live_delivery_resumes_and_the_gap_is_filled_from_the_database() {
+    let Some(mut cluster) = Cluster::start(2) else {
+        return;
+    };
+    let (n0, n1) = (cluster.nodes[0].client(), cluster.nodes[1].client());
+    let (a, b) = (n0.register("alice").await, n1.register("bob").await);
+    let sid = n1.session(&b, &[&a]).await;
+    let mut sock = Sio::with_token(&cluster.nodes[0].base, &a.token).await;
+    sock.call("session:subscribe", json!({"sessionId": "*"}))
+        .await;
+    for i in 0..3 {
+        n1.say(&b, &sid, &format!("before {i}")).await;
+    }
+    assert_eq!(pushed_ids(&mut sock, 3).await.len(), 3);
+    // Redis dies: these are committed, but the bus loses them.
+    cluster.redis.kill();
+    for i in 0..3 {
+        n1.say(&b, &sid, &format!("during {i}")).await;
+    }
+    cluster.redis.restart();
+    // Once the nodes subscribe again, node 0 reads what it missed from the database.
+    let filled = pushed_ids(&mut sock, 3).await;
+    n1.say(&b, &sid, "after").await;
+    let after = pushed_ids(&mut sock, 1).await;
+    let stored = history(&n0, &a, &sid).await;
+    assert_eq!(stored.len(), 7);
+    assert_eq!(filled, stored[3..6], "the gap, filled in order");
+    assert_eq!(after, stored[6..7], "live again");
+}
