@@ -159,3 +159,72 @@ async fn after_redis_restarts_live_delivery_resumes_and_the_gap_is_filled_from_t
     assert_eq!(filled, stored[3..6], "the gap, filled in order");
     assert_eq!(after, stored[6..7], "live again");
 }
+
+#[actix_rt::test]
+async fn a_personal_socket_opened_on_another_node_closes_the_old_one_with_4003() {
+    let Some(cluster) = Cluster::start(2) else {
+        return;
+    };
+    let (n0, n1) = (cluster.nodes[0].client(), cluster.nodes[1].client());
+    let (a, b) = (n0.register("ada").await, n0.register("bob").await);
+    let (mut old, _) = Ws::personal(&cluster.nodes[0], &a).await;
+    let (mut new, _) = Ws::personal(&cluster.nodes[1], &a).await;
+    assert_eq!(
+        old.close_frame(WAIT).await,
+        (4003, "New connection opened".to_string())
+    );
+    // The new socket is the one that gets the agent's notifications, whichever node sends.
+    dm(&n0, &b, &a, "to the new socket").await;
+    let frame: Value = new.json().await;
+    assert_eq!(frame["event_type"], "inbox.message", "{frame}");
+    assert_eq!(frame["data"]["preview"], "to the new socket", "{frame}");
+    drop(n1);
+}
+
+/// Whether `who` reads as online in `sessions/detail` asked on one node.
+async fn online_in(c: &common::Client, asker: &common::Agent, sid: &str, who: &str) -> bool {
+    let d = c
+        .call(asker, "sessions/detail", json!({"sessionId": sid}))
+        .await;
+    let people = d.data()["participants"].as_array().unwrap().clone();
+    people
+        .iter()
+        .find(|p| p["id"] == who)
+        .map(|p| p["online"] == true)
+        .unwrap()
+}
+
+#[actix_rt::test]
+async fn presence_spans_nodes_and_a_killed_nodes_agents_go_offline_within_8_s() {
+    let Some(mut cluster) = Cluster::start(2) else {
+        return;
+    };
+    let n1 = cluster.nodes[1].client();
+    let (a, b) = (n1.register("ada").await, n1.register("bob").await);
+    let sid = n1.session(&b, &[&a]).await;
+    assert!(!online_in(&n1, &b, &sid, &a.id).await);
+    let _sock = Sio::with_token(&cluster.nodes[0].base, &a.token).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(3);
+    while !online_in(&n1, &b, &sid, &a.id).await {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "ada never read as online on node 1"
+        );
+        actix_rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    let health = n1.get("/health").await.body;
+    assert_eq!(health["connectedUsers"], 1, "{health}");
+    // Node 0 dies without a word: node 1 stops hearing it and takes ada offline.
+    cluster.nodes[0].kill();
+    let killed = std::time::Instant::now();
+    while online_in(&n1, &b, &sid, &a.id).await {
+        assert!(
+            killed.elapsed() < Duration::from_secs(8),
+            "ada still online {:?} after node 0 died",
+            killed.elapsed()
+        );
+        actix_rt::time::sleep(Duration::from_millis(200)).await;
+    }
+    let health = n1.get("/health").await.body;
+    assert_eq!(health["connectedUsers"], 0, "{health}");
+}

@@ -48,6 +48,9 @@ pub enum Event {
         user_id: String,
         digests: Vec<String>,
     },
+    /// A user opened a socket on a channel that allows one per user, on another node: this
+    /// node's socket of that user on that channel must end (MoltCities' 4003). Never durable.
+    Displaced { user_id: String, channel: String },
 }
 
 impl Event {
@@ -67,7 +70,9 @@ impl Event {
             Event::ConversationJoined { users, .. } => {
                 users.iter().map(|u| Topic::User(u.clone())).collect()
             }
-            Event::CredentialsRevoked { user_id, .. } => vec![Topic::User(user_id.clone())],
+            Event::CredentialsRevoked { user_id, .. } | Event::Displaced { user_id, .. } => {
+                vec![Topic::User(user_id.clone())]
+            }
             Event::Notified { notification } => {
                 vec![Topic::User(notification.recipient_id.to_string())]
             }

@@ -38,11 +38,35 @@ const FILL_ATTEMPTS: u32 = 30;
 const SHARD_CAPACITY: usize = 50_000;
 const SHARDS: usize = 16;
 
-/// An event on the bus, with the node that committed it.
+/// How often a node tells the others it is alive; every `ROSTER_EVERY`th time it sends its
+/// whole list of online users, so a list that missed a change (the bus is at most once) is
+/// right again within that time.
+const HEARTBEAT: Duration = Duration::from_secs(2);
+const ROSTER_EVERY: u32 = 15;
+
+/// A node not heard from for this long is taken for dead: its users read as offline. With the
+/// check every `HEARTBEAT`, a dead node's users go offline within 8 s.
+const NODE_EXPIRY: Duration = Duration::from_secs(6);
+
+/// What one node tells the others, with its id.
 #[derive(Serialize, Deserialize)]
 struct Envelope {
     node: String,
-    event: Event,
+    payload: Payload,
+}
+
+#[derive(Serialize, Deserialize)]
+enum Payload {
+    /// A committed event, or a socket's displacement.
+    Event(Event),
+    /// A user came online (first listener on the node) or went offline (last one gone).
+    Presence { user: String, online: bool },
+    /// The node is alive.
+    Heartbeat,
+    /// The node's online users, all of them.
+    Roster(Vec<String>),
+    /// A node (new, or back on the bus) asks the others for their rosters.
+    Hello,
 }
 
 /// Where one conversation's live messages stand on this node.
@@ -123,22 +147,71 @@ impl Live {
         let bus = Bus::start(url, "agentgate:events", receiver).await?;
         self.bus
             .set(bus)
-            .map_err(|_| "the bus is already attached".to_string())
+            .map_err(|_| "the bus is already attached".to_string())?;
+        let weak = Arc::downgrade(self);
+        self.hub.observe_presence(Box::new(move |user, online| {
+            if let Some(live) = weak.upgrade() {
+                live.send(Payload::Presence {
+                    user: user.to_string(),
+                    online,
+                });
+            }
+        }));
+        self.send(Payload::Hello);
+        self.send(Payload::Roster(self.hub.local_users()));
+        let weak = Arc::downgrade(self);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(HEARTBEAT);
+            let mut beats = 0u32;
+            loop {
+                tick.tick().await;
+                let Some(live) = weak.upgrade() else {
+                    return;
+                };
+                beats += 1;
+                if beats % ROSTER_EVERY == 0 {
+                    live.send(Payload::Roster(live.hub.local_users()));
+                } else {
+                    live.send(Payload::Heartbeat);
+                }
+                let gone = live.hub.remote.expire(NODE_EXPIRY);
+                if gone > 0 {
+                    log::warn!(
+                        "live: {gone} node(s) silent for {NODE_EXPIRY:?}: their users are offline"
+                    );
+                }
+            }
+        });
+        Ok(())
+    }
+
+    /// Sends a payload to the other nodes (nothing without a bus).
+    fn send(&self, payload: Payload) {
+        let Some(bus) = self.bus.get() else {
+            return;
+        };
+        let envelope = Envelope {
+            node: self.node.clone(),
+            payload,
+        };
+        match serde_json::to_vec(&envelope) {
+            Ok(bytes) => bus.publish(bytes),
+            Err(err) => log::error!("bus: payload not encoded: {err}"),
+        }
+    }
+
+    /// Tells the other nodes of an event that is not committed (a socket's displacement); this
+    /// node's own listeners are not told.
+    pub fn announce(&self, event: Event) {
+        self.send(Payload::Event(event));
     }
 
     /// Events a COMMIT made durable: delivered here and published to the other nodes. Runs on
     /// the committing thread, in commit order.
     pub(crate) fn committed(self: &Arc<Self>, events: &[Event]) {
         for e in events {
-            if let Some(bus) = self.bus.get() {
-                let envelope = Envelope {
-                    node: self.node.clone(),
-                    event: e.clone(),
-                };
-                match serde_json::to_vec(&envelope) {
-                    Ok(payload) => bus.publish(payload),
-                    Err(err) => log::error!("bus: event not encoded: {err}"),
-                }
+            if self.bus.get().is_some() {
+                self.send(Payload::Event(e.clone()));
             }
             self.deliver(e.clone());
         }
@@ -382,11 +455,25 @@ impl Live {
                 return;
             }
         };
-        if envelope.node == self.node {
+        let node = envelope.node;
+        if node == self.node {
             return;
         }
-        self.stats.remote.fetch_add(1, Ordering::Relaxed);
-        self.deliver(envelope.event);
+        let remote = &self.hub.remote;
+        match envelope.payload {
+            Payload::Event(event) => {
+                remote.heard(&node);
+                self.stats.remote.fetch_add(1, Ordering::Relaxed);
+                self.deliver(event);
+            }
+            Payload::Presence { user, online } => remote.changed(&node, &user, online),
+            Payload::Heartbeat => remote.heard(&node),
+            Payload::Roster(users) => remote.roster(&node, users),
+            Payload::Hello => {
+                remote.heard(&node);
+                self.send(Payload::Roster(self.hub.local_users()));
+            }
+        }
     }
 }
 
@@ -405,6 +492,9 @@ impl Receiver for Relay {
             let Some(runtime) = live.runtime.clone() else {
                 return;
             };
+            // Whatever changed while the bus was away: ask for everyone's roster again.
+            live.send(Payload::Hello);
+            live.send(Payload::Roster(live.hub.local_users()));
             runtime.spawn(async move { live.catch_up().await });
         }
     }

@@ -1,14 +1,17 @@
-//! Live delivery: which listener listens to what, fan-out of published events, and presence
-//! counts. In-process today; the same interface could be backed by a broker.
+//! Live delivery: which listener listens to what, fan-out of published events, and presence:
+//! this process's listeners, and in cluster mode the other nodes' online users as the bus
+//! reports them (`core::live`).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 mod inbox;
+mod remote;
 
 pub use inbox::Inbox;
 use inbox::{Queued, Sender};
+pub use remote::RemotePresence;
 
 /// What a listener can subscribe to.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -43,9 +46,15 @@ struct State<E> {
     dropped: HashMap<u64, Dropped>,
 }
 
+/// Told when a user comes online here (first listener) or goes offline here (last one gone).
+pub type PresenceObserver = Box<dyn Fn(&str, bool) + Send + Sync>;
+
 /// The hub: shared by every worker.
 pub struct Hub<E> {
     state: Mutex<State<E>>,
+    observer: std::sync::OnceLock<PresenceObserver>,
+    /// The other nodes' online users.
+    pub remote: RemotePresence,
     next_id: AtomicU64,
     slow_dropped: AtomicU64,
     published: AtomicU64,
@@ -61,6 +70,8 @@ impl<E> Default for Hub<E> {
                 left_at: HashMap::new(),
                 dropped: HashMap::new(),
             }),
+            observer: std::sync::OnceLock::new(),
+            remote: RemotePresence::default(),
             next_id: AtomicU64::new(1),
             slow_dropped: AtomicU64::new(0),
             published: AtomicU64::new(0),
@@ -91,7 +102,11 @@ impl<E> Hub<E> {
         let (queue, rx) = inbox::bounded(capacity);
         let mut st = self.lock();
         if let Some(u) = &user {
-            *st.online.entry(u.clone()).or_default() += 1;
+            let n = st.online.entry(u.clone()).or_default();
+            *n += 1;
+            if *n == 1 {
+                self.observe(u, true);
+            }
         }
         st.listeners.insert(
             id,
@@ -130,7 +145,7 @@ impl<E> Hub<E> {
         }
         self.published.fetch_add(1, Ordering::Relaxed);
         for id in slow {
-            Self::remove(&mut st, id);
+            self.remove(&mut st, id);
             st.dropped.insert(id, Dropped::SlowConsumer);
             self.slow_dropped.fetch_add(1, Ordering::Relaxed);
         }
@@ -146,27 +161,44 @@ impl<E> Hub<E> {
         )
     }
 
-    /// Number of distinct users with at least one live listener.
-    pub fn online_users(&self) -> usize {
-        self.lock().online.len()
+    /// Sets who is told of this process's presence changes (the bus, in cluster mode).
+    pub fn observe_presence(&self, observer: PresenceObserver) {
+        let _ = self.observer.set(observer);
     }
 
-    /// Whether a user has a live listener.
+    fn observe(&self, user: &str, online: bool) {
+        if let Some(f) = self.observer.get() {
+            f(user, online);
+        }
+    }
+
+    /// Number of distinct users with at least one live listener, on any node.
+    pub fn online_users(&self) -> usize {
+        let st = self.lock();
+        st.online.len() + self.remote.count_except(|u| st.online.contains_key(u))
+    }
+
+    /// The users with a live listener in this process.
+    pub fn local_users(&self) -> Vec<String> {
+        self.lock().online.keys().cloned().collect()
+    }
+
+    /// Whether a user has a live listener, on any node.
     pub fn is_online(&self, user: &str) -> bool {
-        self.lock().online.contains_key(user)
+        self.lock().online.contains_key(user) || self.remote.is_online(user)
     }
 
     /// When a user was last online: now if they are, else when their last listener went away
     /// (since start-up; `None` if never seen since).
     pub fn last_seen(&self, user: &str) -> Option<i64> {
-        let st = self.lock();
-        if st.online.contains_key(user) {
+        if self.is_online(user) {
             return Some(now_ms());
         }
-        st.left_at.get(user).copied()
+        let local = self.lock().left_at.get(user).copied();
+        local.max(self.remote.left_at(user))
     }
 
-    fn remove(st: &mut State<E>, id: u64) {
+    fn remove(&self, st: &mut State<E>, id: u64) {
         if let Some(l) = st.listeners.remove(&id) {
             for t in l.topics {
                 if let Some(set) = st.by_topic.get_mut(&t) {
@@ -181,6 +213,7 @@ impl<E> Hub<E> {
                     *n -= 1;
                     if *n == 0 {
                         st.online.remove(&u);
+                        self.observe(&u, false);
                         st.left_at.insert(u, now_ms());
                     }
                 }
@@ -189,7 +222,7 @@ impl<E> Hub<E> {
     }
 }
 
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64)
@@ -230,7 +263,7 @@ impl<E> Registration<E> {
 impl<E> Drop for Registration<E> {
     fn drop(&mut self) {
         let mut st = self.hub.lock();
-        Hub::remove(&mut st, self.id);
+        self.hub.remove(&mut st, self.id);
         st.dropped.remove(&self.id);
     }
 }

@@ -151,8 +151,8 @@ async fn pump(
                     true
                 }
             }
-            // MoltCities notifications are not part of the MoChat wire.
-            Event::Notified { .. } => true,
+            // MoltCities notifications and sockets are not part of the MoChat wire.
+            Event::Notified { .. } | Event::Displaced { .. } => true,
             Event::CredentialsRevoked { user_id, digests } => {
                 if user_id == &conn.user.id && digests.contains(&conn.digest) {
                     socket.disconnect();

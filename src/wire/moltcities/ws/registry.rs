@@ -21,6 +21,16 @@ pub enum Channel {
     TownSquare,
 }
 
+impl Channel {
+    /// The channel's name on the wire (`?channel=`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Channel::Personal => "personal",
+            Channel::TownSquare => "town-square",
+        }
+    }
+}
+
 #[derive(Clone)]
 struct Entry {
     id: u64,

@@ -60,6 +60,11 @@ pub async fn drive<H: Handler>(
 ) {
     // Boxed: the start's futures are needed once and must not stay in the task.
     Box::pin(handler.start(&s)).await;
+    // One socket per agent and channel in the whole cluster: the other nodes close theirs.
+    s.state.core.live().announce(Event::Displaced {
+        user_id: s.user.id.to_string(),
+        channel: s.channel.name().to_string(),
+    });
     let settings = &s.state.settings;
     let idle_timeout = Duration::from_secs(settings.ws_idle_timeout_secs);
     let mut tick = tokio::time::interval(Duration::from_secs(settings.ws_idle_check_secs.max(1)));
@@ -126,6 +131,12 @@ pub async fn drive<H: Handler>(
                         if *user_id == s.user.id && digests.contains(&s.digest) =>
                     {
                         link.close(code::POLICY, "API key revoked", Some(PresenceEvent::Left));
+                        break;
+                    }
+                    Event::Displaced { user_id, channel }
+                        if *user_id == s.user.id && channel == s.channel.name() =>
+                    {
+                        link.close(code::DISPLACED, "New connection opened", None);
                         break;
                     }
                     other => handler.on_event(&s, other),
