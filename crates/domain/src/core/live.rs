@@ -169,7 +169,7 @@ impl Live {
                     return;
                 };
                 beats += 1;
-                if beats % ROSTER_EVERY == 0 {
+                if beats.is_multiple_of(ROSTER_EVERY) {
                     live.send(Payload::Roster(live.hub.local_users()));
                 } else {
                     live.send(Payload::Heartbeat);
