@@ -18,8 +18,10 @@ bash scripts/check-schema.sh
 status=0
 cargo test --locked --workspace --all-targets 2>&1 | tee "$log" || status=$?
 # The same integration suites again on PostgreSQL (cluster mode's store): each server gets a
-# database of its own on the server scripts/ensure-postgres.sh finds or starts.
+# database of its own on the server scripts/ensure-postgres.sh finds or starts. This pass also
+# runs the cluster suites (tests/cluster*.rs: nodes, a private Redis, HAProxy in front).
 pg_base=$(bash scripts/ensure-postgres.sh)
+bash scripts/ensure-cluster-tools.sh
 psql "$pg_base/postgres" -qtAc "SELECT 'DROP DATABASE ' || datname || ' WITH (FORCE);' FROM pg_database WHERE datname LIKE 'agentgate_test_%'" \
   | psql "$pg_base/postgres" -q >/dev/null
 AGENTGATE_TEST_POSTGRES="$pg_base" cargo test --locked --no-fail-fast --tests 2>&1 | tee -a "$log" || status=$?

@@ -1,12 +1,32 @@
 //! A cluster for the tests: agentgate nodes on one PostgreSQL database (the server named by
-//! `AGENTGATE_TEST_POSTGRES`) and a private Redis the test may stop and start (`redis-server`
-//! on a free loopback port, nothing kept on disk).
+//! `AGENTGATE_TEST_POSTGRES`), a private Redis the test may stop and start (`redis-server` on a
+//! free loopback port, nothing kept on disk), HAProxy in front, and a TCP relay to PostgreSQL
+//! the test can cut.
 
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::{Database, Server};
+
+/// A loopback port free now.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// Waits until something accepts connections on a loopback port.
+fn wait_for_port(port: u16, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "{what} did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
 
 /// A private Redis server.
 pub struct Redis {
@@ -18,11 +38,10 @@ pub struct Redis {
 impl Redis {
     /// Starts one on a free port.
     pub fn start() -> Redis {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let mut r = Redis { child: None, port };
+        let mut r = Redis {
+            child: None,
+            port: free_port(),
+        };
         r.spawn();
         r
     }
@@ -41,11 +60,7 @@ impl Redis {
             .spawn()
             .expect("redis-server (scripts/test.sh installs it)");
         self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(Instant::now() < deadline, "redis-server did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        wait_for_port(self.port, "redis-server");
     }
 
     /// Kills it (SIGKILL): every node loses its subscription.
@@ -69,12 +84,16 @@ impl Drop for Redis {
     }
 }
 
-/// Nodes on one database and one bus.
+/// Nodes on one database and one bus, each on a fixed loopback port.
 pub struct Cluster {
-    /// The nodes, each its own process on its own port.
+    /// The nodes, each its own process.
     pub nodes: Vec<Server>,
+    /// Each node's port (a restarted node takes its port again).
+    pub ports: Vec<u16>,
     /// The bus.
     pub redis: Redis,
+    /// What the nodes take as `--database` (the database itself, or a relay to it).
+    pub database_url: String,
     /// The shared database (dropped last).
     pub db: Database,
 }
@@ -82,23 +101,187 @@ pub struct Cluster {
 impl Cluster {
     /// `n` nodes, or `None` when no PostgreSQL server is under test (the SQLite pass).
     pub fn start(n: usize) -> Option<Cluster> {
+        Cluster::start_via(n, None)
+    }
+
+    /// `n` nodes that reach PostgreSQL through `relay` when given.
+    pub fn start_via(n: usize, relay: Option<&PgRelay>) -> Option<Cluster> {
         if !Database::on_postgres() {
             eprintln!("cluster tests run in the PostgreSQL pass (AGENTGATE_TEST_POSTGRES unset)");
             return None;
         }
         let db = Database::fresh();
+        let database_url = match relay {
+            Some(r) => r.url_of(&db.url),
+            None => db.url.clone(),
+        };
         let redis = Redis::start();
-        let nodes = (0..n).map(|_| Cluster::node(&db, &redis)).collect();
-        Some(Cluster { nodes, redis, db })
+        let ports: Vec<u16> = (0..n).map(|_| free_port()).collect();
+        let nodes = ports
+            .iter()
+            .map(|p| Cluster::node(&database_url, &redis, *p))
+            .collect();
+        Some(Cluster {
+            nodes,
+            ports,
+            redis,
+            database_url,
+            db,
+        })
     }
 
-    fn node(db: &Database, redis: &Redis) -> Server {
-        Server::on(&db.url, &[("AGENTGATE_BUS", &redis.url())])
+    fn node(database_url: &str, redis: &Redis, port: u16) -> Server {
+        Server::on_listen(
+            database_url,
+            &format!("127.0.0.1:{port}"),
+            &[("AGENTGATE_BUS", &redis.url())],
+        )
     }
 
-    /// Replaces node `i` by a fresh process on the same database and bus.
+    /// Starts node `i` again (after a kill) on its port, database and bus.
     pub fn restart_node(&mut self, i: usize) {
         self.nodes[i].kill();
-        self.nodes[i] = Cluster::node(&self.db, &self.redis);
+        self.nodes[i] = Cluster::node(&self.database_url, &self.redis, self.ports[i]);
+    }
+}
+
+/// HAProxy in front of the nodes: round robin, health checks every 300 ms, a node that fails
+/// one check out of rotation, and the `SERVERID` cookie for the Engine.IO long-polling
+/// stickiness every Socket.IO deployment needs.
+pub struct Haproxy {
+    child: Child,
+    /// Where clients connect.
+    pub base: String,
+    _config: tempfile::NamedTempFile,
+}
+
+impl Haproxy {
+    /// Starts HAProxy in front of nodes on these ports.
+    pub fn start(ports: &[u16]) -> Haproxy {
+        let port = free_port();
+        let servers: String = ports
+            .iter()
+            .enumerate()
+            .map(|(i, p)| format!("    server n{i} 127.0.0.1:{p} cookie n{i}\n"))
+            .collect();
+        let config = format!(
+            "global\n    maxconn 4096\n\
+             defaults\n    mode http\n    timeout connect 1s\n    timeout client 60s\n    \
+             timeout server 60s\n    timeout tunnel 1h\n    retries 3\n    option redispatch\n\
+             frontend agentgate\n    bind 127.0.0.1:{port}\n    default_backend nodes\n\
+             backend nodes\n    balance roundrobin\n    option httpchk GET /health\n    \
+             http-check expect status 200\n    cookie SERVERID insert indirect nocache\n    \
+             default-server inter 300ms fall 1 rise 1 check\n{servers}"
+        );
+        let mut file = tempfile::NamedTempFile::new().expect("temp file");
+        std::io::Write::write_all(&mut file, config.as_bytes()).expect("write haproxy.cfg");
+        let child = Command::new("haproxy")
+            .arg("-db")
+            .arg("-f")
+            .arg(file.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("haproxy (scripts/test.sh installs it)");
+        wait_for_port(port, "haproxy");
+        Haproxy {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            _config: file,
+        }
+    }
+}
+
+impl Drop for Haproxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A TCP relay to the PostgreSQL server under test that the test can cut: while cut, every
+/// relayed connection is closed and new ones are refused at once, as when the server is down.
+pub struct PgRelay {
+    port: u16,
+    cut: Arc<AtomicBool>,
+}
+
+impl PgRelay {
+    /// Starts the relay on its own thread, towards the server of `AGENTGATE_TEST_POSTGRES`.
+    pub fn start() -> PgRelay {
+        let base = std::env::var("AGENTGATE_TEST_POSTGRES").unwrap_or_default();
+        let target = base
+            .rsplit('@')
+            .next()
+            .unwrap_or("127.0.0.1:5432")
+            .trim_end_matches('/')
+            .to_string();
+        let listener = TcpListener::bind("127.0.0.1:0").expect("relay port");
+        let port = listener.local_addr().expect("relay address").port();
+        let cut = Arc::new(AtomicBool::new(false));
+        let flag = cut.clone();
+        std::thread::spawn(move || {
+            for incoming in listener.incoming() {
+                let Ok(client) = incoming else { continue };
+                if flag.load(Ordering::SeqCst) {
+                    continue; // dropped: refused at once
+                }
+                let Ok(server) = std::net::TcpStream::connect(&target) else {
+                    continue;
+                };
+                for (from, to) in [
+                    (client.try_clone(), server.try_clone()),
+                    (server.try_clone(), client.try_clone()),
+                ] {
+                    let (Ok(mut from), Ok(mut to)) = (from, to) else {
+                        continue;
+                    };
+                    let flag = flag.clone();
+                    std::thread::spawn(move || {
+                        let _ = from.set_read_timeout(Some(Duration::from_millis(100)));
+                        let mut buf = [0u8; 16 * 1024];
+                        loop {
+                            if flag.load(Ordering::SeqCst) {
+                                break;
+                            }
+                            match std::io::Read::read(&mut from, &mut buf) {
+                                Ok(0) => break,
+                                Ok(n) => {
+                                    if std::io::Write::write_all(&mut to, &buf[..n]).is_err() {
+                                        break;
+                                    }
+                                }
+                                Err(e)
+                                    if matches!(
+                                        e.kind(),
+                                        std::io::ErrorKind::WouldBlock
+                                            | std::io::ErrorKind::TimedOut
+                                    ) => {}
+                                Err(_) => break,
+                            }
+                        }
+                        let _ = from.shutdown(std::net::Shutdown::Both);
+                        let _ = to.shutdown(std::net::Shutdown::Both);
+                    });
+                }
+            }
+        });
+        PgRelay { port, cut }
+    }
+
+    /// The URL of a database on the server, through the relay.
+    pub fn url_of(&self, db_url: &str) -> String {
+        let name = db_url.rsplit('/').next().unwrap_or_default();
+        let user = db_url
+            .split("://")
+            .nth(1)
+            .and_then(|r| r.split('@').next())
+            .unwrap_or("postgres");
+        format!("postgres://{user}@127.0.0.1:{}/{name}", self.port)
+    }
+
+    /// Cuts PostgreSQL off (true) or lets it through again (false).
+    pub fn set_cut(&self, cut: bool) {
+        self.cut.store(cut, Ordering::SeqCst);
     }
 }

@@ -40,7 +40,7 @@ pub fn ws_url(s: &Server, path_and_query: &str) -> String {
 }
 
 impl Ws {
-    /// Opens a socket; `Err(status)` when the handshake is refused.
+    /// Opens a socket; `Err(status)` when the handshake is refused (0: no answer).
     pub async fn try_open(url: &str, auth: Option<&str>) -> Result<Ws, u16> {
         let headers: Vec<(&str, &str)> = auth.iter().map(|a| ("Authorization", *a)).collect();
         Ws::try_open_with(url, &headers).await
@@ -63,7 +63,11 @@ impl Ws {
                 ended: false,
             }),
             Err(awc::error::WsClientError::InvalidResponseStatus(s)) => Err(s.as_u16()),
-            Err(e) => panic!("ws connect to {url}: {e}"),
+            // No answer at all (the connection failed or was cut): status 0.
+            Err(e) => {
+                eprintln!("ws connect to {url}: {e}");
+                Err(0)
+            }
         }
     }
 

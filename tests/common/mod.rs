@@ -173,8 +173,13 @@ impl Server {
 
     /// A server on an existing database (for restart tests).
     pub fn on(db: &str, env: &[(&str, &str)]) -> Server {
+        Server::on_listen(db, "127.0.0.1:0", env)
+    }
+
+    /// A server on an existing database, listening on `listen` (a node behind a proxy).
+    pub fn on_listen(db: &str, listen: &str, env: &[(&str, &str)]) -> Server {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_agentgate"));
-        cmd.args(["serve", "--listen", "127.0.0.1:0", "--database"])
+        cmd.args(["serve", "--listen", listen, "--database"])
             .arg(db)
             .env("AGENTGATE_WORKERS", "2")
             .stdout(Stdio::piped())
@@ -299,6 +304,16 @@ impl Resp {
 }
 
 impl Client {
+    /// A client of any base URL (a proxy in front of servers, say).
+    pub fn new(base: &str) -> Client {
+        Client {
+            base: base.to_string(),
+            http: awc::Client::builder()
+                .timeout(Duration::from_secs(40))
+                .finish(),
+        }
+    }
+
     /// POSTs raw bytes with optional token.
     pub async fn post_raw(&self, path: &str, token: Option<&str>, body: Vec<u8>) -> Resp {
         let mut req = self

@@ -238,13 +238,17 @@ pub(crate) fn notify(
         return Ok(());
     }
     let body = serde_json::to_string(&notice).map_err(|e| Error::Internal(e.to_string()))?;
+    // Replay goes oldest first by creation time; a notification never takes the time of the one
+    // before it, so two in one millisecond (or from nodes whose clocks differ by a little) keep
+    // the order in which they were committed.
+    let after = notifications::newest_at(conn, &recipient.id)?.unwrap_or(0);
     let row = NotificationRow {
         id: notification_id(),
         recipient_id: recipient.id.to_string(),
         kind: notice.kind().as_str().into(),
         source_id: notice.source_id().to_string(),
         body,
-        created_at: now_ms(),
+        created_at: now_ms().max(after + 1),
         read_at: None,
         acked_at: None,
     };

@@ -14,6 +14,15 @@ pub fn insert(conn: &mut Conn, row: &NotificationRow) -> QueryResult<()> {
         .map(|_| ())
 }
 
+/// When a recipient's newest notification was created (from the `(recipient_id, created_at)`
+/// index).
+pub fn newest_at(conn: &mut Conn, recipient: &str) -> QueryResult<Option<i64>> {
+    notifications::table
+        .filter(notifications::recipient_id.eq(recipient))
+        .select(diesel::dsl::max(notifications::created_at))
+        .first(conn)
+}
+
 /// A recipient's notifications, newest first, optionally unread only and after `since`.
 pub fn page(
     conn: &mut Conn,
