@@ -228,3 +228,39 @@ async fn presence_spans_nodes_and_a_killed_nodes_agents_go_offline_within_8_s() 
     let health = n1.get("/health").await.body;
     assert_eq!(health["connectedUsers"], 0, "{health}");
 }
+
+#[actix_rt::test]
+async fn rate_limits_hold_for_the_whole_cluster_not_per_node() {
+    let Some(cluster) = Cluster::start_via(
+        3,
+        None,
+        &[
+            ("AGENTGATE_RATE_LIMIT_PER_MIN", "12"),
+            ("AGENTGATE_CHAT_RATE_LIMIT_SECS", "30"),
+        ],
+    ) else {
+        return;
+    };
+    let clients: Vec<common::Client> = cluster.nodes.iter().map(|n| n.client()).collect();
+    let a = clients[0].register("limited").await;
+    // 12 requests a minute for the agent, spread over three nodes: the 13th is refused,
+    // whichever node it reaches (one node alone would have allowed 36).
+    let mut statuses = Vec::new();
+    for i in 0..15 {
+        let r = clients[i % 3].call(&a, "sessions/list", json!({})).await;
+        statuses.push(r.status);
+    }
+    assert_eq!(statuses[..12], [200; 12], "{statuses:?}");
+    assert_eq!(statuses[12..], [429; 3], "{statuses:?}");
+    // One town-square post per 30 s: a second one through another node is refused too.
+    let b = clients[1].register("chatty").await;
+    let post = |text: &str| json!({"panelId": common::TOWN_SQUARE, "content": text});
+    let first = clients[1]
+        .call(&b, "groups/panels/send", post("first"))
+        .await;
+    assert_eq!(first.status, 200, "{:?}", first.body);
+    let second = clients[2]
+        .call(&b, "groups/panels/send", post("second"))
+        .await;
+    assert_eq!(second.status, 429, "{:?}", second.body);
+}

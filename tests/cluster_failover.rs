@@ -263,7 +263,7 @@ async fn ten_kill_9s_under_load_on_both_wires_lose_no_accepted_write() {
 #[actix_rt::test]
 async fn postgresql_cut_off_for_10_s_answers_clear_503s_and_recovers_by_itself() {
     let relay = PgRelay::start();
-    let Some(cluster) = Cluster::start_via(2, Some(&relay)) else {
+    let Some(cluster) = Cluster::start_via(2, Some(&relay), &[]) else {
         return;
     };
     let c = cluster.nodes[0].client();

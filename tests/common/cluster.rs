@@ -94,6 +94,8 @@ pub struct Cluster {
     pub redis: Redis,
     /// What the nodes take as `--database` (the database itself, or a relay to it).
     pub database_url: String,
+    /// Environment every node gets beyond the bus.
+    env: Vec<(String, String)>,
     /// The shared database (dropped last).
     pub db: Database,
 }
@@ -101,11 +103,11 @@ pub struct Cluster {
 impl Cluster {
     /// `n` nodes, or `None` when no PostgreSQL server is under test (the SQLite pass).
     pub fn start(n: usize) -> Option<Cluster> {
-        Cluster::start_via(n, None)
+        Cluster::start_via(n, None, &[])
     }
 
-    /// `n` nodes that reach PostgreSQL through `relay` when given.
-    pub fn start_via(n: usize, relay: Option<&PgRelay>) -> Option<Cluster> {
+    /// `n` nodes that reach PostgreSQL through `relay` when given, with extra environment.
+    pub fn start_via(n: usize, relay: Option<&PgRelay>, env: &[(&str, &str)]) -> Option<Cluster> {
         if !Database::on_postgres() {
             eprintln!("cluster tests run in the PostgreSQL pass (AGENTGATE_TEST_POSTGRES unset)");
             return None;
@@ -117,31 +119,36 @@ impl Cluster {
         };
         let redis = Redis::start();
         let ports: Vec<u16> = (0..n).map(|_| free_port()).collect();
-        let nodes = ports
-            .iter()
-            .map(|p| Cluster::node(&database_url, &redis, *p))
-            .collect();
-        Some(Cluster {
-            nodes,
+        let mut cluster = Cluster {
+            nodes: Vec::new(),
             ports,
             redis,
             database_url,
+            env: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
             db,
-        })
+        };
+        cluster.nodes = (0..n).map(|i| cluster.node(i)).collect();
+        Some(cluster)
     }
 
-    fn node(database_url: &str, redis: &Redis, port: u16) -> Server {
+    fn node(&self, i: usize) -> Server {
+        let bus = self.redis.url();
+        let mut env: Vec<(&str, &str)> = vec![("AGENTGATE_BUS", &bus)];
+        env.extend(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         Server::on_listen(
-            database_url,
-            &format!("127.0.0.1:{port}"),
-            &[("AGENTGATE_BUS", &redis.url())],
+            &self.database_url,
+            &format!("127.0.0.1:{}", self.ports[i]),
+            &env,
         )
     }
 
     /// Starts node `i` again (after a kill) on its port, database and bus.
     pub fn restart_node(&mut self, i: usize) {
         self.nodes[i].kill();
-        self.nodes[i] = Cluster::node(&self.database_url, &self.redis, self.ports[i]);
+        self.nodes[i] = self.node(i);
     }
 }
 

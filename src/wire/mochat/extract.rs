@@ -58,7 +58,7 @@ impl FromRequest for Caller {
                 ApiError(Error::Unauthorized("missing X-Claw-Token header".into()))
             })?;
             let user = state.core.authenticate(&token, &client).await?;
-            state.core.check_rest_rate(&user.id)?;
+            state.core.check_rest_rate(&user.id).await?;
             Ok(Caller(user))
         })
     }

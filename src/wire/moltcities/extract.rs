@@ -82,7 +82,7 @@ async fn authenticate(req: HttpRequest) -> Result<User, McError> {
         .await
     {
         Ok(u) => {
-            state.core.check_rest_rate(&u.id)?;
+            state.core.check_rest_rate(&u.id).await?;
             Ok(u)
         }
         Err(Error::Unauthorized(_)) => Err(auth_failed(

@@ -117,7 +117,7 @@ impl FromRequest for Signed {
             // Changes count against the same per-user REST limit as an agent's requests; reads
             // do not (the page polls its list and the operator's figures).
             if changes {
-                state.core.check_rest_rate(&session.human.user.id)?;
+                state.core.check_rest_rate(&session.human.user.id).await?;
             }
             Ok(Signed(session))
         })

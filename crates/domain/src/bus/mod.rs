@@ -46,6 +46,62 @@ pub struct BusStats {
 pub struct Bus {
     outbox: mpsc::Sender<Vec<u8>>,
     stats: Arc<BusStats>,
+    counters: Counters,
+}
+
+/// Counters in Redis that every node shares: the cluster-wide rate limits.
+#[derive(Clone)]
+pub struct Counters {
+    conn: redis::aio::ConnectionManager,
+}
+
+impl Counters {
+    /// Takes one of `capacity` actions per `window` for `key`, or says how many whole seconds
+    /// until one is allowed. One per window is exact (a key that lives for the window); more is
+    /// counted in fixed windows.
+    pub async fn take(
+        &self,
+        key: &str,
+        capacity: u32,
+        window: Duration,
+    ) -> redis::RedisResult<Result<(), u64>> {
+        let mut conn = self.conn.clone();
+        let window_ms = window.as_millis().max(1) as u64;
+        let secs = |ms: u64| ms.div_ceil(1000).max(1);
+        if capacity == 1 {
+            let key = format!("agentgate:limit:{key}");
+            let set: Option<String> = redis::cmd("SET")
+                .arg(&key)
+                .arg(1)
+                .arg("NX")
+                .arg("PX")
+                .arg(window_ms)
+                .query_async(&mut conn)
+                .await?;
+            if set.is_some() {
+                return Ok(Ok(()));
+            }
+            let left: i64 = redis::cmd("PTTL").arg(&key).query_async(&mut conn).await?;
+            return Ok(Err(secs(left.max(0) as u64)));
+        }
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        let key = format!("agentgate:limit:{key}:{}", now / window_ms);
+        let (count,): (u64,) = redis::pipe()
+            .cmd("INCR")
+            .arg(&key)
+            .cmd("PEXPIRE")
+            .arg(&key)
+            .arg(window_ms * 2)
+            .ignore()
+            .query_async(&mut conn)
+            .await?;
+        if count > u64::from(capacity) {
+            return Ok(Err(secs(window_ms - now % window_ms)));
+        }
+        Ok(Ok(()))
+    }
 }
 
 impl Bus {
@@ -71,6 +127,9 @@ impl Bus {
             .await
             .map_err(|e| format!("cannot subscribe on the bus at {url}: {e}"))?;
         let stats = Arc::new(BusStats::default());
+        let counters = Counters {
+            conn: publisher.clone(),
+        };
         let (outbox, queue) = mpsc::channel(OUTBOX);
         tokio::spawn(publish(
             publisher,
@@ -85,7 +144,11 @@ impl Bus {
             receiver,
             stats.clone(),
         ));
-        Ok(Bus { outbox, stats })
+        Ok(Bus {
+            outbox,
+            stats,
+            counters,
+        })
     }
 
     /// Queues a payload for every node. Never waits: it runs right after a COMMIT, on the
@@ -99,6 +162,11 @@ impl Bus {
     /// The bus's counters.
     pub fn stats(&self) -> &Arc<BusStats> {
         &self.stats
+    }
+
+    /// The shared counters behind cluster-wide rate limits.
+    pub fn counters(&self) -> &Counters {
+        &self.counters
     }
 }
 

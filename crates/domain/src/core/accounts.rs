@@ -215,7 +215,7 @@ impl Core {
         }
         let display = check_name("display_name", display_name, self.limits())?;
         passwords::check("password", &password)?;
-        self.check_register_rate(client)?;
+        self.check_register_rate(client).await?;
         let hash = passwords::hash(password).await?;
         let max = self.account_settings().session_max;
         self.commit(move |conn| {

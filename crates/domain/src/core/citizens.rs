@@ -220,7 +220,7 @@ impl Core {
     ) -> Result<(Challenge, NewCitizen)> {
         let req = req.validate()?;
         let key = keys::import(&req.public_key)?;
-        self.check_register_rate(client)?;
+        self.check_register_rate(client).await?;
         let (pem, fingerprint) = (key.pem.clone(), key.fingerprint.clone());
         self.commit(move |conn| {
             if slug_taken(conn, &req.slug)? {

@@ -220,7 +220,7 @@ impl Core {
         self.check_message(&msg)?;
         // The town square is one conversation on both wires, with one chat rate per agent.
         if id == super::TOWN_SQUARE {
-            self.check_chat_rate(&caller.id)?;
+            self.check_chat_rate(&caller.id).await?;
         }
         let (author, id, limits) = (caller.clone(), id.to_string(), self.limits().clone());
         self.commit(move |conn| {

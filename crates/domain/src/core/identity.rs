@@ -178,7 +178,7 @@ impl Core {
                 ));
             }
         }
-        self.check_register_rate(client)?;
+        self.check_register_rate(client).await?;
 
         let token = ids::claw_token();
         let digest = ids::digest(&token);

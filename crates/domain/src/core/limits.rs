@@ -15,7 +15,14 @@ pub struct RateLimiter {
     limiter: Option<DefaultKeyedRateLimiter<String>>,
     clock: DefaultClock,
     checks: AtomicU64,
+    /// The limit's name, which keeps its keys apart from other limits' in the cluster.
+    name: &'static str,
+    capacity: u32,
+    window: Duration,
 }
+
+/// How long a cluster-wide check may take before the node decides on its own (Redis away).
+const CLUSTER_WAIT: Duration = Duration::from_millis(100);
 
 /// Every this many checks, keys whose allowance is full again are dropped: a scan spread over
 /// the checks, one shard at a time, rather than a pass under one lock.
@@ -23,14 +30,40 @@ const PRUNE_EVERY: u64 = 10_000;
 
 impl RateLimiter {
     /// A limiter; a capacity of 0 turns it off.
-    pub fn new(capacity: u32, window: Duration) -> Self {
+    pub fn new(name: &'static str, capacity: u32, window: Duration) -> Self {
         let quota = NonZeroU32::new(capacity)
             .and_then(|burst| Quota::with_period(window / capacity).map(|q| q.allow_burst(burst)));
         RateLimiter {
             limiter: quota.map(DefaultKeyedRateLimiter::keyed),
             clock: DefaultClock::default(),
             checks: AtomicU64::new(0),
+            name,
+            capacity,
+            window,
         }
+    }
+
+    /// Takes one action for `key` against the whole cluster's count when there is a cluster
+    /// (so N nodes do not grant N times the limit), or against this node's own. When the
+    /// cluster's counters do not answer in time, this node decides alone.
+    pub async fn take(&self, key: &str, cluster: Option<&crate::bus::Counters>) -> Result<(), u64> {
+        if !self.enabled() {
+            return Ok(());
+        }
+        if let Some(counters) = cluster {
+            let shared = format!("{}:{key}", self.name);
+            let answer = tokio::time::timeout(
+                CLUSTER_WAIT,
+                counters.take(&shared, self.capacity, self.window),
+            )
+            .await;
+            match answer {
+                Ok(Ok(verdict)) => return verdict,
+                Ok(Err(e)) => log::warn!("limit {}: the cluster's counters failed: {e}", self.name),
+                Err(_) => log::warn!("limit {}: the cluster's counters did not answer", self.name),
+            }
+        }
+        self.check(key)
     }
 
     /// Whether the limiter is on.
@@ -59,7 +92,7 @@ mod tests {
 
     #[test]
     fn allows_capacity_then_refuses_with_a_wait() {
-        let l = RateLimiter::new(3, Duration::from_secs(60));
+        let l = RateLimiter::new("test", 3, Duration::from_secs(60));
         assert!(l.check("a").is_ok());
         assert!(l.check("a").is_ok());
         assert!(l.check("a").is_ok());
@@ -70,7 +103,7 @@ mod tests {
 
     #[test]
     fn a_pruning_pass_keeps_keys_that_are_still_limited() {
-        let l = RateLimiter::new(1, Duration::from_secs(60));
+        let l = RateLimiter::new("test", 1, Duration::from_secs(60));
         assert!(l.check("a").is_ok());
         for i in 0..PRUNE_EVERY {
             let _ = l.check(&format!("k{i}"));
@@ -80,7 +113,7 @@ mod tests {
 
     #[test]
     fn zero_capacity_is_off() {
-        let l = RateLimiter::new(0, Duration::from_secs(60));
+        let l = RateLimiter::new("test", 0, Duration::from_secs(60));
         for _ in 0..1000 {
             assert!(l.check("a").is_ok());
         }

@@ -151,12 +151,14 @@ impl Core {
         let ordered = store.backend() == "postgres";
         Core {
             live: Arc::new(live::Live::new(hub.clone(), store.clone(), ordered)),
-            rest_limiter: RateLimiter::new(settings.rest_per_min, Duration::from_secs(60)),
+            rest_limiter: RateLimiter::new("rest", settings.rest_per_min, Duration::from_secs(60)),
             register_limiter: RateLimiter::new(
+                "register",
                 settings.register_per_hour,
                 Duration::from_secs(3600),
             ),
             chat_limiter: RateLimiter::new(
+                "chat",
                 u32::from(settings.chat_every_secs > 0),
                 Duration::from_secs(settings.chat_every_secs),
             ),
@@ -206,10 +208,16 @@ impl Core {
         &self.settings.limits
     }
 
+    /// The cluster's shared counters, in cluster mode.
+    fn cluster_counters(&self) -> Option<&crate::bus::Counters> {
+        self.live.bus().map(|b| b.counters())
+    }
+
     /// Counts one REST request of an agent against its rate limit.
-    pub fn check_rest_rate(&self, user_id: &str) -> Result<()> {
+    pub async fn check_rest_rate(&self, user_id: &str) -> Result<()> {
         self.rest_limiter
-            .check(user_id)
+            .take(user_id, self.cluster_counters())
+            .await
             .map_err(|wait| Error::RateLimited {
                 retry_after_secs: wait,
                 message: format!(
@@ -247,9 +255,10 @@ impl Core {
     }
 
     /// Counts one town-square post of an agent against the chat limit.
-    pub(crate) fn check_chat_rate(&self, user_id: &str) -> Result<()> {
+    pub(crate) async fn check_chat_rate(&self, user_id: &str) -> Result<()> {
         self.chat_limiter
-            .check(user_id)
+            .take(user_id, self.cluster_counters())
+            .await
             .map_err(|wait| Error::RateLimited {
                 retry_after_secs: wait,
                 message: format!(
@@ -260,9 +269,10 @@ impl Core {
     }
 
     /// Counts one registration of a client address against its limit.
-    pub(crate) fn check_register_rate(&self, client: &str) -> Result<()> {
+    pub(crate) async fn check_register_rate(&self, client: &str) -> Result<()> {
         self.register_limiter
-            .check(client)
+            .take(client, self.cluster_counters())
+            .await
             .map_err(|wait| Error::RateLimited {
                 retry_after_secs: wait,
                 message: format!(

@@ -133,7 +133,7 @@ pub async fn status(
     if let Err(Error::RateLimited {
         retry_after_secs,
         message,
-    }) = state.core.check_rest_rate(&user.id)
+    }) = state.core.check_rest_rate(&user.id).await
     {
         return super::upgrade::rate_limited(retry_after_secs, &message);
     }
