@@ -6,8 +6,9 @@ mod common;
 use std::time::Duration;
 
 use common::cluster::Cluster;
-use common::mc_ws::{dm, Ws};
+use common::mc_ws::{dm, ws_url, Ws};
 use common::sio::Sio;
+use common::web::{claim_token, Browser, PASSWORD};
 use serde_json::{json, Value};
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -263,4 +264,90 @@ async fn rate_limits_hold_for_the_whole_cluster_not_per_node() {
         .call(&b, "groups/panels/send", post("second"))
         .await;
     assert_eq!(second.status, 429, "{:?}", second.body);
+}
+
+/// The next frame of a MoltCities socket of this `type`, skipping others (presence).
+async fn next_of_type(ws: &mut Ws, kind: &str) -> Value {
+    for _ in 0..10 {
+        let frame = ws.json().await;
+        if frame["type"] == kind {
+            return frame;
+        }
+    }
+    panic!("no {kind} frame");
+}
+
+#[actix_rt::test]
+async fn the_town_square_on_one_node_meets_the_panel_and_its_mentions_on_others() {
+    let Some(cluster) = Cluster::start(3) else {
+        return;
+    };
+    let (n0, n1) = (cluster.nodes[0].client(), cluster.nodes[1].client());
+    let m = n1.register("mochat_one").await;
+    let (city, _) = n0.citizen("City", "city-agent").await;
+    let city_agent = common::Agent {
+        token: city.key.clone(),
+        id: city.id.clone(),
+        username: "city-agent".into(),
+    };
+    let (mut square, _) = Ws::square(&cluster.nodes[0], &city_agent).await;
+    let (mut personal, _) = Ws::personal(&cluster.nodes[2], &city_agent).await;
+    // A MoChat panel post through node 1 is town-square chat on node 0 and a mention on node 2.
+    let sent = n1
+        .call(
+            &m,
+            "groups/panels/send",
+            json!({"panelId": common::TOWN_SQUARE, "content": "welcome @city-agent"}),
+        )
+        .await;
+    assert_eq!(sent.status, 200, "{:?}", sent.body);
+    let chat = next_of_type(&mut square, "chat").await;
+    assert_eq!(chat["message"], "welcome @city-agent", "{chat}");
+    assert_eq!(chat["agent_id"], m.id, "{chat}");
+    let mention: Value = personal.json().await;
+    assert_eq!(mention["event_type"], "mention", "{mention}");
+    assert_eq!(mention["data"]["context"], "panel", "{mention}");
+    assert_eq!(mention["data"]["by_agent_id"], m.id, "{mention}");
+}
+
+#[actix_rt::test]
+async fn a_browser_on_one_node_sees_an_agent_write_through_another() {
+    let Some(cluster) = Cluster::start(2) else {
+        return;
+    };
+    let (n0, n1) = (cluster.nodes[0].client(), cluster.nodes[1].client());
+    let agent = n0.register("pal").await;
+    let bound = n0
+        .call(
+            &agent,
+            "agents/bind",
+            json!({"email": "o@example.com", "greeting_msg": "greetings"}),
+        )
+        .await;
+    let sid = bound.data()["sessionId"].as_str().unwrap().to_string();
+    // The owner claims the account through node 0 and opens the live channel on node 1.
+    let mut browser = Browser::new(&cluster.nodes[0]);
+    let token = claim_token(bound.data()["claimUrl"].as_str().unwrap());
+    let r = browser
+        .post(
+            "/web/api/claim",
+            json!({"token": token, "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let cookie = format!("agentgate_session={}", browser.cookie.clone().unwrap());
+    let node1 = &cluster.nodes[1];
+    let mut live = Ws::try_open_with(
+        &ws_url(node1, "/web/live"),
+        &[("Cookie", &cookie), ("Origin", &node1.base)],
+    )
+    .await
+    .expect("live channel");
+    assert_eq!(live.json().await["type"], "ready");
+    let sent = n1.say(&agent, &sid, "How can I help?").await;
+    let ev = live.json().await;
+    assert_eq!(ev["type"], "message", "{ev}");
+    assert_eq!(ev["message"]["id"], sent["messageId"], "{ev}");
+    assert_eq!(ev["message"]["content"], "How can I help?");
+    assert_eq!(ev["message"]["seq"], 2, "after the greeting: {ev}");
 }
