@@ -351,3 +351,27 @@ async fn a_browser_on_one_node_sees_an_agent_write_through_another() {
     assert_eq!(ev["message"]["content"], "How can I help?");
     assert_eq!(ev["message"]["seq"], 2, "after the greeting: {ev}");
 }
+
+#[actix_rt::test]
+async fn the_town_square_counts_and_announces_members_on_every_node() {
+    let Some(cluster) = Cluster::start(2) else {
+        return;
+    };
+    let (n0, n1) = (cluster.nodes[0].client(), cluster.nodes[1].client());
+    let (a, b) = (n0.register("ada").await, n1.register("bob").await);
+    let (mut on0, connected) = Ws::square(&cluster.nodes[0], &a).await;
+    assert_eq!(connected["online_count"], 1);
+    // Bob joins on node 1: he counts ada on node 0, and ada hears of him.
+    let (bob_ws, connected) = Ws::square(&cluster.nodes[1], &b).await;
+    assert_eq!(connected["online_count"], 2, "{connected}");
+    let joined = next_of_type(&mut on0, "presence").await;
+    assert_eq!(joined["event"], "joined", "{joined}");
+    assert_eq!(joined["agent"]["id"], b.id, "{joined}");
+    assert_eq!(joined["online_count"], 2, "{joined}");
+    // Bob leaves: ada hears it, with the count after.
+    bob_ws.close().await;
+    let left = next_of_type(&mut on0, "presence").await;
+    assert_eq!(left["event"], "left", "{left}");
+    assert_eq!(left["agent"]["id"], b.id, "{left}");
+    assert_eq!(left["online_count"], 1, "{left}");
+}

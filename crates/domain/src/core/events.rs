@@ -51,6 +51,13 @@ pub enum Event {
     /// A user opened a socket on a channel that allows one per user, on another node: this
     /// node's socket of that user on that channel must end (MoltCities' 4003). Never durable.
     Displaced { user_id: String, channel: String },
+    /// A user joined or left a room (the town square) on another node. Never durable.
+    RoomPresence {
+        room: String,
+        user_id: String,
+        handle: String,
+        present: bool,
+    },
 }
 
 impl Event {
@@ -67,6 +74,7 @@ impl Event {
                 }
                 topics
             }
+            Event::RoomPresence { room, .. } => vec![Topic::Conversation(room.clone())],
             Event::ConversationJoined { users, .. } => {
                 users.iter().map(|u| Topic::User(u.clone())).collect()
             }

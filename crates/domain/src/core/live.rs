@@ -4,7 +4,7 @@
 //! each conversation's messages reach the hub in `seq` order: one that arrives early waits, and
 //! the ones before it are read from the database, the truth, when they do not follow soon.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
@@ -17,7 +17,7 @@ use super::ids::{ConversationId, GroupId};
 use super::model::{ConversationKind, Message, User};
 use super::{Error, Event, Result};
 use crate::bus::{Bus, Receiver};
-use crate::hub::Hub;
+use crate::hub::{Hub, Topic};
 use crate::store::queries::{conversations, messages, users};
 use crate::store::Store;
 
@@ -63,8 +63,18 @@ enum Payload {
     Presence { user: String, online: bool },
     /// The node is alive.
     Heartbeat,
-    /// The node's online users, all of them.
-    Roster(Vec<String>),
+    /// A user entered or left a room (the town square) on the node.
+    Room {
+        room: String,
+        user: String,
+        handle: String,
+        present: bool,
+    },
+    /// The node's online users and its rooms' members, all of them.
+    Roster {
+        users: Vec<String>,
+        rooms: Vec<(String, Vec<String>)>,
+    },
     /// A node (new, or back on the bus) asks the others for their rosters.
     Hello,
 }
@@ -106,6 +116,8 @@ pub struct Live {
     ordered: bool,
     bus: OnceLock<Bus>,
     shards: Vec<Mutex<HashMap<ConversationId, Track>>>,
+    /// Who is in each room (the town square) on this node, for rosters.
+    rooms: Mutex<HashMap<String, HashSet<String>>>,
     runtime: Option<tokio::runtime::Handle>,
     stats: LiveStats,
 }
@@ -120,6 +132,7 @@ impl Live {
             ordered,
             bus: OnceLock::new(),
             shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+            rooms: Mutex::new(HashMap::new()),
             runtime: tokio::runtime::Handle::try_current().ok(),
             stats: LiveStats::default(),
         }
@@ -158,7 +171,7 @@ impl Live {
             }
         }));
         self.send(Payload::Hello);
-        self.send(Payload::Roster(self.hub.local_users()));
+        self.send(self.roster());
         let weak = Arc::downgrade(self);
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(HEARTBEAT);
@@ -170,7 +183,7 @@ impl Live {
                 };
                 beats += 1;
                 if beats.is_multiple_of(ROSTER_EVERY) {
-                    live.send(Payload::Roster(live.hub.local_users()));
+                    live.send(live.roster());
                 } else {
                     live.send(Payload::Heartbeat);
                 }
@@ -198,6 +211,46 @@ impl Live {
             Ok(bytes) => bus.publish(bytes),
             Err(err) => log::error!("bus: payload not encoded: {err}"),
         }
+    }
+
+    /// This node's roster: its online users and its rooms' members.
+    fn roster(&self) -> Payload {
+        let rooms = self
+            .rooms
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .map(|(room, members)| (room.clone(), members.iter().cloned().collect()))
+            .collect();
+        Payload::Roster {
+            users: self.hub.local_users(),
+            rooms,
+        }
+    }
+
+    /// A user entered (`present`) or left a room on this node: the other nodes count them, and
+    /// their members of the room are told.
+    pub fn room_changed(&self, room: &str, user: &str, handle: &str, present: bool) {
+        {
+            let mut rooms = self.rooms.lock().unwrap_or_else(|p| p.into_inner());
+            let members = rooms.entry(room.to_string()).or_default();
+            if present {
+                members.insert(user.to_string());
+            } else {
+                members.remove(user);
+            }
+        }
+        self.send(Payload::Room {
+            room: room.to_string(),
+            user: user.to_string(),
+            handle: handle.to_string(),
+            present,
+        });
+    }
+
+    /// Members of a room on the other nodes.
+    pub fn room_elsewhere(&self, room: &str) -> usize {
+        self.hub.remote.room_count(room)
     }
 
     /// Tells the other nodes of an event that is not committed (a socket's displacement); this
@@ -468,10 +521,27 @@ impl Live {
             }
             Payload::Presence { user, online } => remote.changed(&node, &user, online),
             Payload::Heartbeat => remote.heard(&node),
-            Payload::Roster(users) => remote.roster(&node, users),
+            Payload::Room {
+                room,
+                user,
+                handle,
+                present,
+            } => {
+                remote.room_changed(&node, &room, &user, present);
+                self.hub.publish(
+                    &[Topic::Conversation(room.clone())],
+                    Arc::new(Event::RoomPresence {
+                        room,
+                        user_id: user,
+                        handle,
+                        present,
+                    }),
+                );
+            }
+            Payload::Roster { users, rooms } => remote.roster(&node, users, rooms),
             Payload::Hello => {
                 remote.heard(&node);
-                self.send(Payload::Roster(self.hub.local_users()));
+                self.send(self.roster());
             }
         }
     }
@@ -494,7 +564,7 @@ impl Receiver for Relay {
             };
             // Whatever changed while the bus was away: ask for everyone's roster again.
             live.send(Payload::Hello);
-            live.send(Payload::Roster(live.hub.local_users()));
+            live.send(live.roster());
             runtime.spawn(async move { live.catch_up().await });
         }
     }

@@ -7,6 +7,8 @@ use std::time::{Duration, Instant};
 
 struct Node {
     users: HashSet<String>,
+    /// Who is in each room (the town square) on the node.
+    rooms: HashMap<String, HashSet<String>>,
     heard: Instant,
 }
 
@@ -34,6 +36,7 @@ impl RemotePresence {
         let mut inner = self.lock();
         let entry = inner.nodes.entry(node.to_string()).or_insert_with(|| Node {
             users: HashSet::new(),
+            rooms: HashMap::new(),
             heard: Instant::now(),
         });
         entry.heard = Instant::now();
@@ -55,12 +58,39 @@ impl RemotePresence {
         }
     }
 
-    /// A node's complete list of online users.
-    pub fn roster(&self, node: &str, users: Vec<String>) {
+    /// A user entered or left a room on a node.
+    pub fn room_changed(&self, node: &str, room: &str, user: &str, present: bool) {
+        self.heard(node);
+        if let Some(n) = self.lock().nodes.get_mut(node) {
+            let members = n.rooms.entry(room.to_string()).or_default();
+            if present {
+                members.insert(user.to_string());
+            } else {
+                members.remove(user);
+            }
+        }
+    }
+
+    /// A node's complete lists of online users and of each room's members.
+    pub fn roster(&self, node: &str, users: Vec<String>, rooms: Vec<(String, Vec<String>)>) {
         self.heard(node);
         if let Some(n) = self.lock().nodes.get_mut(node) {
             n.users = users.into_iter().collect();
+            n.rooms = rooms
+                .into_iter()
+                .map(|(room, members)| (room, members.into_iter().collect()))
+                .collect();
         }
+    }
+
+    /// Members of a room on the other nodes.
+    pub fn room_count(&self, room: &str) -> usize {
+        self.lock()
+            .nodes
+            .values()
+            .filter_map(|n| n.rooms.get(room))
+            .map(HashSet::len)
+            .sum()
     }
 
     /// Forgets the nodes not heard from within `expire`; returns how many.
@@ -117,7 +147,13 @@ mod tests {
     fn a_silent_node_takes_its_users_offline() {
         let p = RemotePresence::default();
         p.changed("n1", "alice", true);
-        p.roster("n2", vec!["bob".into(), "alice".into()]);
+        p.roster(
+            "n2",
+            vec!["bob".into(), "alice".into()],
+            vec![("square".into(), vec!["bob".into()])],
+        );
+        p.room_changed("n1", "square", "alice", true);
+        assert_eq!(p.room_count("square"), 2);
         assert!(p.is_online("alice") && p.is_online("bob"));
         assert_eq!(p.count_except(|u| u == "bob"), 1);
         p.changed("n1", "alice", false);
@@ -126,6 +162,7 @@ mod tests {
         p.heard("n1");
         assert_eq!(p.expire(Duration::from_millis(20)), 1, "n2 went silent");
         assert!(!p.is_online("alice") && !p.is_online("bob"));
+        assert_eq!(p.room_count("square"), 1, "n1's alice is still there");
         assert!(p.left_at("bob").is_some());
         assert_eq!(p.nodes(), 1);
     }

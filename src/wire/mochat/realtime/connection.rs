@@ -152,7 +152,7 @@ async fn pump(
                 }
             }
             // MoltCities notifications and sockets are not part of the MoChat wire.
-            Event::Notified { .. } | Event::Displaced { .. } => true,
+            Event::Notified { .. } | Event::Displaced { .. } | Event::RoomPresence { .. } => true,
             Event::CredentialsRevoked { user_id, digests } => {
                 if user_id == &conn.user.id && digests.contains(&conn.digest) {
                     socket.disconnect();

@@ -36,7 +36,7 @@ impl Handler for Personal {
     /// queue is read, so nothing falls between replay and live delivery.
     async fn start(&mut self, s: &Socket) {
         let connection_id = uuid::Uuid::new_v4().to_string();
-        s.registry.attach(Channel::Personal, &s.member, |_| {
+        s.registry.attach(Channel::Personal, &s.member, 0, |_| {
             frames::connected_personal(&connection_id, &s.user.id)
         });
         self.replayed = replay(s).await;

@@ -97,19 +97,21 @@ impl Registry {
     }
 
     /// Registers a socket and queues its `connected` frame (rendered by `connected`, given the
-    /// town-square count including it) before anything else can reach it. A socket of the same
-    /// agent on the same channel is closed with 4003; a displacement changes nobody's presence,
-    /// so only a genuinely new town-square member is announced to the others.
+    /// town-square count including it and the `elsewhere` members on other nodes) before
+    /// anything else can reach it. A socket of the same agent on the same channel is closed
+    /// with 4003; a displacement changes nobody's presence, so only a genuinely new
+    /// town-square member is announced to the others. Returns whether it is one.
     pub fn attach<T: Serialize>(
         &self,
         channel: Channel,
         m: &Member,
+        elsewhere: usize,
         connected: impl FnOnce(usize) -> T,
-    ) {
+    ) -> bool {
         let mut inner = self.lock();
         if self.shutting_down.load(Ordering::Acquire) {
             m.link.close(code::GOING_AWAY, "Server shutting down", None);
-            return;
+            return false;
         }
         let entry = Entry {
             id: m.id,
@@ -117,61 +119,66 @@ impl Registry {
             link: m.link.clone(),
         };
         let old = inner.map(channel).insert(m.agent_id.clone(), entry);
-        let count = inner.map(channel).len();
+        let count = inner.map(channel).len() + elsewhere;
         m.link.send(&connected(count));
         match old {
-            Some(old) => old
-                .link
-                .close(code::DISPLACED, "New connection opened", None),
+            Some(old) => {
+                old.link
+                    .close(code::DISPLACED, "New connection opened", None);
+                false
+            }
             None if channel == Channel::TownSquare => {
-                let Some(text) = frames::render(&frames::presence(
+                if let Some(text) = frames::render(&frames::presence(
                     PresenceEvent::Joined,
                     &m.agent_id,
                     &m.handle,
                     count,
-                )) else {
-                    return;
-                };
-                for (agent, e) in inner.square.iter() {
-                    if *agent != m.agent_id {
-                        e.link.send_text(text.clone());
+                )) {
+                    for (agent, e) in inner.square.iter() {
+                        if *agent != m.agent_id {
+                            e.link.send_text(text.clone());
+                        }
                     }
                 }
+                true
             }
-            None => {}
+            None => true,
         }
     }
 
     /// Unregisters a socket unless a newer one of its agent replaced it (the displaced socket's
     /// cleanup must never remove its successor). On the town square, tells the remaining
-    /// members when `presence` says so.
+    /// members when `presence` says so, counting the `elsewhere` members on other nodes.
+    /// Returns whether the socket was removed.
     pub fn detach(
         &self,
         channel: Channel,
         agent_id: &str,
         id: u64,
         presence: Option<PresenceEvent>,
-    ) {
+        elsewhere: usize,
+    ) -> bool {
         let mut inner = self.lock();
         let map = inner.map(channel);
         let removed = match map.get(agent_id) {
             Some(e) if e.id == id => map.remove(agent_id),
             _ => None,
         };
+        let gone = removed.is_some();
         let (Some(e), Some(event), Channel::TownSquare) = (removed, presence, channel) else {
-            return;
+            return gone;
         };
-        let Some(text) = frames::render(&frames::presence(
+        if let Some(text) = frames::render(&frames::presence(
             event,
             agent_id,
             &e.handle,
-            inner.square.len(),
-        )) else {
-            return;
-        };
-        for other in inner.square.values() {
-            other.link.send_text(text.clone());
+            inner.square.len() + elsewhere,
+        )) {
+            for other in inner.square.values() {
+                other.link.send_text(text.clone());
+            }
         }
+        gone
     }
 
     /// Open sockets by channel.
@@ -224,9 +231,9 @@ mod tests {
     fn square_presence_counts_and_displacement() {
         let reg = Registry::default();
         let (a, mut ea) = member(&reg, "a");
-        reg.attach(Channel::TownSquare, &a, |n| json!({"connected": n}));
+        reg.attach(Channel::TownSquare, &a, 0, |n| json!({"connected": n}));
         let (b, mut eb) = member(&reg, "b");
-        reg.attach(Channel::TownSquare, &b, |n| json!({"connected": n}));
+        reg.attach(Channel::TownSquare, &b, 0, |n| json!({"connected": n}));
         assert_eq!(texts(&mut eb), vec![json!({"connected": 2})]);
         let got = texts(&mut ea);
         assert_eq!(got[0], json!({"connected": 1}));
@@ -236,12 +243,12 @@ mod tests {
 
         // b reconnects: the old b is displaced, nobody hears about it.
         let (b2, mut eb2) = member(&reg, "b");
-        reg.attach(Channel::TownSquare, &b2, |n| json!({"connected": n}));
+        reg.attach(Channel::TownSquare, &b2, 0, |n| json!({"connected": n}));
         assert_eq!(texts(&mut eb2), vec![json!({"connected": 2})]);
         assert_eq!(b.link.closing().map(|c| c.code), Some(code::DISPLACED));
         assert!(texts(&mut ea).is_empty());
         // The displaced socket's cleanup leaves its successor alone.
-        reg.detach(Channel::TownSquare, "b", b.id, Some(PresenceEvent::Left));
+        reg.detach(Channel::TownSquare, "b", b.id, Some(PresenceEvent::Left), 0);
         assert_eq!(reg.counts().town_square, 2);
         assert!(texts(&mut ea).is_empty());
 
@@ -250,6 +257,7 @@ mod tests {
             "b",
             b2.id,
             Some(PresenceEvent::Timeout),
+            0,
         );
         let got = texts(&mut ea);
         assert_eq!(got.len(), 1);
@@ -268,11 +276,11 @@ mod tests {
     fn shutdown_closes_all_and_refuses_new_sockets() {
         let reg = Registry::default();
         let (a, _ea) = member(&reg, "a");
-        reg.attach(Channel::Personal, &a, |_| json!({}));
+        reg.attach(Channel::Personal, &a, 0, |_| json!({}));
         reg.shut_down();
         assert_eq!(a.link.closing().map(|c| c.code), Some(code::GOING_AWAY));
         let (b, _eb) = member(&reg, "b");
-        reg.attach(Channel::Personal, &b, |_| json!({}));
+        reg.attach(Channel::Personal, &b, 0, |_| json!({}));
         assert_eq!(b.link.closing().map(|c| c.code), Some(code::GOING_AWAY));
     }
 }

@@ -12,6 +12,7 @@ use super::registry::{Channel, Member, Registry};
 use crate::app::State;
 use crate::core::events::Event;
 use crate::core::model::User;
+use crate::core::TOWN_SQUARE;
 use crate::hub::{Inbox, Registration};
 use crate::websocket::{CloseFrame, Message, Reader};
 
@@ -167,6 +168,19 @@ pub async fn drive<H: Handler>(
             c.reason
         );
     }
-    s.registry
-        .detach(s.channel, &s.user.id, s.member.id, presence);
+    let elsewhere = match s.channel {
+        Channel::TownSquare => s.state.core.live().room_elsewhere(TOWN_SQUARE),
+        Channel::Personal => 0,
+    };
+    let announced = presence.is_some();
+    let removed = s
+        .registry
+        .detach(s.channel, &s.user.id, s.member.id, presence, elsewhere);
+    // A displaced socket leaves without a word: its successor is the agent's presence.
+    if removed && s.channel == Channel::TownSquare && announced {
+        s.state
+            .core
+            .live()
+            .room_changed(TOWN_SQUARE, &s.user.id, &s.member.handle, false);
+    }
 }

@@ -138,7 +138,9 @@ pub async fn status(
         return super::upgrade::rate_limited(retry_after_secs, &message);
     }
     let c = registry.counts();
-    json_response(StatusCode::OK, &body(c.town_square, c.personal))
+    // The town square spans the cluster; personal sockets are counted where they are.
+    let square = c.town_square + state.core.live().room_elsewhere(crate::core::TOWN_SQUARE);
+    json_response(StatusCode::OK, &body(square, c.personal))
 }
 
 #[cfg(test)]

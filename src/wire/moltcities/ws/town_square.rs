@@ -7,7 +7,7 @@ use std::sync::Mutex;
 
 use bytestring::ByteString;
 
-use super::frames::{self, Inbound};
+use super::frames::{self, Inbound, PresenceEvent};
 use super::registry::Channel;
 use super::session::{Handler, Socket};
 use crate::core::events::Event;
@@ -45,8 +45,16 @@ pub struct TownSquare;
 
 impl Handler for TownSquare {
     async fn start(&mut self, s: &Socket) {
-        s.registry
-            .attach(Channel::TownSquare, &s.member, frames::connected_square);
+        let live = s.state.core.live();
+        let elsewhere = live.room_elsewhere(TOWN_SQUARE);
+        if s.registry.attach(
+            Channel::TownSquare,
+            &s.member,
+            elsewhere,
+            frames::connected_square,
+        ) {
+            live.room_changed(TOWN_SQUARE, &s.user.id, &s.member.handle, true);
+        }
     }
 
     async fn on_frame(&mut self, s: &Socket, frame: Inbound) {
@@ -59,12 +67,29 @@ impl Handler for TownSquare {
     }
 
     fn on_event(&mut self, s: &Socket, event: &Event) {
-        if let Event::MessagePosted { message, .. } = event {
-            if message.conversation_id == TOWN_SQUARE {
+        match event {
+            Event::MessagePosted { message, .. } if message.conversation_id == TOWN_SQUARE => {
                 if let Some(text) = s.registry.chat_renders.get(message) {
                     s.member.link.send_text(text);
                 }
             }
+            // Someone joined or left the square on another node.
+            Event::RoomPresence {
+                room,
+                user_id,
+                handle,
+                present,
+            } if room == TOWN_SQUARE && *user_id != s.user.id => {
+                let count = s.registry.counts().town_square
+                    + s.state.core.live().room_elsewhere(TOWN_SQUARE);
+                let event = if *present {
+                    PresenceEvent::Joined
+                } else {
+                    PresenceEvent::Left
+                };
+                s.send(&frames::presence(event, user_id, handle, count));
+            }
+            _ => {}
         }
     }
 }
