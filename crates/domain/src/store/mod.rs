@@ -4,6 +4,7 @@
 
 mod connection;
 pub mod models;
+mod outage;
 pub mod queries;
 mod savepoint;
 pub mod schema;
@@ -214,6 +215,7 @@ pub struct Store {
     writes: Writes,
     readers: Pool<ConnectionManager<Conn>>,
     stats: Arc<WriterStats>,
+    outage: Arc<outage::Outage>,
 }
 
 /// How writes reach the database.
@@ -257,6 +259,7 @@ impl Store {
             stats: writer.stats().clone(),
             writes: Writes::Sqlite(writer),
             readers,
+            outage: Arc::default(),
         })
     }
 
@@ -278,6 +281,7 @@ impl Store {
             readers: pool(read_pool_size.max(1))?,
             writes: Writes::Postgres(pool(POSTGRES_WRITERS)?),
             stats: Arc::new(WriterStats::default()),
+            outage: Arc::default(),
         })
     }
 
@@ -308,7 +312,7 @@ impl Store {
             Writes::Sqlite(writer) => writer.submit(f, on_commit).await,
             Writes::Postgres(pool) => {
                 let stats = self.stats.clone();
-                blocking(pool.clone(), move |conn| {
+                blocking(pool.clone(), self.outage.clone(), move |conn| {
                     let started = Instant::now();
                     let result = conn.transaction(f);
                     stats.commit_latency.observe(started.elapsed());
@@ -341,23 +345,35 @@ impl Store {
         E: From<StoreError> + From<diesel::result::Error> + Send + 'static,
         F: FnOnce(&mut Conn) -> Result<R, E> + Send + 'static,
     {
-        blocking(self.readers.clone(), f).await
+        blocking(self.readers.clone(), self.outage.clone(), f).await
     }
 }
 
-/// Runs `f` on a connection of `pool` on tokio's blocking threads.
-async fn blocking<R, E, F>(pool: Pool<ConnectionManager<Conn>>, f: F) -> Result<R, E>
+/// Runs `f` on a connection of `pool` on tokio's blocking threads; refuses at once while a
+/// recent check-out failed.
+async fn blocking<R, E, F>(
+    pool: Pool<ConnectionManager<Conn>>,
+    outage: Arc<outage::Outage>,
+    f: F,
+) -> Result<R, E>
 where
     R: Send + 'static,
     E: From<StoreError> + Send + 'static,
     F: FnOnce(&mut Conn) -> Result<R, E> + Send + 'static,
 {
+    let unreachable = |source: Source| {
+        E::from(StoreError::Unavailable {
+            cause: Cause::Unreachable,
+            source,
+        })
+    };
+    if outage.refusing() {
+        return Err(unreachable(Arc::new(outage::StillUnreachable)));
+    }
     let joined = tokio::task::spawn_blocking(move || {
         let mut conn = pool.get().map_err(|e| {
-            E::from(StoreError::Unavailable {
-                cause: Cause::Unreachable,
-                source: Arc::new(e),
-            })
+            outage.began();
+            unreachable(Arc::new(e))
         })?;
         f(&mut conn)
     })
