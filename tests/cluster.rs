@@ -71,6 +71,26 @@ async fn messages_sent_on_two_nodes_reach_a_socket_on_a_third_once_and_in_seq_or
     let stored = history(&n0, &a, &sid).await;
     assert_eq!(stored.len(), 40, "every send is stored");
     assert_eq!(pushed, stored, "pushed once each, in seq order");
+    // The node's metrics show the cluster: two other nodes, payloads received from them.
+    let metrics = awc::Client::default()
+        .get(cluster.nodes[0].url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .body()
+        .await
+        .unwrap();
+    let metrics = String::from_utf8_lossy(&metrics);
+    assert!(
+        metrics.contains("\nagentgate_cluster_nodes 2\n"),
+        "{metrics}"
+    );
+    let received = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("agentgate_bus_payloads_total{outcome=\"received\"} "))
+        .and_then(|v| v.parse::<u64>().ok())
+        .expect("bus payloads received");
+    assert!(received >= 20, "{received}");
     assert!(sock
         .next_named("notify:session", Duration::from_millis(500))
         .await

@@ -223,6 +223,65 @@ impl Collector for Scrape {
             "agentgate_publish_latency_seconds",
             "Time from accepting a message to its live publication.",
             stats.publish_latency.buckets(),
+        )?;
+        let live = core.live().stats();
+        counter(
+            &mut e,
+            "agentgate_live_early",
+            "Messages that reached this node before a predecessor and waited (cluster mode, PostgreSQL).",
+            live.early.load(Relaxed),
+        )?;
+        counter(
+            &mut e,
+            "agentgate_live_filled",
+            "Messages read back from the database to fill a gap in live delivery.",
+            live.filled.load(Relaxed),
+        )?;
+        counter(
+            &mut e,
+            "agentgate_live_duplicates",
+            "Message copies dropped because their seq was already delivered.",
+            live.duplicates.load(Relaxed),
+        )?;
+        let Some(bus) = core.live().bus() else {
+            return Ok(());
+        };
+        let b = bus.stats();
+        gauge(
+            &mut e,
+            "agentgate_cluster_nodes",
+            "Other nodes heard from on the bus within the expiry.",
+            core.hub().remote.nodes() as u64,
+        )?;
+        family(
+            &mut e,
+            "agentgate_bus_payloads",
+            "Payloads on the bus, by what happened to them.",
+            MetricType::Counter,
+            &[
+                (
+                    ByOutcome {
+                        outcome: "published",
+                    },
+                    ConstCounter::new(b.published.load(Relaxed)),
+                ),
+                (
+                    ByOutcome { outcome: "dropped" },
+                    ConstCounter::new(b.dropped.load(Relaxed)),
+                ),
+                (
+                    ByOutcome {
+                        outcome: "received",
+                    },
+                    ConstCounter::new(b.received.load(Relaxed)),
+                ),
+            ],
+        )?;
+        counter(
+            &mut e,
+            "agentgate_bus_resubscribed",
+            "Times the bus subscription was lost and made again.",
+            b.resubscribed.load(Relaxed),
         )
     }
 }
