@@ -238,10 +238,16 @@ pub(crate) fn notify(
         return Ok(());
     }
     let body = serde_json::to_string(&notice).map_err(|e| Error::Internal(e.to_string()))?;
-    // Replay goes oldest first by creation time; a notification never takes the time of the one
-    // before it, so two in one millisecond (or from nodes whose clocks differ by a little) keep
-    // the order in which they were committed.
-    let after = notifications::newest_at(conn, &recipient.id)?.unwrap_or(0);
+    // Replay goes oldest first by (creation time, id). SQLite's one writer creates them in
+    // commit order, and ids of one process sort in creation order within a millisecond. On
+    // PostgreSQL, nodes commit concurrently and their clocks differ a little: there a
+    // notification never takes the time of its recipient's newest one, so two in one
+    // millisecond keep the order in which they were committed.
+    let after = if conn.is_postgres() {
+        notifications::newest_at(conn, &recipient.id)?.unwrap_or(0)
+    } else {
+        0
+    };
     let row = NotificationRow {
         id: notification_id(),
         recipient_id: recipient.id.to_string(),

@@ -7,7 +7,7 @@ use diesel::backend::Backend;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::{QueryResult, RunQueryDsl};
 
-use super::Conn;
+use super::{AnyConnection, Conn};
 
 const SAVEPOINT: usize = 0;
 const RELEASE: usize = 1;
@@ -41,7 +41,15 @@ impl<const KIND: usize> QueryId for Statement<KIND> {
     const HAS_STATIC_QUERY_ID: bool = true;
 }
 
-impl<const KIND: usize> RunQueryDsl<Conn> for Statement<KIND> {}
+impl<C, const KIND: usize> RunQueryDsl<C> for Statement<KIND> {}
+
+/// Runs one statement on the connection's own backend, where it stays prepared.
+fn exec<const KIND: usize>(conn: &mut Conn) -> QueryResult<usize> {
+    match conn {
+        AnyConnection::Sqlite(c) => Statement::<KIND>.execute(c),
+        AnyConnection::Postgres(c) => Statement::<KIND>.execute(c),
+    }
+}
 
 /// Runs `work` in a savepoint: its writes stay when it succeeds and are undone when it fails.
 /// The outer `Err` means the savepoint itself failed, and the job's writes may be half-kept:
@@ -50,12 +58,12 @@ pub fn run<R, E>(
     conn: &mut Conn,
     work: impl FnOnce(&mut Conn) -> Result<R, E>,
 ) -> Result<Result<R, E>, diesel::result::Error> {
-    Statement::<SAVEPOINT>.execute(conn)?;
+    exec::<SAVEPOINT>(conn)?;
     let result = work(conn);
     if result.is_err() {
-        Statement::<ROLLBACK_TO>.execute(conn)?;
+        exec::<ROLLBACK_TO>(conn)?;
     }
-    Statement::<RELEASE>.execute(conn)?;
+    exec::<RELEASE>(conn)?;
     Ok(result)
 }
 
@@ -68,18 +76,18 @@ pub fn immediate_transaction<T, E>(
 where
     E: From<diesel::result::Error>,
 {
-    Statement::<BEGIN_IMMEDIATE>.execute(conn)?;
+    exec::<BEGIN_IMMEDIATE>(conn)?;
     match batch(conn) {
-        Ok(value) => match Statement::<COMMIT>.execute(conn) {
+        Ok(value) => match exec::<COMMIT>(conn) {
             Ok(_) => Ok(value),
             Err(e) => {
                 // A COMMIT that failed (busy, full) leaves the transaction open.
-                let _ = Statement::<ROLLBACK>.execute(conn);
+                let _ = exec::<ROLLBACK>(conn);
                 Err(E::from(e))
             }
         },
         Err(e) => {
-            let _ = Statement::<ROLLBACK>.execute(conn);
+            let _ = exec::<ROLLBACK>(conn);
             Err(e)
         }
     }

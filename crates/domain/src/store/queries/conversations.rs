@@ -8,44 +8,54 @@ use crate::store::{AnyConnection, Conn};
 
 /// Inserts a conversation.
 pub fn insert(conn: &mut Conn, row: &ConversationRow) -> QueryResult<()> {
+    on_backend!(conn => {
     diesel::insert_into(conversations::table)
         .values(row)
         .execute(conn)
         .map(|_| ())
+    })
 }
 
 /// One conversation by id.
 pub fn by_id(conn: &mut Conn, id: &str) -> QueryResult<Option<ConversationRow>> {
+    on_backend!(conn => {
     conversations::table
         .find(id)
         .select(ConversationRow::as_select())
         .first(conn)
         .optional()
+    })
 }
 
 /// The DM with this participant key, if one exists.
 pub fn by_dm_key(conn: &mut Conn, key: &str) -> QueryResult<Option<ConversationRow>> {
+    on_backend!(conn => {
     conversations::table
         .filter(conversations::dm_key.eq(key))
         .select(ConversationRow::as_select())
         .first(conn)
         .optional()
+    })
 }
 
 /// The seq of a conversation's newest message (0 when it has none).
 pub fn last_seq(conn: &mut Conn, id: &str) -> QueryResult<i64> {
+    on_backend!(conn => {
     conversations::table
         .find(id)
         .select(conversations::last_seq)
         .first(conn)
+    })
 }
 
 /// The seq of many conversations' newest messages, as (conversation, seq).
 pub fn last_seqs(conn: &mut Conn, ids: &[String]) -> QueryResult<Vec<(String, i64)>> {
+    on_backend!(conn => {
     conversations::table
         .filter(conversations::id.eq_any(ids))
         .select((conversations::id, conversations::last_seq))
         .load(conn)
+    })
 }
 
 /// The seq a new message of a conversation takes. Inserting the message advances the
@@ -65,6 +75,7 @@ pub fn next_seq(conn: &mut Conn, id: &str) -> QueryResult<i64> {
 
 /// Sets a conversation's status.
 pub fn set_status(conn: &mut Conn, id: &str, status: &str, now: i64) -> QueryResult<()> {
+    on_backend!(conn => {
     diesel::update(conversations::table.find(id))
         .set((
             conversations::status.eq(status),
@@ -72,10 +83,12 @@ pub fn set_status(conn: &mut Conn, id: &str, status: &str, now: i64) -> QueryRes
         ))
         .execute(conn)
         .map(|_| ())
+    })
 }
 
 /// Renames a conversation.
 pub fn set_name(conn: &mut Conn, id: &str, name: &str, now: i64) -> QueryResult<()> {
+    on_backend!(conn => {
     diesel::update(conversations::table.find(id))
         .set((
             conversations::name.eq(name),
@@ -83,14 +96,17 @@ pub fn set_name(conn: &mut Conn, id: &str, name: &str, now: i64) -> QueryResult<
         ))
         .execute(conn)
         .map(|_| ())
+    })
 }
 
 /// Marks a conversation changed (participants, settings) without a new message.
 pub fn touch(conn: &mut Conn, id: &str, now: i64) -> QueryResult<()> {
+    on_backend!(conn => {
     diesel::update(conversations::table.find(id))
         .set(conversations::updated_at.eq(now))
         .execute(conn)
         .map(|_| ())
+    })
 }
 
 /// The sessions (dm and group) a user takes part in, most recently updated first.
@@ -100,6 +116,7 @@ pub fn sessions_of(
     updated_after: Option<i64>,
     limit: i64,
 ) -> QueryResult<Vec<ConversationRow>> {
+    on_backend!(conn => {
     let mut query = participants::table
         .inner_join(conversations::table)
         .filter(participants::user_id.eq(user_id))
@@ -112,6 +129,7 @@ pub fn sessions_of(
         query = query.filter(conversations::updated_at.gt(after));
     }
     query.load(conn)
+    })
 }
 
 /// Adds participants; those already present are left as they are.
@@ -124,32 +142,38 @@ pub fn add_participants(conn: &mut Conn, rows: &[ParticipantRow]) -> QueryResult
 
 /// Removes participants.
 pub fn remove_participants(conn: &mut Conn, id: &str, users: &[String]) -> QueryResult<usize> {
+    on_backend!(conn => {
     diesel::delete(
         participants::table
             .filter(participants::conversation_id.eq(id))
             .filter(participants::user_id.eq_any(users)),
     )
     .execute(conn)
+    })
 }
 
 /// The participant ids of a conversation, in joining order.
 pub fn participant_ids(conn: &mut Conn, id: &str) -> QueryResult<Vec<String>> {
+    on_backend!(conn => {
     use joined::participants as p;
     p::table
         .filter(p::conversation_id.eq(id))
         .order(p::rowid)
         .select(p::user_id)
         .load(conn)
+    })
 }
 
 /// Participant ids of many conversations at once, as (conversation, user) pairs.
 pub fn participant_pairs(conn: &mut Conn, ids: &[String]) -> QueryResult<Vec<(String, String)>> {
+    on_backend!(conn => {
     use joined::participants as p;
     p::table
         .filter(p::conversation_id.eq_any(ids))
         .order(p::rowid)
         .select((p::conversation_id, p::user_id))
         .load(conn)
+    })
 }
 
 /// `participants` with its rowid, which orders rows as they joined (ids added in one request
@@ -167,38 +191,46 @@ mod joined {
 
 /// Whether a user takes part in a conversation.
 pub fn is_participant(conn: &mut Conn, id: &str, user_id: &str) -> QueryResult<bool> {
+    on_backend!(conn => {
     diesel::select(diesel::dsl::exists(
         participants::table
             .filter(participants::conversation_id.eq(id))
             .filter(participants::user_id.eq(user_id)),
     ))
     .get_result(conn)
+    })
 }
 
 /// Inserts the panel attributes of a panel conversation.
 pub fn insert_panel(conn: &mut Conn, row: &PanelRow) -> QueryResult<()> {
+    on_backend!(conn => {
     diesel::insert_into(panels::table)
         .values(row)
         .execute(conn)
         .map(|_| ())
+    })
 }
 
 /// Replaces the panel attributes of a panel conversation.
 pub fn update_panel(conn: &mut Conn, row: &PanelRow) -> QueryResult<()> {
+    on_backend!(conn => {
     diesel::update(panels::table.find(&row.conversation_id))
         .set(row)
         .execute(conn)
         .map(|_| ())
+    })
 }
 
 /// One panel (conversation and attributes) by id.
 pub fn panel(conn: &mut Conn, id: &str) -> QueryResult<Option<(ConversationRow, PanelRow)>> {
+    on_backend!(conn => {
     conversations::table
         .inner_join(panels::table)
         .filter(conversations::id.eq(id))
         .select((ConversationRow::as_select(), PanelRow::as_select()))
         .first(conn)
         .optional()
+    })
 }
 
 /// The live (not deleted) panels of a group, oldest first.
@@ -206,6 +238,7 @@ pub fn panels_of_group(
     conn: &mut Conn,
     group_id: &str,
 ) -> QueryResult<Vec<(ConversationRow, PanelRow)>> {
+    on_backend!(conn => {
     conversations::table
         .inner_join(panels::table)
         .filter(conversations::group_id.eq(group_id))
@@ -213,13 +246,16 @@ pub fn panels_of_group(
         .order((conversations::created_at.asc(), conversations::id.asc()))
         .select((ConversationRow::as_select(), PanelRow::as_select()))
         .load(conn)
+    })
 }
 
 /// The private panels among `ids` a user is a member of.
 pub fn member_of(conn: &mut Conn, ids: &[String], user_id: &str) -> QueryResult<Vec<String>> {
+    on_backend!(conn => {
     participants::table
         .filter(participants::conversation_id.eq_any(ids))
         .filter(participants::user_id.eq(user_id))
         .select(participants::conversation_id)
         .load(conn)
+    })
 }

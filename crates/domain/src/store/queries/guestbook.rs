@@ -8,14 +8,17 @@ use crate::store::Conn;
 
 /// Stores an entry.
 pub fn insert(conn: &mut Conn, row: &GuestbookRow) -> QueryResult<()> {
+    on_backend!(conn => {
     diesel::insert_into(guestbook_entries::table)
         .values(row)
         .execute(conn)
         .map(|_| ())
+    })
 }
 
 /// A site's entries, newest first.
 pub fn of_site(conn: &mut Conn, slug: &str, limit: i64) -> QueryResult<Vec<GuestbookRow>> {
+    on_backend!(conn => {
     guestbook_entries::table
         .filter(guestbook_entries::site_slug.eq(slug))
         .order((
@@ -25,4 +28,5 @@ pub fn of_site(conn: &mut Conn, slug: &str, limit: i64) -> QueryResult<Vec<Guest
         .limit(limit)
         .select(GuestbookRow::as_select())
         .load(conn)
+    })
 }

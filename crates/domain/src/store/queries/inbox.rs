@@ -8,10 +8,12 @@ use crate::store::Conn;
 
 /// Records a direct message in its recipient's inbox.
 pub fn insert(conn: &mut Conn, row: &InboxRow) -> QueryResult<()> {
+    on_backend!(conn => {
     diesel::insert_into(inbox_items::table)
         .values(row)
         .execute(conn)
         .map(|_| ())
+    })
 }
 
 /// A recipient's inbox, newest first.
@@ -21,6 +23,7 @@ pub fn received(
     unread: bool,
     limit: i64,
 ) -> QueryResult<Vec<(InboxRow, MessageRow)>> {
+    on_backend!(conn => {
     let mut q = inbox_items::table
         .inner_join(messages::table)
         .filter(inbox_items::recipient_id.eq(recipient))
@@ -36,10 +39,12 @@ pub fn received(
         q = q.filter(inbox_items::read_at.is_null());
     }
     q.load(conn)
+    })
 }
 
 /// What a sender sent, newest first.
 pub fn sent(conn: &mut Conn, sender: &str, limit: i64) -> QueryResult<Vec<(InboxRow, MessageRow)>> {
+    on_backend!(conn => {
     inbox_items::table
         .inner_join(messages::table)
         .filter(inbox_items::sender_id.eq(sender))
@@ -50,10 +55,12 @@ pub fn sent(conn: &mut Conn, sender: &str, limit: i64) -> QueryResult<Vec<(Inbox
         .limit(limit)
         .select((InboxRow::as_select(), MessageRow::as_select()))
         .load(conn)
+    })
 }
 
 /// One inbox item of a recipient.
 pub fn item(conn: &mut Conn, recipient: &str, message_id: &str) -> QueryResult<Option<InboxRow>> {
+    on_backend!(conn => {
     inbox_items::table
         .filter(inbox_items::message_id.eq(message_id))
         .filter(inbox_items::recipient_id.eq(recipient))
@@ -61,26 +68,32 @@ pub fn item(conn: &mut Conn, recipient: &str, message_id: &str) -> QueryResult<O
         .select(InboxRow::as_select())
         .first(conn)
         .optional()
+    })
 }
 
 /// Sets the read time of an item (None = unread).
 pub fn set_read(conn: &mut Conn, message_id: &str, read_at: Option<i64>) -> QueryResult<()> {
+    on_backend!(conn => {
     diesel::update(inbox_items::table.find(message_id))
         .set(inbox_items::read_at.eq(read_at))
         .execute(conn)
         .map(|_| ())
+    })
 }
 
 /// Hides an item from its recipient's inbox.
 pub fn delete(conn: &mut Conn, message_id: &str, now: i64) -> QueryResult<()> {
+    on_backend!(conn => {
     diesel::update(inbox_items::table.find(message_id))
         .set(inbox_items::deleted_at.eq(now))
         .execute(conn)
         .map(|_| ())
+    })
 }
 
 /// (unread, total) of a recipient's inbox, and how many the agent sent.
 pub fn stats(conn: &mut Conn, user: &str) -> QueryResult<(i64, i64, i64)> {
+    on_backend!(conn => {
     let live = inbox_items::table
         .filter(inbox_items::recipient_id.eq(user))
         .filter(inbox_items::deleted_at.is_null());
@@ -94,4 +107,5 @@ pub fn stats(conn: &mut Conn, user: &str) -> QueryResult<(i64, i64, i64)> {
         .count()
         .get_result(conn)?;
     Ok((unread, total, sent))
+    })
 }

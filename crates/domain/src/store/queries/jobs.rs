@@ -8,19 +8,23 @@ use crate::store::Conn;
 
 /// Stores a job.
 pub fn insert(conn: &mut Conn, row: &JobRow) -> QueryResult<()> {
+    on_backend!(conn => {
     diesel::insert_into(jobs::table)
         .values(row)
         .execute(conn)
         .map(|_| ())
+    })
 }
 
 /// One job.
 pub fn by_id(conn: &mut Conn, id: &str) -> QueryResult<Option<JobRow>> {
+    on_backend!(conn => {
     jobs::table
         .find(id)
         .select(JobRow::as_select())
         .first(conn)
         .optional()
+    })
 }
 
 /// Jobs, newest first, optionally of one status and/or one poster.
@@ -30,6 +34,7 @@ pub fn list(
     poster: Option<&str>,
     limit: i64,
 ) -> QueryResult<Vec<JobRow>> {
+    on_backend!(conn => {
     let mut q = jobs::table
         .order((jobs::created_at.desc(), jobs::id.desc()))
         .limit(limit)
@@ -42,6 +47,7 @@ pub fn list(
         q = q.filter(jobs::poster_id.eq(p.to_string()));
     }
     q.load(conn)
+    })
 }
 
 /// Changes a job's state.
@@ -52,6 +58,7 @@ pub fn set_status(
     now: i64,
     completed: bool,
 ) -> QueryResult<()> {
+    on_backend!(conn => {
     diesel::update(jobs::table.find(id))
         .set((
             jobs::status.eq(status),
@@ -60,14 +67,17 @@ pub fn set_status(
         ))
         .execute(conn)
         .map(|_| ())
+    })
 }
 
 /// Records who submitted the work and the proof.
 pub fn assign(conn: &mut Conn, id: &str, worker: &str, proof: &str) -> QueryResult<()> {
+    on_backend!(conn => {
     diesel::update(jobs::table.find(id))
         .set((jobs::worker_id.eq(worker), jobs::proof.eq(proof)))
         .execute(conn)
         .map(|_| ())
+    })
 }
 
 /// Stores an attempt; returns false when the worker already had one.
@@ -77,19 +87,23 @@ pub fn insert_attempt(conn: &mut Conn, row: &AttemptRow) -> QueryResult<bool> {
 
 /// One worker's attempt at a job.
 pub fn attempt_of(conn: &mut Conn, job: &str, worker: &str) -> QueryResult<Option<AttemptRow>> {
+    on_backend!(conn => {
     job_attempts::table
         .filter(job_attempts::job_id.eq(job))
         .filter(job_attempts::worker_id.eq(worker))
         .select(AttemptRow::as_select())
         .first(conn)
         .optional()
+    })
 }
 
 /// Every attempt at a job, oldest first.
 pub fn attempts(conn: &mut Conn, job: &str) -> QueryResult<Vec<AttemptRow>> {
+    on_backend!(conn => {
     job_attempts::table
         .filter(job_attempts::job_id.eq(job))
         .order(job_attempts::created_at.asc())
         .select(AttemptRow::as_select())
         .load(conn)
+    })
 }

@@ -8,19 +8,23 @@ use crate::store::Conn;
 
 /// Inserts a message.
 pub fn insert(conn: &mut Conn, row: &MessageRow) -> QueryResult<()> {
+    on_backend!(conn => {
     diesel::insert_into(messages::table)
         .values(row)
         .execute(conn)
         .map(|_| ())
+    })
 }
 
 /// One message by id.
 pub fn by_id(conn: &mut Conn, id: &str) -> QueryResult<Option<MessageRow>> {
+    on_backend!(conn => {
     messages::table
         .find(id)
         .select(MessageRow::as_select())
         .first(conn)
         .optional()
+    })
 }
 
 /// Up to `limit` messages of a conversation, newest first, older than `before_seq` if given.
@@ -30,6 +34,7 @@ pub fn newest_first(
     before_seq: Option<i64>,
     limit: i64,
 ) -> QueryResult<Vec<MessageRow>> {
+    on_backend!(conn => {
     let mut query = messages::table
         .filter(messages::conversation_id.eq(conversation))
         .order(messages::seq.desc())
@@ -40,6 +45,7 @@ pub fn newest_first(
         query = query.filter(messages::seq.lt(seq));
     }
     query.load(conn)
+    })
 }
 
 /// Up to `limit` messages of a conversation with seq above `after_seq`, oldest first.
@@ -49,6 +55,7 @@ pub fn after_seq(
     after_seq: i64,
     limit: i64,
 ) -> QueryResult<Vec<MessageRow>> {
+    on_backend!(conn => {
     messages::table
         .filter(messages::conversation_id.eq(conversation))
         .filter(messages::seq.gt(after_seq))
@@ -56,6 +63,7 @@ pub fn after_seq(
         .limit(limit)
         .select(MessageRow::as_select())
         .load(conn)
+    })
 }
 
 /// Up to `limit` messages of a conversation created after `after` (ms), oldest first.
@@ -65,6 +73,7 @@ pub fn created_after(
     after: i64,
     limit: i64,
 ) -> QueryResult<Vec<MessageRow>> {
+    on_backend!(conn => {
     messages::table
         .filter(messages::conversation_id.eq(conversation))
         .filter(messages::created_at.gt(after))
@@ -72,6 +81,7 @@ pub fn created_after(
         .limit(limit)
         .select(MessageRow::as_select())
         .load(conn)
+    })
 }
 
 /// Up to `limit` messages of a conversation created before `before` (ms), newest first.
@@ -81,6 +91,7 @@ pub fn created_before(
     before: i64,
     limit: i64,
 ) -> QueryResult<Vec<MessageRow>> {
+    on_backend!(conn => {
     messages::table
         .filter(messages::conversation_id.eq(conversation))
         .filter(messages::created_at.lt(before))
@@ -88,4 +99,5 @@ pub fn created_before(
         .limit(limit)
         .select(MessageRow::as_select())
         .load(conn)
+    })
 }

@@ -1,5 +1,19 @@
 //! Queries, one file per table. Each takes a connection and returns Diesel results.
 
+/// Runs `$body` on the connection's own backend: `$conn` is rebound to the concrete SQLite or
+/// PostgreSQL connection, and the body is compiled once for each. Diesel then keeps each
+/// statement prepared by its type, as on a plain connection; through `AnyConnection` itself
+/// every execution formats its SQL again, which cost SQLite's writer 15-20 % of its sends
+/// (docs/PERFORMANCE.md, round 8).
+macro_rules! on_backend {
+    ($conn:ident => $body:expr) => {
+        match $conn {
+            $crate::store::AnyConnection::Sqlite($conn) => $body,
+            $crate::store::AnyConnection::Postgres($conn) => $body,
+        }
+    };
+}
+
 /// `INSERT` that skips a row conflicting with one already there, in each backend's spelling
 /// (Diesel's multi-backend DSL has no conflict clause). Evaluates to the rows inserted.
 macro_rules! insert_or_ignore {

@@ -8,19 +8,23 @@ use crate::store::Conn;
 
 /// Queues a notification.
 pub fn insert(conn: &mut Conn, row: &NotificationRow) -> QueryResult<()> {
+    on_backend!(conn => {
     diesel::insert_into(notifications::table)
         .values(row)
         .execute(conn)
         .map(|_| ())
+    })
 }
 
 /// When a recipient's newest notification was created (from the `(recipient_id, created_at)`
 /// index).
 pub fn newest_at(conn: &mut Conn, recipient: &str) -> QueryResult<Option<i64>> {
+    on_backend!(conn => {
     notifications::table
         .filter(notifications::recipient_id.eq(recipient))
         .select(diesel::dsl::max(notifications::created_at))
         .first(conn)
+    })
 }
 
 /// A recipient's notifications, newest first, optionally unread only and after `since`.
@@ -31,6 +35,7 @@ pub fn page(
     since: Option<i64>,
     limit: i64,
 ) -> QueryResult<Vec<NotificationRow>> {
+    on_backend!(conn => {
     let mut q = notifications::table
         .filter(notifications::recipient_id.eq(recipient))
         .order((notifications::created_at.desc(), notifications::id.desc()))
@@ -44,10 +49,12 @@ pub fn page(
         q = q.filter(notifications::created_at.gt(s));
     }
     q.load(conn)
+    })
 }
 
 /// What a (re)connecting socket replays: neither acked nor read, oldest first.
 pub fn queued(conn: &mut Conn, recipient: &str) -> QueryResult<Vec<NotificationRow>> {
+    on_backend!(conn => {
     notifications::table
         .filter(notifications::recipient_id.eq(recipient))
         .filter(notifications::read_at.is_null())
@@ -55,26 +62,31 @@ pub fn queued(conn: &mut Conn, recipient: &str) -> QueryResult<Vec<NotificationR
         .order((notifications::created_at.asc(), notifications::id.asc()))
         .select(NotificationRow::as_select())
         .load(conn)
+    })
 }
 
 /// Unread notifications of a recipient, by kind.
 pub fn unread_by_kind(conn: &mut Conn, recipient: &str) -> QueryResult<Vec<(String, i64)>> {
+    on_backend!(conn => {
     notifications::table
         .filter(notifications::recipient_id.eq(recipient))
         .filter(notifications::read_at.is_null())
         .group_by(notifications::kind)
         .select((notifications::kind, diesel::dsl::count_star()))
         .load(conn)
+    })
 }
 
 /// One notification of a recipient by id.
 pub fn by_id(conn: &mut Conn, recipient: &str, id: &str) -> QueryResult<Option<NotificationRow>> {
+    on_backend!(conn => {
     notifications::table
         .filter(notifications::id.eq(id))
         .filter(notifications::recipient_id.eq(recipient))
         .select(NotificationRow::as_select())
         .first(conn)
         .optional()
+    })
 }
 
 /// The notifications of a recipient that came from one source (e.g. `msg_<id>`).
@@ -83,15 +95,18 @@ pub fn by_source(
     recipient: &str,
     source: &str,
 ) -> QueryResult<Vec<NotificationRow>> {
+    on_backend!(conn => {
     notifications::table
         .filter(notifications::source_id.eq(source))
         .filter(notifications::recipient_id.eq(recipient))
         .select(NotificationRow::as_select())
         .load(conn)
+    })
 }
 
 /// Marks notifications read (which also takes them out of the queue); returns how many changed.
 pub fn mark_read(conn: &mut Conn, recipient: &str, ids: &[String], now: i64) -> QueryResult<usize> {
+    on_backend!(conn => {
     diesel::update(
         notifications::table
             .filter(notifications::recipient_id.eq(recipient))
@@ -100,6 +115,7 @@ pub fn mark_read(conn: &mut Conn, recipient: &str, ids: &[String], now: i64) -> 
     )
     .set(notifications::read_at.eq(now))
     .execute(conn)
+    })
 }
 
 /// Marks a source's notifications of a recipient read or unread.
@@ -109,6 +125,7 @@ pub fn set_source_read(
     source: &str,
     read_at: Option<i64>,
 ) -> QueryResult<usize> {
+    on_backend!(conn => {
     diesel::update(
         notifications::table
             .filter(notifications::recipient_id.eq(recipient))
@@ -116,10 +133,12 @@ pub fn set_source_read(
     )
     .set(notifications::read_at.eq(read_at))
     .execute(conn)
+    })
 }
 
 /// Acknowledges one notification (WebSocket `ack`); unknown ids change nothing.
 pub fn ack(conn: &mut Conn, recipient: &str, id: &str, now: i64) -> QueryResult<usize> {
+    on_backend!(conn => {
     diesel::update(
         notifications::table
             .filter(notifications::recipient_id.eq(recipient))
@@ -128,26 +147,31 @@ pub fn ack(conn: &mut Conn, recipient: &str, id: &str, now: i64) -> QueryResult<
     )
     .set(notifications::acked_at.eq(now))
     .execute(conn)
+    })
 }
 
 /// How many unread notifications a recipient has.
 pub fn unread_count(conn: &mut Conn, recipient: &str) -> QueryResult<i64> {
+    on_backend!(conn => {
     notifications::table
         .filter(notifications::recipient_id.eq(recipient))
         .filter(notifications::read_at.is_null())
         .count()
         .get_result(conn)
+    })
 }
 
 /// How many notifications of a recipient are queued (neither acked nor read), as the
 /// `notification_queues` triggers keep it.
 pub fn queued_count(conn: &mut Conn, recipient: &str) -> QueryResult<i64> {
+    on_backend!(conn => {
     notification_queues::table
         .find(recipient)
         .select(notification_queues::queued)
         .first(conn)
         .optional()
         .map(Option::unwrap_or_default)
+    })
 }
 
 /// Takes the `n` oldest queued notifications of a recipient out of the replay queue.
@@ -157,6 +181,7 @@ pub fn drop_oldest_queued(
     n: i64,
     now: i64,
 ) -> QueryResult<usize> {
+    on_backend!(conn => {
     let ids: Vec<String> = notifications::table
         .filter(notifications::recipient_id.eq(recipient))
         .filter(notifications::read_at.is_null())
@@ -168,6 +193,7 @@ pub fn drop_oldest_queued(
     diesel::update(notifications::table.filter(notifications::id.eq_any(&ids)))
         .set(notifications::acked_at.eq(now))
         .execute(conn)
+    })
 }
 
 /// Takes the queued notifications of a recipient created before `cutoff` out of the queue.
@@ -177,6 +203,7 @@ pub fn drop_queued_before(
     cutoff: i64,
     now: i64,
 ) -> QueryResult<usize> {
+    on_backend!(conn => {
     diesel::update(
         notifications::table
             .filter(notifications::recipient_id.eq(recipient))
@@ -186,4 +213,5 @@ pub fn drop_queued_before(
     )
     .set(notifications::acked_at.eq(now))
     .execute(conn)
+    })
 }

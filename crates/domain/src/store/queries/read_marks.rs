@@ -42,9 +42,11 @@ pub fn of_user(
     user_id: &str,
     conversations: &[String],
 ) -> QueryResult<Vec<(String, i64)>> {
+    on_backend!(conn => {
     read_marks::table
         .filter(read_marks::user_id.eq(user_id))
         .filter(read_marks::conversation_id.eq_any(conversations))
         .select((read_marks::conversation_id, read_marks::seq))
         .load(conn)
+    })
 }

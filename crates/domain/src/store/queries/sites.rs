@@ -8,36 +8,44 @@ use crate::store::Conn;
 
 /// Inserts a site.
 pub fn insert(conn: &mut Conn, row: &SiteRow) -> QueryResult<()> {
+    on_backend!(conn => {
     diesel::insert_into(sites::table)
         .values(row)
         .execute(conn)
         .map(|_| ())
+    })
 }
 
 /// One site by slug (slugs are stored lower-case).
 pub fn by_slug(conn: &mut Conn, slug: &str) -> QueryResult<Option<SiteRow>> {
+    on_backend!(conn => {
     sites::table
         .find(slug.to_lowercase())
         .select(SiteRow::as_select())
         .first(conn)
         .optional()
+    })
 }
 
 /// The sites an agent owns, oldest first.
 pub fn of_owner(conn: &mut Conn, owner: &str) -> QueryResult<Vec<SiteRow>> {
+    on_backend!(conn => {
     sites::table
         .filter(sites::owner_id.eq(owner))
         .order(sites::created_at.asc())
         .select(SiteRow::as_select())
         .load(conn)
+    })
 }
 
 /// The sites whose slug is one of `slugs`.
 pub fn by_slugs(conn: &mut Conn, slugs: &[String]) -> QueryResult<Vec<SiteRow>> {
+    on_backend!(conn => {
     sites::table
         .filter(sites::slug.eq_any(slugs))
         .select(SiteRow::as_select())
         .load(conn)
+    })
 }
 
 /// Records a follow; following twice is a no-op. Returns whether it is new.
@@ -47,8 +55,10 @@ pub fn follow(conn: &mut Conn, row: &FollowRow) -> QueryResult<bool> {
 
 /// How many agents follow a site.
 pub fn follower_count(conn: &mut Conn, slug: &str) -> QueryResult<i64> {
+    on_backend!(conn => {
     site_follows::table
         .filter(site_follows::site_slug.eq(slug))
         .count()
         .get_result(conn)
+    })
 }

@@ -19,19 +19,23 @@ fn nocase_equals(conn: &Conn, column: &str) -> (String, &'static str) {
 
 /// Inserts a user.
 pub fn insert(conn: &mut Conn, row: &UserRow) -> QueryResult<()> {
+    on_backend!(conn => {
     diesel::insert_into(users::table)
         .values(row)
         .execute(conn)
         .map(|_| ())
+    })
 }
 
 /// One user by id.
 pub fn by_id(conn: &mut Conn, id: &str) -> QueryResult<Option<UserRow>> {
+    on_backend!(conn => {
     users::table
         .find(id)
         .select(UserRow::as_select())
         .first(conn)
         .optional()
+    })
 }
 
 /// Users by ids, in no particular order; unknown ids are left out.
@@ -46,7 +50,7 @@ pub fn by_ids<S: AsRef<str>>(conn: &mut Conn, ids: &[S]) -> QueryResult<Vec<User
 /// One user by username, case-insensitively.
 pub fn by_username(conn: &mut Conn, name: &str) -> QueryResult<Option<UserRow>> {
     let (before, after) = nocase_equals(conn, "username");
-    users::table
+    on_backend!(conn => users::table
         .filter(
             diesel::dsl::sql::<diesel::sql_types::Bool>(&before)
                 .bind::<diesel::sql_types::Text, _>(name)
@@ -54,22 +58,24 @@ pub fn by_username(conn: &mut Conn, name: &str) -> QueryResult<Option<UserRow>> 
         )
         .select(UserRow::as_select())
         .first(conn)
-        .optional()
+        .optional())
 }
 
 /// Users whose username matches one of `names`, case-insensitively.
 pub fn by_usernames(conn: &mut Conn, names: &[String]) -> QueryResult<Vec<UserRow>> {
+    on_backend!(conn => {
     let lowered: Vec<String> = names.iter().map(|n| n.to_lowercase()).collect();
     users::table
         .filter(diesel::dsl::sql::<diesel::sql_types::Text>("lower(username)").eq_any(lowered))
         .select(UserRow::as_select())
         .load(conn)
+    })
 }
 
 /// One user by email, case-insensitively.
 pub fn by_email(conn: &mut Conn, email: &str) -> QueryResult<Option<UserRow>> {
     let (before, after) = nocase_equals(conn, "email");
-    users::table
+    on_backend!(conn => users::table
         .filter(
             diesel::dsl::sql::<diesel::sql_types::Bool>(&before)
                 .bind::<diesel::sql_types::Text, _>(email)
@@ -77,24 +83,28 @@ pub fn by_email(conn: &mut Conn, email: &str) -> QueryResult<Option<UserRow>> {
         )
         .select(UserRow::as_select())
         .first(conn)
-        .optional()
+        .optional())
 }
 
 /// Sets who owns an agent.
 pub fn set_owner(conn: &mut Conn, id: &str, owner: &str, now: i64) -> QueryResult<()> {
+    on_backend!(conn => {
     diesel::update(users::table.find(id))
         .set((users::owner_user_id.eq(owner), users::updated_at.eq(now)))
         .execute(conn)
         .map(|_| ())
+    })
 }
 
 /// The MoltCities profile columns of a user.
 pub fn profile(conn: &mut Conn, id: &str) -> QueryResult<Option<crate::store::models::ProfileRow>> {
+    on_backend!(conn => {
     users::table
         .find(id)
         .select(crate::store::models::ProfileRow::as_select())
         .first(conn)
         .optional()
+    })
 }
 
 /// Sets the MoltCities profile columns of a user.
@@ -103,19 +113,23 @@ pub fn set_profile(
     id: &str,
     p: &crate::store::models::ProfileRow,
 ) -> QueryResult<()> {
+    on_backend!(conn => {
     diesel::update(users::table.find(id))
         .set(p)
         .execute(conn)
         .map(|_| ())
+    })
 }
 
 /// The user whose public key has this fingerprint.
 pub fn by_fingerprint(conn: &mut Conn, fingerprint: &str) -> QueryResult<Option<UserRow>> {
+    on_backend!(conn => {
     users::table
         .filter(users::key_fingerprint.eq(fingerprint))
         .select(UserRow::as_select())
         .first(conn)
         .optional()
+    })
 }
 
 /// Changes display name and avatar.
@@ -126,6 +140,7 @@ pub fn set_names(
     avatar: Option<&str>,
     now: i64,
 ) -> QueryResult<()> {
+    on_backend!(conn => {
     diesel::update(users::table.find(id))
         .set((
             users::display_name.eq(display_name),
@@ -134,28 +149,34 @@ pub fn set_names(
         ))
         .execute(conn)
         .map(|_| ())
+    })
 }
 
 /// Users whose display name matches one of `names`, ignoring case.
 pub fn by_display_names(conn: &mut Conn, names: &[String]) -> QueryResult<Vec<UserRow>> {
+    on_backend!(conn => {
     let lowered: Vec<String> = names.iter().map(|n| n.to_lowercase()).collect();
     users::table
         .filter(diesel::dsl::sql::<diesel::sql_types::Text>("lower(display_name)").eq_any(lowered))
         .filter(users::kind.eq("agent"))
         .select(UserRow::as_select())
         .load(conn)
+    })
 }
 
 /// Gives a user a username.
 pub fn set_username(conn: &mut Conn, id: &str, name: &str, now: i64) -> QueryResult<()> {
+    on_backend!(conn => {
     diesel::update(users::table.find(id))
         .set((users::username.eq(name), users::updated_at.eq(now)))
         .execute(conn)
         .map(|_| ())
+    })
 }
 
 /// Clears who owns an agent.
 pub fn clear_owner(conn: &mut Conn, id: &str, now: i64) -> QueryResult<()> {
+    on_backend!(conn => {
     diesel::update(users::table.find(id))
         .set((
             users::owner_user_id.eq(None::<String>),
@@ -163,26 +184,31 @@ pub fn clear_owner(conn: &mut Conn, id: &str, now: i64) -> QueryResult<()> {
         ))
         .execute(conn)
         .map(|_| ())
+    })
 }
 
 /// The agents a user owns, oldest first.
 pub fn agents_of(conn: &mut Conn, owner: &str) -> QueryResult<Vec<UserRow>> {
+    on_backend!(conn => {
     users::table
         .filter(users::owner_user_id.eq(owner))
         .filter(users::kind.eq("agent"))
         .order((users::created_at.asc(), users::id.asc()))
         .select(UserRow::as_select())
         .load(conn)
+    })
 }
 
 /// Every agent, newest first, at most `limit`.
 pub fn agents(conn: &mut Conn, limit: i64) -> QueryResult<Vec<UserRow>> {
+    on_backend!(conn => {
     users::table
         .filter(users::kind.eq("agent"))
         .order((users::created_at.desc(), users::id.desc()))
         .limit(limit)
         .select(UserRow::as_select())
         .load(conn)
+    })
 }
 
 /// Users whose username or display name starts with `prefix` (any case), at most `limit`.
@@ -198,6 +224,7 @@ pub fn by_prefix(conn: &mut Conn, prefix: &str, limit: i64) -> QueryResult<Vec<U
     let pattern = format!("{escaped}%");
     // SQLite's LIKE ignores case; PostgreSQL's ILIKE is the same test.
     let like = if conn.is_postgres() { "ILIKE" } else { "LIKE" };
+    on_backend!(conn => {
     users::table
         .filter(
             diesel::dsl::sql::<diesel::sql_types::Bool>(&format!("(username {like} "))
@@ -211,4 +238,5 @@ pub fn by_prefix(conn: &mut Conn, prefix: &str, limit: i64) -> QueryResult<Vec<U
         .limit(limit)
         .select(UserRow::as_select())
         .load(conn)
+    })
 }
