@@ -8,9 +8,9 @@
 #   bash bench/cluster.sh 1 out.json sends                     # one node on PostgreSQL, no bus
 #   bash bench/cluster.sh 3 out.json fanout --sizes 2000 --kinds raw
 #
-# NODES=1 runs one node without a bus, straight (no proxy); NODES>1 runs that many nodes with the
-# bus behind HAProxy; NODES=1bus runs one node with the bus behind HAProxy (the cluster's
-# path, one node). Redis's traffic over the run is printed at the end.
+# NODES is `1` (one node, no bus, no proxy), `1bus` (one node with the bus, no proxy: what the
+# bus costs), `1proxy` (one node with the bus behind HAProxy) or a number above 1 (that many
+# nodes with the bus behind HAProxy). Redis's traffic over the run is printed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 nodes=$1 out=$2 scenario=$3
@@ -39,6 +39,7 @@ if [ "$hard" != "unlimited" ] && [ "$hard" -lt "$want" ]; then want=$hard; fi
 ulimit -Sn "$want" || true
 
 count=${nodes%bus}
+count=${count%proxy}
 bus=""
 if [ "$nodes" != "1" ]; then
   redis_port=$(free_port)
@@ -61,11 +62,13 @@ for i in $(seq 1 "$count"); do
   node_port=$port
 done
 
-if [ "$nodes" = "1" ]; then
+if [ "$nodes" = "1" ] || [ "$nodes" = "1bus" ]; then
   url="http://127.0.0.1:$node_port"
 else
   lb_port=$(free_port)
-  printf "global\n    maxconn 60000\ndefaults\n    mode http\n    timeout connect 2s\n    timeout client 120s\n    timeout server 120s\n    timeout tunnel 1h\nfrontend agentgate\n    bind 127.0.0.1:$lb_port\n    default_backend nodes\nbackend nodes\n    balance roundrobin\n$servers" > "$work/haproxy.cfg"
+  # Two descriptors per proxied connection, within the limit the proxy inherits.
+  maxconn=$(( $(ulimit -n) / 2 - 100 ))
+  printf "global\n    maxconn $maxconn\ndefaults\n    mode http\n    timeout connect 2s\n    timeout client 120s\n    timeout server 120s\n    timeout tunnel 1h\nfrontend agentgate\n    bind 127.0.0.1:$lb_port\n    default_backend nodes\nbackend nodes\n    balance roundrobin\n$servers" > "$work/haproxy.cfg"
   haproxy -db -f "$work/haproxy.cfg" > "$work/haproxy.log" 2>&1 &
   pids+=($!)
   sleep 0.5
@@ -80,7 +83,7 @@ echo "bench/cluster.sh: $nodes node(s), target $url; load average $(cut -d' ' -f
 before=$(redis_stats)
 mkdir -p "$(dirname "$out")"
 pid_args=()
-if [ "$nodes" = "1" ]; then pid_args=(--server-pid "$node_pid"); fi
+if [ "$count" = "1" ]; then pid_args=(--server-pid "$node_pid"); fi
 target/release/agentgate-load "$scenario" --url "$url" "${pid_args[@]}" --no-reference \
   --json "$out" "$@"
 if [ -n "$bus" ]; then
