@@ -395,3 +395,30 @@ async fn the_town_square_counts_and_announces_members_on_every_node() {
     assert_eq!(left["agent"]["id"], b.id, "{left}");
     assert_eq!(left["online_count"], 1, "{left}");
 }
+
+#[actix_rt::test]
+async fn failed_authentications_count_on_every_node() {
+    let Some(cluster) = Cluster::start_via(3, None, &[("AGENTGATE_AUTH_FAILURES_PER_WINDOW", "4")])
+    else {
+        return;
+    };
+    let clients: Vec<common::Client> = cluster.nodes.iter().map(|n| n.client()).collect();
+    let forged = common::Agent {
+        token: "claw_forged".into(),
+        id: String::new(),
+        username: String::new(),
+    };
+    // Four bad tokens from one address, spread over three nodes: each node alone has seen at
+    // most two, yet the address is refused everywhere from the fifth request on.
+    for i in 0..4 {
+        let r = clients[i % 3]
+            .call(&forged, "sessions/list", json!({}))
+            .await;
+        assert_eq!(r.status, 401, "{:?}", r.body);
+        actix_rt::time::sleep(Duration::from_millis(100)).await;
+    }
+    for c in &clients {
+        let r = c.call(&forged, "sessions/list", json!({})).await;
+        assert_eq!(r.status, 429, "{:?}", r.body);
+    }
+}

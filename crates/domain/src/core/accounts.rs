@@ -528,6 +528,7 @@ impl Core {
     }
 
     fn record_login_failure(&self, email: &str) {
+        self.live.announce_failure(super::LOGIN_WINDOW, email);
         if self.login_failures.fail(email) {
             log::warn!("logins to one account refused after repeated failures");
         }

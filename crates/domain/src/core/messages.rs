@@ -4,6 +4,7 @@ use serde_json::Value;
 
 use super::clock::now_ms;
 use super::events::Audience;
+use super::ids::GroupId;
 use super::mentions;
 use super::model::{Conversation, ConversationKind, Message, MessageKind, User, Visibility};
 use super::notifications::{notify, Actor, MentionContext, Notice};
@@ -277,6 +278,16 @@ pub(crate) fn load(
     conv: &Conversation,
     rows: Vec<MessageRow>,
 ) -> Result<Vec<Message>> {
+    load_parts(conn, conv.kind, conv.group_id.clone(), rows)
+}
+
+/// Messages from rows, with their authors, given what they need of their conversation.
+pub(crate) fn load_parts(
+    conn: &mut Conn,
+    kind: ConversationKind,
+    group: Option<GroupId>,
+    rows: Vec<MessageRow>,
+) -> Result<Vec<Message>> {
     let mut author_ids: Vec<String> = rows.iter().map(|r| r.author_id.clone()).collect();
     author_ids.sort();
     author_ids.dedup();
@@ -291,7 +302,7 @@ pub(crate) fn load(
                 .find(|a| a.id == r.author_id)
                 .cloned()
                 .ok_or_else(|| Error::Internal("message author missing".into()))?;
-            Ok(Message::from_row(r, conv, author))
+            Ok(Message::from_parts(r, kind, group.clone(), author))
         })
         .collect()
 }

@@ -128,6 +128,10 @@ pub struct CoreStats {
     pub publish_latency: crate::histogram::Histogram,
 }
 
+/// The names of the failure windows on the cluster's bus.
+const AUTH_WINDOW: &str = "auth";
+const LOGIN_WINDOW: &str = "login";
+
 /// The domain service shared by every wire.
 pub struct Core {
     stats: Arc<CoreStats>,
@@ -138,8 +142,8 @@ pub struct Core {
     rest_limiter: RateLimiter,
     register_limiter: RateLimiter,
     chat_limiter: RateLimiter,
-    auth_failures: agentgate_net::FailureWindow,
-    login_failures: agentgate_net::FailureWindow,
+    auth_failures: Arc<agentgate_net::FailureWindow>,
+    login_failures: Arc<agentgate_net::FailureWindow>,
 }
 
 impl Core {
@@ -162,14 +166,14 @@ impl Core {
                 u32::from(settings.chat_every_secs > 0),
                 Duration::from_secs(settings.chat_every_secs),
             ),
-            auth_failures: agentgate_net::FailureWindow::new(
+            auth_failures: Arc::new(agentgate_net::FailureWindow::new(
                 settings.auth_failures,
                 settings.auth_failure_window,
-            ),
-            login_failures: agentgate_net::FailureWindow::new(
+            )),
+            login_failures: Arc::new(agentgate_net::FailureWindow::new(
                 settings.accounts.login_failures,
                 settings.accounts.login_failure_window,
-            ),
+            )),
             stats: Arc::new(CoreStats::default()),
             store,
             hub,
@@ -180,6 +184,14 @@ impl Core {
     /// Joins a cluster through the bus at `url` (Redis): events committed here reach the
     /// listeners of every node, and theirs reach this one's.
     pub async fn join_cluster(&self, url: &str) -> std::result::Result<(), String> {
+        let (auth, login) = (self.auth_failures.clone(), self.login_failures.clone());
+        self.live.count_failures_with(Box::new(move |window, key| {
+            match window {
+                AUTH_WINDOW => auth.fail(key),
+                LOGIN_WINDOW => login.fail(key),
+                _ => false,
+            };
+        }));
         self.live.attach_bus(url).await
     }
 
@@ -245,6 +257,7 @@ impl Core {
     /// Counts one failed authentication of a client address (for credentials checked outside
     /// [`Core::authenticate`]).
     pub fn record_auth_failure(&self, client: &str) {
+        self.live.announce_failure(AUTH_WINDOW, client);
         if self.auth_failures.fail(client) {
             let (max, window) = self.auth_failures.limit();
             log::warn!(
