@@ -107,10 +107,14 @@ impl Counters {
 impl Bus {
     /// Connects to Redis at `url`, subscribes to `channel` and starts the publisher and the
     /// subscriber on the current tokio runtime. Fails when Redis cannot be reached now; after
-    /// that, both reconnect by themselves.
+    /// that, both reconnect by themselves. A subscription that receives nothing for `silence`
+    /// is taken for lost and made again: a connection cut without a word (a partition) never
+    /// ends on its own. The caller publishes more often than that (`core::live`'s heartbeat),
+    /// so silence means the connection, not the cluster, is quiet.
     pub async fn start(
         url: &str,
         channel: &str,
+        silence: Duration,
         receiver: Arc<dyn Receiver>,
     ) -> Result<Bus, String> {
         let client = redis::Client::open(url).map_err(|e| format!("bad bus URL: {e}"))?;
@@ -141,6 +145,7 @@ impl Bus {
             client,
             first,
             channel.to_string(),
+            silence,
             receiver,
             stats.clone(),
         ));
@@ -202,15 +207,25 @@ async fn subscribe(
     client: redis::Client,
     mut pubsub: redis::aio::PubSub,
     channel: String,
+    silence: Duration,
     receiver: Arc<dyn Receiver>,
     stats: Arc<BusStats>,
 ) {
     loop {
         {
             let mut messages = pubsub.on_message();
-            while let Some(message) = messages.next().await {
-                stats.received.fetch_add(1, Ordering::Relaxed);
-                receiver.received(message.get_payload_bytes());
+            loop {
+                match tokio::time::timeout(silence, messages.next()).await {
+                    Ok(Some(message)) => {
+                        stats.received.fetch_add(1, Ordering::Relaxed);
+                        receiver.received(message.get_payload_bytes());
+                    }
+                    Ok(None) => break,
+                    Err(_) => {
+                        log::warn!("bus: nothing received for {silence:?}");
+                        break;
+                    }
+                }
             }
         }
         log::warn!("bus: subscription lost; reconnecting");

@@ -87,7 +87,7 @@ pub struct Live {
     node: String,
     hub: Arc<Hub<Event>>,
     store: Store,
-    /// Whether messages can arrive out of order (PostgreSQL, or a bus).
+    /// Whether messages can arrive out of order: on PostgreSQL (which a bus needs).
     ordered: bool,
     bus: OnceLock<Bus>,
     shards: Vec<Mutex<HashMap<ConversationId, Track>>>,
@@ -134,10 +134,12 @@ impl Live {
     }
 
     /// Joins the cluster: every committed event goes to the other nodes too, and theirs come
-    /// here. Messages are ordered from now on.
+    /// here.
     pub(crate) async fn attach_bus(self: &Arc<Self>, url: &str) -> std::result::Result<(), String> {
         let receiver: Arc<dyn Receiver> = Arc::new(Relay(Arc::downgrade(self)));
-        let bus = Bus::start(url, "agentgate:events", receiver).await?;
+        // This node's own heartbeat comes back to it every HEARTBEAT: three missed ones mean
+        // its subscription is dead.
+        let bus = Bus::start(url, "agentgate:events", 3 * HEARTBEAT, receiver).await?;
         self.bus
             .set(bus)
             .map_err(|_| "the bus is already attached".to_string())?;
