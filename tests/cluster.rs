@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::cluster::Cluster;
+use common::cluster::{Cluster, Relay};
 use common::mc_ws::{dm, ws_url, Ws};
 use common::sio::Sio;
 use common::web::{claim_token, Browser, PASSWORD};
@@ -421,4 +421,37 @@ async fn failed_authentications_count_on_every_node() {
         let r = c.call(&forged, "sessions/list", json!({})).await;
         assert_eq!(r.status, 429, "{:?}", r.body);
     }
+}
+
+#[actix_rt::test]
+async fn a_node_cut_off_from_redis_without_a_word_notices_and_catches_up() {
+    let Some(cluster) = Cluster::start(1) else {
+        return;
+    };
+    // Node 1 reaches Redis through a relay that can lose everything without closing anything.
+    let relay = Relay::to(format!("127.0.0.1:{}", cluster.redis.port));
+    let node1 = common::Server::on(
+        &cluster.database_url,
+        &[("AGENTGATE_BUS", &relay.url("redis"))],
+    );
+    let (c0, c1) = (cluster.nodes[0].client(), node1.client());
+    let (a, b) = (c1.register("ada").await, c0.register("bob").await);
+    let sid = c0.session(&b, &[&a]).await;
+    let mut sock = Sio::with_token(&node1.base, &a.token).await;
+    sock.call("session:subscribe", json!({"sessionId": "*"}))
+        .await;
+    c0.say(&b, &sid, "before").await;
+    assert_eq!(pushed_ids(&mut sock, 1).await.len(), 1);
+    relay.set_silent(true);
+    for i in 0..3 {
+        c0.say(&b, &sid, &format!("during {i}")).await;
+    }
+    // Three heartbeats go unheard: node 1 drops the subscription and tries again.
+    actix_rt::time::sleep(Duration::from_secs(7)).await;
+    relay.set_silent(false);
+    // With no new message to reveal the gap, node 1 reads what it missed once it is back.
+    let filled = pushed_ids(&mut sock, 3).await;
+    let stored = history(&c0, &b, &sid).await;
+    assert_eq!(stored.len(), 4);
+    assert_eq!(filled, stored[1..4], "the missed messages, in order");
 }

@@ -5,7 +5,7 @@
 
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -206,16 +206,25 @@ impl Drop for Haproxy {
     }
 }
 
-/// A TCP relay to the PostgreSQL server under test that the test can cut: while cut, every
-/// relayed connection is closed and new ones are refused at once, as when the server is down.
-pub struct PgRelay {
+/// What a relay does with traffic.
+const PASS: u8 = 0;
+const CUT: u8 = 1;
+const SILENT: u8 = 2;
+
+/// A TCP relay the test can break: cut (every relayed connection closed, new ones refused at
+/// once, as when a server is down) or silent (connections stay open and everything sent is
+/// lost, as in a network partition that closes nothing).
+pub struct Relay {
     port: u16,
-    cut: Arc<AtomicBool>,
+    mode: Arc<AtomicU8>,
 }
 
-impl PgRelay {
-    /// Starts the relay on its own thread, towards the server of `AGENTGATE_TEST_POSTGRES`.
-    pub fn start() -> PgRelay {
+/// The relay to PostgreSQL the failure tests use.
+pub type PgRelay = Relay;
+
+impl Relay {
+    /// A relay towards the server of `AGENTGATE_TEST_POSTGRES`.
+    pub fn start() -> Relay {
         let base = std::env::var("AGENTGATE_TEST_POSTGRES").unwrap_or_default();
         let target = base
             .rsplit('@')
@@ -223,14 +232,19 @@ impl PgRelay {
             .unwrap_or("127.0.0.1:5432")
             .trim_end_matches('/')
             .to_string();
+        Relay::to(target)
+    }
+
+    /// A relay towards `target` (`host:port`), on its own threads.
+    pub fn to(target: String) -> Relay {
         let listener = TcpListener::bind("127.0.0.1:0").expect("relay port");
         let port = listener.local_addr().expect("relay address").port();
-        let cut = Arc::new(AtomicBool::new(false));
-        let flag = cut.clone();
+        let mode = Arc::new(AtomicU8::new(PASS));
+        let flag = mode.clone();
         std::thread::spawn(move || {
             for incoming in listener.incoming() {
                 let Ok(client) = incoming else { continue };
-                if flag.load(Ordering::SeqCst) {
+                if flag.load(Ordering::SeqCst) == CUT {
                     continue; // dropped: refused at once
                 }
                 let Ok(server) = std::net::TcpStream::connect(&target) else {
@@ -240,40 +254,20 @@ impl PgRelay {
                     (client.try_clone(), server.try_clone()),
                     (server.try_clone(), client.try_clone()),
                 ] {
-                    let (Ok(mut from), Ok(mut to)) = (from, to) else {
+                    let (Ok(from), Ok(to)) = (from, to) else {
                         continue;
                     };
                     let flag = flag.clone();
-                    std::thread::spawn(move || {
-                        let _ = from.set_read_timeout(Some(Duration::from_millis(100)));
-                        let mut buf = [0u8; 16 * 1024];
-                        loop {
-                            if flag.load(Ordering::SeqCst) {
-                                break;
-                            }
-                            match std::io::Read::read(&mut from, &mut buf) {
-                                Ok(0) => break,
-                                Ok(n) => {
-                                    if std::io::Write::write_all(&mut to, &buf[..n]).is_err() {
-                                        break;
-                                    }
-                                }
-                                Err(e)
-                                    if matches!(
-                                        e.kind(),
-                                        std::io::ErrorKind::WouldBlock
-                                            | std::io::ErrorKind::TimedOut
-                                    ) => {}
-                                Err(_) => break,
-                            }
-                        }
-                        let _ = from.shutdown(std::net::Shutdown::Both);
-                        let _ = to.shutdown(std::net::Shutdown::Both);
-                    });
+                    std::thread::spawn(move || pump(from, to, &flag));
                 }
             }
         });
-        PgRelay { port, cut }
+        Relay { port, mode }
+    }
+
+    /// The relay's URL for a scheme (`redis://127.0.0.1:PORT`).
+    pub fn url(&self, scheme: &str) -> String {
+        format!("{scheme}://127.0.0.1:{}", self.port)
     }
 
     /// The URL of a database on the server, through the relay.
@@ -287,8 +281,43 @@ impl PgRelay {
         format!("postgres://{user}@127.0.0.1:{}/{name}", self.port)
     }
 
-    /// Cuts PostgreSQL off (true) or lets it through again (false).
+    /// Cuts the server off (true) or lets it through again (false).
     pub fn set_cut(&self, cut: bool) {
-        self.cut.store(cut, Ordering::SeqCst);
+        self.mode
+            .store(if cut { CUT } else { PASS }, Ordering::SeqCst);
     }
+
+    /// Loses everything without closing anything (true), or lets it through again (false).
+    pub fn set_silent(&self, silent: bool) {
+        self.mode
+            .store(if silent { SILENT } else { PASS }, Ordering::SeqCst);
+    }
+}
+
+/// Copies one direction of a relayed connection as the relay's mode says.
+fn pump(mut from: std::net::TcpStream, mut to: std::net::TcpStream, mode: &AtomicU8) {
+    let _ = from.set_read_timeout(Some(Duration::from_millis(100)));
+    let mut buf = [0u8; 16 * 1024];
+    loop {
+        let now = mode.load(Ordering::SeqCst);
+        if now == CUT {
+            break;
+        }
+        match std::io::Read::read(&mut from, &mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                if now == PASS && std::io::Write::write_all(&mut to, &buf[..n]).is_err() {
+                    break;
+                }
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(_) => break,
+        }
+    }
+    let _ = from.shutdown(std::net::Shutdown::Both);
+    let _ = to.shutdown(std::net::Shutdown::Both);
 }

@@ -4,7 +4,7 @@
 //! receiver fills what the bus lost from it.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -49,10 +49,64 @@ pub struct Bus {
     counters: Counters,
 }
 
+/// The connection that commands (PUBLISH, the counters) go on, made again after a timeout or
+/// a lost connection. redis-rs gives up on a command after 0.5 s, but a connection whose
+/// replies were lost in a partition stays out of step for good, and `ConnectionManager` only
+/// reconnects when the connection itself reports an error.
+#[derive(Clone)]
+struct Commands {
+    client: redis::Client,
+    conn: Arc<RwLock<Option<redis::aio::MultiplexedConnection>>>,
+}
+
+impl Commands {
+    /// The connection, made first if there is none.
+    async fn connection(&self) -> redis::RedisResult<redis::aio::MultiplexedConnection> {
+        let current = self.conn.read().unwrap_or_else(|p| p.into_inner()).clone();
+        if let Some(conn) = current {
+            return Ok(conn);
+        }
+        let conn = self.client.get_multiplexed_async_connection().await?;
+        *self.conn.write().unwrap_or_else(|p| p.into_inner()) = Some(conn.clone());
+        Ok(conn)
+    }
+
+    /// A command failed: after a timeout or a lost connection the next one connects again.
+    fn failed(&self, e: &redis::RedisError) {
+        if e.is_timeout() || e.is_io_error() || e.is_connection_dropped() {
+            *self.conn.write().unwrap_or_else(|p| p.into_inner()) = None;
+        }
+    }
+
+    /// Runs a command.
+    async fn command<T: redis::FromRedisValue>(&self, cmd: &redis::Cmd) -> redis::RedisResult<T> {
+        let mut conn = self.connection().await?;
+        let result = cmd.query_async(&mut conn).await;
+        self.checked(result)
+    }
+
+    /// Runs a pipeline.
+    async fn pipeline<T: redis::FromRedisValue>(
+        &self,
+        pipe: &redis::Pipeline,
+    ) -> redis::RedisResult<T> {
+        let mut conn = self.connection().await?;
+        let result = pipe.query_async(&mut conn).await;
+        self.checked(result)
+    }
+
+    fn checked<T>(&self, result: redis::RedisResult<T>) -> redis::RedisResult<T> {
+        if let Err(e) = &result {
+            self.failed(e);
+        }
+        result
+    }
+}
+
 /// Counters in Redis that every node shares: the cluster-wide rate limits.
 #[derive(Clone)]
 pub struct Counters {
-    conn: redis::aio::ConnectionManager,
+    commands: Commands,
 }
 
 impl Counters {
@@ -65,38 +119,33 @@ impl Counters {
         capacity: u32,
         window: Duration,
     ) -> redis::RedisResult<Result<(), u64>> {
-        let mut conn = self.conn.clone();
         let window_ms = window.as_millis().max(1) as u64;
         let secs = |ms: u64| ms.div_ceil(1000).max(1);
         if capacity == 1 {
             let key = format!("agentgate:limit:{key}");
-            let set: Option<String> = redis::cmd("SET")
-                .arg(&key)
-                .arg(1)
-                .arg("NX")
-                .arg("PX")
-                .arg(window_ms)
-                .query_async(&mut conn)
-                .await?;
-            if set.is_some() {
+            let mut set = redis::cmd("SET");
+            set.arg(&key).arg(1).arg("NX").arg("PX").arg(window_ms);
+            let taken: Option<String> = self.commands.command(&set).await?;
+            if taken.is_some() {
                 return Ok(Ok(()));
             }
-            let left: i64 = redis::cmd("PTTL").arg(&key).query_async(&mut conn).await?;
+            let mut ttl = redis::cmd("PTTL");
+            ttl.arg(&key);
+            let left: i64 = self.commands.command(&ttl).await?;
             return Ok(Err(secs(left.max(0) as u64)));
         }
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as u64);
         let key = format!("agentgate:limit:{key}:{}", now / window_ms);
-        let (count,): (u64,) = redis::pipe()
-            .cmd("INCR")
+        let mut pipe = redis::pipe();
+        pipe.cmd("INCR")
             .arg(&key)
             .cmd("PEXPIRE")
             .arg(&key)
             .arg(window_ms * 2)
-            .ignore()
-            .query_async(&mut conn)
-            .await?;
+            .ignore();
+        let (count,): (u64,) = self.commands.pipeline(&pipe).await?;
         if count > u64::from(capacity) {
             return Ok(Err(secs(window_ms - now % window_ms)));
         }
@@ -118,8 +167,12 @@ impl Bus {
         receiver: Arc<dyn Receiver>,
     ) -> Result<Bus, String> {
         let client = redis::Client::open(url).map_err(|e| format!("bad bus URL: {e}"))?;
-        let publisher = client
-            .get_connection_manager()
+        let commands = Commands {
+            client: client.clone(),
+            conn: Arc::default(),
+        };
+        commands
+            .connection()
             .await
             .map_err(|e| format!("cannot reach the bus at {url}: {e}"))?;
         let mut first = client
@@ -132,15 +185,10 @@ impl Bus {
             .map_err(|e| format!("cannot subscribe on the bus at {url}: {e}"))?;
         let stats = Arc::new(BusStats::default());
         let counters = Counters {
-            conn: publisher.clone(),
+            commands: commands.clone(),
         };
         let (outbox, queue) = mpsc::channel(OUTBOX);
-        tokio::spawn(publish(
-            publisher,
-            channel.to_string(),
-            queue,
-            stats.clone(),
-        ));
+        tokio::spawn(publish(commands, channel.to_string(), queue, stats.clone()));
         tokio::spawn(subscribe(
             client,
             first,
@@ -178,7 +226,7 @@ impl Bus {
 /// Sends queued payloads in pipelined batches. A batch Redis does not take is dropped and
 /// counted: receivers fill the gap from the database.
 async fn publish(
-    mut conn: redis::aio::ConnectionManager,
+    commands: Commands,
     channel: String,
     mut queue: mpsc::Receiver<Vec<u8>>,
     stats: Arc<BusStats>,
@@ -190,7 +238,7 @@ async fn publish(
             pipe.cmd("PUBLISH").arg(&channel).arg(payload).ignore();
         }
         let n = batch.len() as u64;
-        match pipe.query_async::<()>(&mut conn).await {
+        match commands.pipeline::<()>(&pipe).await {
             Ok(()) => stats.published.fetch_add(n, Ordering::Relaxed),
             Err(e) => {
                 log::warn!("bus: {n} event(s) not published: {e}");
@@ -231,9 +279,11 @@ async fn subscribe(
         log::warn!("bus: subscription lost; reconnecting");
         pubsub = loop {
             tokio::time::sleep(RETRY).await;
-            match resubscribe(&client, &channel).await {
-                Ok(p) => break p,
-                Err(e) => log::warn!("bus: cannot subscribe again yet: {e}"),
+            // A connection attempt lost in a partition may never answer.
+            match tokio::time::timeout(silence, resubscribe(&client, &channel)).await {
+                Ok(Ok(p)) => break p,
+                Ok(Err(e)) => log::warn!("bus: cannot subscribe again yet: {e}"),
+                Err(_) => log::warn!("bus: no answer to a subscription within {silence:?}"),
             }
         };
         stats.resubscribed.fetch_add(1, Ordering::Relaxed);
