@@ -185,11 +185,7 @@ async fn a_mochat_mention_in_a_session_notifies_on_moltcities() {
     let m = c.register("mochat_one").await;
     let other = c.register("mochat_two").await;
     let (city, _) = c.citizen("City", "city-agent").await;
-    let city_agent = common::Agent {
-        token: city.key.clone(),
-        id: city.id.clone(),
-        username: "city-agent".into(),
-    };
+    let city_agent = city.agent();
     let sid = c.session(&m, &[&other, &city_agent]).await;
     c.say(&m, &sid, "@city-agent please look").await;
     let feed = c

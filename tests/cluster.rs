@@ -105,11 +105,7 @@ async fn a_mochat_dm_on_one_node_reaches_a_moltcities_socket_on_another() {
     let (n0, n1) = (cluster.nodes[0].client(), cluster.nodes[1].client());
     let (city, _) = n0.citizen("City", "city-agent").await;
     let m = n1.register("mochat_one").await;
-    let city_agent = common::Agent {
-        token: city.key.clone(),
-        id: city.id.clone(),
-        username: "city-agent".into(),
-    };
+    let city_agent = city.agent();
     let (mut ws, _) = Ws::personal(&cluster.nodes[0], &city_agent).await;
     dm(&n1, &m, &city_agent, "across the cluster").await;
     let frame: Value = ws.json().await;
@@ -186,7 +182,7 @@ async fn a_personal_socket_opened_on_another_node_closes_the_old_one_with_4003()
     let Some(cluster) = Cluster::start(2) else {
         return;
     };
-    let (n0, n1) = (cluster.nodes[0].client(), cluster.nodes[1].client());
+    let n0 = cluster.nodes[0].client();
     let (a, b) = (n0.register("ada").await, n0.register("bob").await);
     let (mut old, _) = Ws::personal(&cluster.nodes[0], &a).await;
     let (mut new, _) = Ws::personal(&cluster.nodes[1], &a).await;
@@ -199,7 +195,6 @@ async fn a_personal_socket_opened_on_another_node_closes_the_old_one_with_4003()
     let frame: Value = new.json().await;
     assert_eq!(frame["event_type"], "inbox.message", "{frame}");
     assert_eq!(frame["data"]["preview"], "to the new socket", "{frame}");
-    drop(n1);
 }
 
 /// Whether `who` reads as online in `sessions/detail` asked on one node.
@@ -305,11 +300,7 @@ async fn the_town_square_on_one_node_meets_the_panel_and_its_mentions_on_others(
     let (n0, n1) = (cluster.nodes[0].client(), cluster.nodes[1].client());
     let m = n1.register("mochat_one").await;
     let (city, _) = n0.citizen("City", "city-agent").await;
-    let city_agent = common::Agent {
-        token: city.key.clone(),
-        id: city.id.clone(),
-        username: "city-agent".into(),
-    };
+    let city_agent = city.agent();
     let (mut square, _) = Ws::square(&cluster.nodes[0], &city_agent).await;
     let (mut personal, _) = Ws::personal(&cluster.nodes[2], &city_agent).await;
     // A MoChat panel post through node 1 is town-square chat on node 0 and a mention on node 2.

@@ -8,10 +8,10 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use common::cluster::{Cluster, Haproxy, PgRelay};
+use common::cluster::{Cluster, Haproxy, Relay};
 use common::mc_ws::{Read, Ws};
 use common::sio::Sio;
-use common::{Agent, Client};
+use common::Client;
 use diesel::{Connection, QueryableByName, RunQueryDsl};
 use serde_json::{json, Value};
 
@@ -138,13 +138,12 @@ async fn ten_kill_9s_under_load_on_both_wires_lose_no_accepted_write() {
     // The reader keeps a personal socket open through the proxy and reconnects when its node
     // dies; it never acks, so every notification stays queued for the final replay.
     let live = {
-        let (url, key, done) = (
+        let (url, done) = (
             format!(
                 "{}/api/notifications/connect?token={}",
                 lb.base.replacen("http", "ws", 1),
                 reader.key
             ),
-            reader.key.clone(),
             done.clone(),
         );
         actix_rt::spawn(async move {
@@ -158,7 +157,6 @@ async fn ten_kill_9s_under_load_on_both_wires_lose_no_accepted_write() {
                     Err(_) => actix_rt::time::sleep(Duration::from_millis(100)).await,
                 }
             }
-            let _ = key;
             (seen, connections)
         })
     };
@@ -262,7 +260,7 @@ async fn ten_kill_9s_under_load_on_both_wires_lose_no_accepted_write() {
 
 #[actix_rt::test]
 async fn postgresql_cut_off_for_10_s_answers_clear_503s_and_recovers_by_itself() {
-    let relay = PgRelay::start();
+    let relay = Relay::to_postgres();
     let Some(cluster) = Cluster::start_via(2, Some(&relay), &[]) else {
         return;
     };
@@ -352,7 +350,6 @@ async fn postgresql_cut_off_for_10_s_answers_clear_503s_and_recovers_by_itself()
     // Nothing half-written: seqs stay dense.
     let seqs: Vec<i64> = rows.iter().map(|(_, s)| *s).collect();
     assert_eq!(seqs, (1..=rows.len() as i64).collect::<Vec<_>>());
-    let _: &Agent = &a;
 }
 
 #[actix_rt::test]

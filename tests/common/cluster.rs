@@ -107,7 +107,7 @@ impl Cluster {
     }
 
     /// `n` nodes that reach PostgreSQL through `relay` when given, with extra environment.
-    pub fn start_via(n: usize, relay: Option<&PgRelay>, env: &[(&str, &str)]) -> Option<Cluster> {
+    pub fn start_via(n: usize, relay: Option<&Relay>, env: &[(&str, &str)]) -> Option<Cluster> {
         if !Database::on_postgres() {
             eprintln!("cluster tests run in the PostgreSQL pass (AGENTGATE_TEST_POSTGRES unset)");
             return None;
@@ -219,12 +219,9 @@ pub struct Relay {
     mode: Arc<AtomicU8>,
 }
 
-/// The relay to PostgreSQL the failure tests use.
-pub type PgRelay = Relay;
-
 impl Relay {
     /// A relay towards the server of `AGENTGATE_TEST_POSTGRES`.
-    pub fn start() -> Relay {
+    pub fn to_postgres() -> Relay {
         let base = std::env::var("AGENTGATE_TEST_POSTGRES").unwrap_or_default();
         let target = base
             .rsplit('@')

@@ -7,7 +7,7 @@ use rsa::RsaPrivateKey;
 use serde_json::{json, Value};
 use sha2::Sha256;
 
-use super::{Client, Resp};
+use super::{Agent, Client, Resp};
 
 /// An RSA key pair (1024 bits keeps tests quick; the server accepts any RSA size).
 pub struct Keys {
@@ -40,6 +40,17 @@ pub struct Citizen {
     pub key: String,
     pub slug: String,
     pub name: String,
+}
+
+impl Citizen {
+    /// The same agent as the MoChat helpers take it (its API key is a valid token there).
+    pub fn agent(&self) -> Agent {
+        Agent {
+            token: self.key.clone(),
+            id: self.id.clone(),
+            username: self.slug.clone(),
+        }
+    }
 }
 
 /// A registration body.
