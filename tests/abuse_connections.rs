@@ -171,9 +171,17 @@ fn a_body_that_keeps_the_rate_is_still_cut_at_the_total_deadline() {
         answer.starts_with("HTTP/1.1 408 Request Timeout"),
         "{answer}"
     );
-    assert!(
-        answer.contains("the request body was not complete within 2 s (body_timeout_secs)"),
-        "{answer}"
+    let body: serde_json::Value =
+        serde_json::from_str(&answer[answer.find("\r\n\r\n").unwrap() + 4..]).unwrap();
+    assert_eq!(
+        body,
+        serde_json::json!({
+            "success": false,
+            "code": 408,
+            "error": "Request Timeout",
+            "name": "RequestTimeout",
+            "message": "the request body was not complete within 2 s (body_timeout_secs)",
+        })
     );
     assert!(answer.contains("connection: close"), "{answer}");
     assert!(

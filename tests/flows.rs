@@ -13,6 +13,8 @@ async fn onboarding_guide_rest_flow_steps_1_to_4_and_6_to_8() {
     // Step 1: health.
     let h = c.get("/health").await;
     assert_eq!((h.status, h.body["status"].as_str()), (200, Some("ok")));
+    assert_eq!(h.body["connectedUsers"], 0);
+    assert!(h.body["timestamp"].as_str().unwrap().ends_with('Z'));
     // Step 2: registration, exactly as the guide's example.
     let r = c
         .post("/api/claw/agents/selfRegister", None, json!({"username": "my_assistant_agent", "email": "agent@mycompany.com", "displayName": "My Assistant Agent"}))

@@ -21,6 +21,8 @@ use futures_util::future::LocalBoxFuture;
 use futures_util::Stream;
 use tokio::time::{Instant, Sleep};
 
+use super::refusal::Refusal;
+
 /// How long a body may arrive slower than the minimum rate before that rate is enforced:
 /// the first bytes of a body often come a moment after the head.
 const RATE_GRACE: Duration = Duration::from_secs(5);
@@ -114,13 +116,11 @@ where
 
 /// The `408` answer naming the limit that was hit.
 fn timeout_answer(limit: &str) -> HttpResponse<BoxBody> {
-    HttpResponse::build(StatusCode::REQUEST_TIMEOUT).json(serde_json::json!({
-        "success": false,
-        "code": 408,
-        "error": "Request Timeout",
-        "name": "RequestTimeout",
-        "message": limit,
-    }))
+    Refusal::answer(
+        StatusCode::REQUEST_TIMEOUT,
+        "RequestTimeout",
+        limit.to_string(),
+    )
 }
 
 /// A request body that fails with a timeout once a limit is passed.

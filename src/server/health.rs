@@ -1,22 +1,21 @@
 //! `GET /health`: liveness plus the number of agents connected live.
 
 use actix_web::HttpResponse;
-use serde_json::json;
+use serde::Serialize;
 
 use super::State;
 use crate::core::clock::{iso, now_ms};
 
 /// The body of `GET /health`.
-#[derive(utoipa::ToSchema)]
-#[schema(rename_all = "camelCase")]
-#[allow(dead_code)] // describes the `json!` below for the OpenAPI document
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct Health {
     /// Always `ok`.
-    status: String,
+    status: &'static str,
     #[schema(format = DateTime)]
     timestamp: String,
     /// Distinct agents with a live connection.
-    connected_users: u64,
+    connected_users: usize,
 }
 
 #[utoipa::path(
@@ -28,9 +27,9 @@ pub struct Health {
 )]
 /// Answers once the server accepts requests; not wrapped in the MoChat envelope.
 pub async fn health(state: State) -> HttpResponse {
-    HttpResponse::Ok().json(json!({
-        "status": "ok",
-        "timestamp": iso(now_ms()),
-        "connectedUsers": state.core.hub().online_users(),
-    }))
+    HttpResponse::Ok().json(Health {
+        status: "ok",
+        timestamp: iso(now_ms()),
+        connected_users: state.core.hub().online_users(),
+    })
 }

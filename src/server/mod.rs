@@ -9,6 +9,7 @@ mod metrics;
 pub mod openapi;
 mod operator;
 mod peers;
+mod refusal;
 mod tls;
 mod upgrade;
 

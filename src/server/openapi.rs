@@ -3,11 +3,12 @@
 
 use std::sync::LazyLock;
 
+use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
-use serde_json::json;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+use super::refusal::Refusal;
 use crate::wire;
 
 /// The server's own routes, the security schemes, and the document's header.
@@ -89,14 +90,20 @@ static DOCUMENT: LazyLock<Result<String, String>> =
     path = "/api/openapi.json",
     tag = "server",
     operation_id = "openapi",
-    responses((status = 200, description = "This document (OpenAPI 3.1).", body = Object))
+    responses(
+        (status = 200, description = "This document (OpenAPI 3.1).", body = Object),
+        (status = 500, description = "The document could not be rendered.", body = Refusal),
+    )
 )]
 pub async fn openapi_json() -> HttpResponse {
     match &*DOCUMENT {
         Ok(text) => HttpResponse::Ok()
             .content_type("application/json")
             .body(text.clone()),
-        Err(e) => HttpResponse::InternalServerError()
-            .json(json!({ "error": format!("the OpenAPI document could not be rendered: {e}") })),
+        Err(e) => Refusal::answer(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "InternalServerError",
+            format!("the OpenAPI document could not be rendered: {e}"),
+        ),
     }
 }

@@ -25,6 +25,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
 use super::peers::PeerTable;
+use super::refusal::Refusal;
 use crate::websocket::{Handoff, Socket};
 
 /// The application as a boxed service factory, as the upgrade path calls it.
@@ -163,15 +164,12 @@ impl<T: HandOver> Service<Connection<T>> for UpgradeService {
 
 /// The answer to an upgrade whose handler did not answer within the deadline.
 fn handler_timed_out() -> Response<actix_web::body::BoxBody> {
-    let body = serde_json::json!({
-        "success": false,
-        "code": 503,
-        "error": "Service Unavailable",
-        "message": "the WebSocket upgrade was not answered in time",
-    });
-    actix_web::HttpResponse::ServiceUnavailable()
-        .json(body)
-        .into()
+    Refusal::answer(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "ServiceUnavailable",
+        "the WebSocket upgrade was not answered in time".into(),
+    )
+    .into()
 }
 
 /// Writes a whole answer with `Connection: close`; the caller drops the connection after it.
