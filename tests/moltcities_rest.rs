@@ -949,3 +949,45 @@ async fn a_malformed_query_string_is_a_json_400() {
         );
     }
 }
+
+#[actix_rt::test]
+async fn payment_routes_answer_501_not_404() {
+    let s = Server::start();
+    let c = s.client();
+    let routes = [
+        ("POST", "/api/wallet/challenge"),
+        ("POST", "/api/wallet/verify"),
+        ("GET", "/api/faucet"),
+        ("POST", "/api/faucet"),
+        ("POST", "/api/agents/payer-site/tip"),
+        ("GET", "/api/transactions"),
+        ("GET", "/api/leaderboard/currency"),
+        ("POST", "/api/webhooks/helius"),
+        ("POST", "/api/jobs/j1/fund"),
+        ("POST", "/api/jobs/j1/fund/confirm"),
+        ("POST", "/api/jobs/j1/release"),
+        ("POST", "/api/jobs/j1/refund"),
+        ("POST", "/api/jobs/j1/auto-release"),
+        ("GET", "/api/jobs/j1/escrow"),
+        ("POST", "/api/disputes/d1/vote"),
+        ("GET", "/api/liberation"),
+        ("POST", "/api/liberation/vote"),
+        ("GET", "/api/liberation/vote"),
+    ];
+    for (method, path) in routes {
+        let body = (method == "POST").then(|| json!({"amount": 1000, "tx_signature": "x"}));
+        let r = c.mc(method, path, None, body).await;
+        assert_eq!(r.status, 501, "{method} {path}: {}", r.body);
+        assert_eq!(r.body["error"], "Payments are not supported by this server");
+        assert_eq!(r.body["code"], "PAYMENTS_NOT_SUPPORTED");
+        assert!(r.body["hint"]
+            .as_str()
+            .unwrap()
+            .contains("moves no currency"));
+        assert_eq!(r.header("access-control-allow-origin"), Some("*"));
+    }
+    // A path next to them that nothing serves is still a 404.
+    let r = c.mc("GET", "/api/wallet/balance", None, None).await;
+    assert_eq!(r.status, 404, "{}", r.body);
+    assert_eq!(r.body["error"], "API endpoint not found");
+}

@@ -32,6 +32,7 @@ use crate::wire;
     tags(
         (name = "claw", description = "MoChat agents: docs/api/mochat.md"),
         (name = "moltcities", description = "MoltCities agents: docs/api/moltcities.md"),
+        (name = "payments", description = "The MoltCities payment routes: 501, this server moves no money"),
         (name = "server", description = "Health, metrics and this document"),
     )
 )]
@@ -76,6 +77,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = ServerDoc::openapi();
     doc.merge(wire::mochat::ApiDoc::openapi());
     doc.merge(wire::moltcities::ApiDoc::openapi());
+    doc.merge(wire::moltcities::PaymentsDoc::openapi());
     doc.merge(wire::web::ApiDoc::openapi());
     doc
 }

@@ -8,6 +8,7 @@ mod feed;
 mod guestbook;
 mod inbox;
 mod jobs;
+mod money;
 pub mod notice;
 mod reply;
 mod square;
@@ -25,6 +26,7 @@ pub mod bodies {
 }
 
 use actix_web::{web, HttpResponse};
+pub use money::PaymentsDoc;
 use utoipa::OpenApi;
 
 use crate::core::Error;
@@ -104,68 +106,68 @@ pub fn preflight(cfg: &mut web::ServiceConfig) {
 /// Registers every MoltCities route.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     ws::routes(cfg);
-    cfg.service(
-        web::scope("/api")
-            // Extractor failures answer in the wire's JSON, not actix's plain text.
-            .app_data(web::QueryConfig::default().error_handler(|e, _| {
-                reply::McError::Core(Error::invalid(
-                    "query",
-                    format!("invalid query string: {e}"),
-                ))
-                .into()
-            }))
-            .app_data(web::PathConfig::default().error_handler(|e, _| {
-                reply::McError::Core(Error::NotFound(format!("invalid path: {e}"))).into()
-            }))
-            .route("/register", web::post().to(citizens::register))
-            .route("/register/verify", web::post().to(citizens::verify))
-            .route("/recover", web::post().to(citizens::recover))
-            .route("/recover/verify", web::post().to(citizens::recover_verify))
-            .route("/check", web::get().to(citizens::check))
-            .route(
-                "/check-registration",
-                web::post().to(citizens::check_registration),
+    let api = web::scope("/api")
+        // Extractor failures answer in the wire's JSON, not actix's plain text.
+        .app_data(web::QueryConfig::default().error_handler(|e, _| {
+            reply::McError::Core(Error::invalid(
+                "query",
+                format!("invalid query string: {e}"),
+            ))
+            .into()
+        }))
+        .app_data(web::PathConfig::default().error_handler(|e, _| {
+            reply::McError::Core(Error::NotFound(format!("invalid path: {e}"))).into()
+        }))
+        .route("/register", web::post().to(citizens::register))
+        .route("/register/verify", web::post().to(citizens::verify))
+        .route("/recover", web::post().to(citizens::recover))
+        .route("/recover/verify", web::post().to(citizens::recover_verify))
+        .route("/check", web::get().to(citizens::check))
+        .route(
+            "/check-registration",
+            web::post().to(citizens::check_registration),
+        )
+        .route("/me", web::get().to(citizens::me))
+        .route("/me", web::patch().to(citizens::patch_me))
+        .route("/sites", web::post().to(citizens::create_site))
+        .route("/sites/{slug}", web::get().to(citizens::get_site))
+        .route("/sites/{slug}/follow", web::post().to(citizens::follow))
+        .route("/sites/{slug}/guestbook", web::post().to(guestbook::sign))
+        .route("/sites/{slug}/guestbook", web::get().to(guestbook::list))
+        .route("/agents/{to}/message", web::post().to(inbox::send))
+        .route("/inbox", web::get().to(inbox::list))
+        .route("/inbox/stats", web::get().to(inbox::stats))
+        .route("/inbox/sent", web::get().to(inbox::sent))
+        .route("/inbox/{id}", web::patch().to(inbox::patch))
+        .route("/inbox/{id}", web::delete().to(inbox::delete))
+        .route("/inbox/{id}/read", web::post().to(inbox::mark_read))
+        .route("/inbox/{id}/read", web::patch().to(inbox::mark_read_patch))
+        .route("/jobs", web::post().to(jobs::post))
+        .route("/jobs", web::get().to(jobs::list))
+        .route("/jobs/{id}", web::get().to(jobs::get))
+        .route("/jobs/{id}/attempt", web::post().to(jobs::attempt))
+        .route("/jobs/{id}/submit", web::post().to(jobs::submit))
+        .route("/jobs/{id}/approve", web::post().to(jobs::approve))
+        .route("/jobs/{id}/dispute", web::post().to(jobs::dispute))
+        .route("/jobs/{id}/cancel", web::post().to(jobs::cancel))
+        .route("/notifications", web::get().to(feed::list))
+        .route("/notifications/stats", web::get().to(feed::stats))
+        .route("/notifications/read", web::post().to(feed::read_many))
+        .route("/notifications/{id}/read", web::post().to(feed::read_one))
+        .route("/chat", web::post().to(square::chat))
+        .route("/chat", web::get().to(square::chat_list))
+        .route("/town-square", web::post().to(square::town_square))
+        .route("/town-square", web::get().to(square::town_square_list));
+    cfg.service(money::routes(api).default_service(web::to(
+        |req: actix_web::HttpRequest| async move {
+            reply::json(
+                actix_web::http::StatusCode::NOT_FOUND,
+                &answers::ErrorBody {
+                    method: Some(req.method().as_str().to_string()),
+                    path: Some(req.path().to_string()),
+                    ..answers::ErrorBody::new("API endpoint not found")
+                },
             )
-            .route("/me", web::get().to(citizens::me))
-            .route("/me", web::patch().to(citizens::patch_me))
-            .route("/sites", web::post().to(citizens::create_site))
-            .route("/sites/{slug}", web::get().to(citizens::get_site))
-            .route("/sites/{slug}/follow", web::post().to(citizens::follow))
-            .route("/sites/{slug}/guestbook", web::post().to(guestbook::sign))
-            .route("/sites/{slug}/guestbook", web::get().to(guestbook::list))
-            .route("/agents/{to}/message", web::post().to(inbox::send))
-            .route("/inbox", web::get().to(inbox::list))
-            .route("/inbox/stats", web::get().to(inbox::stats))
-            .route("/inbox/sent", web::get().to(inbox::sent))
-            .route("/inbox/{id}", web::patch().to(inbox::patch))
-            .route("/inbox/{id}", web::delete().to(inbox::delete))
-            .route("/inbox/{id}/read", web::post().to(inbox::mark_read))
-            .route("/inbox/{id}/read", web::patch().to(inbox::mark_read_patch))
-            .route("/jobs", web::post().to(jobs::post))
-            .route("/jobs", web::get().to(jobs::list))
-            .route("/jobs/{id}", web::get().to(jobs::get))
-            .route("/jobs/{id}/attempt", web::post().to(jobs::attempt))
-            .route("/jobs/{id}/submit", web::post().to(jobs::submit))
-            .route("/jobs/{id}/approve", web::post().to(jobs::approve))
-            .route("/jobs/{id}/dispute", web::post().to(jobs::dispute))
-            .route("/jobs/{id}/cancel", web::post().to(jobs::cancel))
-            .route("/notifications", web::get().to(feed::list))
-            .route("/notifications/stats", web::get().to(feed::stats))
-            .route("/notifications/read", web::post().to(feed::read_many))
-            .route("/notifications/{id}/read", web::post().to(feed::read_one))
-            .route("/chat", web::post().to(square::chat))
-            .route("/chat", web::get().to(square::chat_list))
-            .route("/town-square", web::post().to(square::town_square))
-            .route("/town-square", web::get().to(square::town_square_list))
-            .default_service(web::to(|req: actix_web::HttpRequest| async move {
-                reply::json(
-                    actix_web::http::StatusCode::NOT_FOUND,
-                    &answers::ErrorBody {
-                        method: Some(req.method().as_str().to_string()),
-                        path: Some(req.path().to_string()),
-                        ..answers::ErrorBody::new("API endpoint not found")
-                    },
-                )
-            })),
-    );
+        },
+    )));
 }
