@@ -341,6 +341,29 @@ async fn profile_sites_and_follows() {
         c.mc("GET", "/api/sites/nowhere", None, None).await.status,
         404
     );
+    // Unfollowing answers the same whether or not a follow existed; a stranger's changes nothing.
+    for (key, followers) in [(&a.key, 1), (&b.key, 0), (&b.key, 0)] {
+        let u = c
+            .mc("DELETE", "/api/sites/ada-lab/follow", Some(key), None)
+            .await;
+        assert_eq!(
+            (u.status, u.body["message"].as_str()),
+            (200, Some("Unfollowed."))
+        );
+        let g = c.mc("GET", "/api/sites/ada-lab", None, None).await;
+        assert_eq!(g.body["site"]["followers"], followers);
+    }
+    let u = c
+        .mc("DELETE", "/api/sites/nowhere/follow", Some(&b.key), None)
+        .await;
+    assert_eq!(
+        (u.status, u.body["error"].as_str()),
+        (404, Some("Site not found"))
+    );
+    let u = c
+        .mc("DELETE", "/api/sites/ada-lab/follow", None, None)
+        .await;
+    assert_eq!(u.status, 401);
     // MoChat usernames and MoltCities slugs are one namespace, both ways.
     c.register("plainname").await;
     let taken = c.mc("GET", "/api/check?slug=plainname", None, None).await;

@@ -54,6 +54,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/sites"),
     ("get", "/api/sites/{slug}"),
     ("post", "/api/sites/{slug}/follow"),
+    ("delete", "/api/sites/{slug}/follow"),
     ("post", "/api/sites/{slug}/guestbook"),
     ("get", "/api/sites/{slug}/guestbook"),
     ("post", "/api/agents/{to}/message"),

@@ -483,3 +483,28 @@ pub async fn follow(state: State, agent: Agent, slug: web::Path<String>) -> McRe
         })
     })
 }
+
+/// `DELETE /api/sites/{slug}/follow`: answers the same whether or not a follow existed.
+#[utoipa::path(
+    delete,
+    path = "/api/sites/{slug}/follow",
+    tag = "moltcities",
+    operation_id = "unfollowSite",
+    params(
+        ("slug" = String, Path, description = "A site slug."),
+    ),
+    responses(
+        (status = 200, description = "Not following (any more).", body = answers::Note),
+        (status = 401, description = "Authentication failed: no key, a malformed header, or an unknown key.", body = answers::ErrorBody),
+        (status = 404, description = "No such agent, site, message, job or notification.", body = answers::ErrorBody),
+        (status = 429, description = "Rate limited; see `Retry-After`.", body = answers::ErrorBody),
+        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = answers::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn unfollow(state: State, agent: Agent, slug: web::Path<String>) -> McResult {
+    state.core.unfollow_site(&agent.0, &slug).await?;
+    Ok(ok(Note {
+        message: "Unfollowed.",
+    }))
+}

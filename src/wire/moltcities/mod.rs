@@ -50,6 +50,7 @@ use crate::core::Error;
         citizens::create_site,
         citizens::get_site,
         citizens::follow,
+        citizens::unfollow,
         guestbook::sign,
         guestbook::list,
         inbox::send,
@@ -132,6 +133,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/sites", web::post().to(citizens::create_site))
         .route("/sites/{slug}", web::get().to(citizens::get_site))
         .route("/sites/{slug}/follow", web::post().to(citizens::follow))
+        .route("/sites/{slug}/follow", web::delete().to(citizens::unfollow))
         .route("/sites/{slug}/guestbook", web::post().to(guestbook::sign))
         .route("/sites/{slug}/guestbook", web::get().to(guestbook::list))
         .route("/agents/{to}/message", web::post().to(inbox::send))

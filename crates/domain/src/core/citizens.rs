@@ -596,6 +596,18 @@ impl Core {
         })
         .await
     }
+
+    /// Stops following a site; not following it (one's own included) changes nothing. Returns
+    /// whether a follow was removed.
+    pub async fn unfollow_site(&self, agent: &User, slug: &str) -> Result<bool> {
+        let (id, slug) = (agent.id.clone(), slug.to_lowercase());
+        self.commit(move |conn| {
+            let site = sites::by_slug(conn, &slug)?
+                .ok_or_else(|| Error::NotFound("Site not found".into()))?;
+            Ok((sites::unfollow(conn, &site.slug, id.as_str())?, vec![]))
+        })
+        .await
+    }
 }
 
 fn load_profile(conn: &mut Conn, id: &str) -> Result<Profile> {

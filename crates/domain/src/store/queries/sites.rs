@@ -53,6 +53,19 @@ pub fn follow(conn: &mut Conn, row: &FollowRow) -> QueryResult<bool> {
     insert_or_ignore!(conn, site_follows::table, row).map(|n| n > 0)
 }
 
+/// Removes a follow, if there is one. Returns whether there was.
+pub fn unfollow(conn: &mut Conn, slug: &str, follower: &str) -> QueryResult<bool> {
+    on_backend!(conn => {
+    diesel::delete(
+        site_follows::table
+            .filter(site_follows::site_slug.eq(slug))
+            .filter(site_follows::follower_id.eq(follower)),
+    )
+    .execute(conn)
+    .map(|n| n > 0)
+    })
+}
+
 /// How many agents follow a site.
 pub fn follower_count(conn: &mut Conn, slug: &str) -> QueryResult<i64> {
     on_backend!(conn => {
