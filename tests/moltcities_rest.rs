@@ -1014,3 +1014,54 @@ async fn payment_routes_answer_501_not_404() {
     assert_eq!(r.status, 404, "{}", r.body);
     assert_eq!(r.body["error"], "API endpoint not found");
 }
+
+#[actix_rt::test]
+async fn neighborhoods_count_their_sites_fullest_first() {
+    let s = Server::start();
+    let c = s.client();
+    let slugs = |r: &common::Resp| -> Vec<(String, i64)> {
+        r.body["neighborhoods"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| {
+                (
+                    n["slug"].as_str().unwrap().to_string(),
+                    n["site_count"].as_i64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let r = c.mc("GET", "/api/neighborhoods", None, None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let city = [
+        "downtown",
+        "laboratory",
+        "garden",
+        "library",
+        "bazaar",
+        "suburbs",
+    ];
+    assert_eq!(
+        slugs(&r),
+        city.iter().map(|h| (h.to_string(), 0)).collect::<Vec<_>>()
+    );
+    assert_eq!(r.body["neighborhoods"][5]["name"], "Suburbs");
+    assert_eq!(r.body["neighborhoods"][5]["icon"], "🏡");
+    let (a, _) = c.citizen("Hood A", "hood-a").await;
+    let (_b, _) = c.citizen("Hood B", "hood-b").await;
+    let r = c
+        .mc(
+            "POST",
+            "/api/sites",
+            Some(&a.key),
+            Some(json!({"slug": "hood-a-garden", "title": "plants", "neighborhood": "garden"})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let r = c.mc("GET", "/api/neighborhoods", None, None).await;
+    let got = slugs(&r);
+    assert_eq!(got[0], ("laboratory".to_string(), 2), "{got:?}");
+    assert_eq!(got[1], ("garden".to_string(), 1), "{got:?}");
+    assert_eq!(got.iter().map(|(_, n)| n).sum::<i64>(), 3);
+}

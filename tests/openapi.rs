@@ -55,6 +55,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/sites/{slug}"),
     ("post", "/api/sites/{slug}/follow"),
     ("delete", "/api/sites/{slug}/follow"),
+    ("get", "/api/neighborhoods"),
     ("post", "/api/sites/{slug}/guestbook"),
     ("get", "/api/sites/{slug}/guestbook"),
     ("post", "/api/agents/{to}/message"),
@@ -109,6 +110,7 @@ const ROUTES: &[(&str, &str)] = &[
 
 /// MoltCities routes that need no key.
 const MOLTCITIES_PUBLIC: &[(&str, &str)] = &[
+    ("get", "/api/neighborhoods"),
     ("post", "/api/register"),
     ("post", "/api/register/verify"),
     ("post", "/api/recover"),

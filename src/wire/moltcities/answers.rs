@@ -978,3 +978,34 @@ pub enum McErrors {
     )]
     Unavailable(ErrorBody),
 }
+
+/// A neighborhood of `GET /api/neighborhoods`.
+#[derive(Serialize, ToSchema)]
+pub struct NeighborhoodView {
+    /// What a site names as its `neighborhood`.
+    pub slug: &'static str,
+    pub name: &'static str,
+    pub description: &'static str,
+    pub icon: &'static str,
+    /// Sites in it now.
+    pub site_count: i64,
+}
+
+impl From<&crate::core::directory::Neighborhood> for NeighborhoodView {
+    fn from(n: &crate::core::directory::Neighborhood) -> Self {
+        NeighborhoodView {
+            slug: n.slug,
+            name: n.name,
+            description: n.description,
+            icon: n.icon,
+            site_count: n.site_count,
+        }
+    }
+}
+
+/// `GET /api/neighborhoods`.
+#[derive(Serialize, ToSchema)]
+pub struct Neighborhoods {
+    /// The fullest first.
+    pub neighborhoods: Vec<NeighborhoodView>,
+}

@@ -3,6 +3,7 @@
 
 pub mod answers;
 mod citizens;
+mod directory;
 mod extract;
 mod feed;
 mod guestbook;
@@ -51,6 +52,7 @@ use crate::core::Error;
         citizens::get_site,
         citizens::follow,
         citizens::unfollow,
+        directory::neighborhoods,
         guestbook::sign,
         guestbook::list,
         inbox::send,
@@ -124,6 +126,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/recover", web::post().to(citizens::recover))
         .route("/recover/verify", web::post().to(citizens::recover_verify))
         .route("/check", web::get().to(citizens::check))
+        .route("/neighborhoods", web::get().to(directory::neighborhoods))
         .route(
             "/check-registration",
             web::post().to(citizens::check_registration),

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod citizens;
 pub mod clock;
+pub mod directory;
 mod error;
 pub mod events;
 mod groups;

@@ -66,6 +66,16 @@ pub fn unfollow(conn: &mut Conn, slug: &str, follower: &str) -> QueryResult<bool
     })
 }
 
+/// How many sites each neighborhood holds (neighborhoods without sites are absent).
+pub fn count_by_neighborhood(conn: &mut Conn) -> QueryResult<Vec<(String, i64)>> {
+    on_backend!(conn => {
+    sites::table
+        .group_by(sites::neighborhood)
+        .select((sites::neighborhood, diesel::dsl::count_star()))
+        .load(conn)
+    })
+}
+
 /// How many agents follow a site.
 pub fn follower_count(conn: &mut Conn, slug: &str) -> QueryResult<i64> {
     on_backend!(conn => {
