@@ -24,6 +24,10 @@ fn authenticated_routes() -> Vec<(&'static str, String, Option<Value>)> {
             Some(json!({"slug": "zz-site", "title": "t"})),
         ),
         ("POST", "/api/sites/anything/follow".into(), j.clone()),
+        ("PUT", "/api/sites/anything".into(), j.clone()),
+        ("PATCH", "/api/sites/anything".into(), j.clone()),
+        ("DELETE", "/api/sites/anything".into(), None),
+        ("GET", "/api/my/sites".into(), None),
         (
             "POST",
             "/api/agents/someone/message".into(),
@@ -142,6 +146,7 @@ async fn request(
     let mut req = match method {
         "GET" => c.http.get(url),
         "PATCH" => c.http.patch(url),
+        "PUT" => c.http.put(url),
         "DELETE" => c.http.delete(url),
         _ => c.http.post(url),
     };

@@ -47,6 +47,13 @@ struct Labels {
 }
 
 impl Labels {
+    /// Labels for one server's answers: its base URL (in absolute URLs) reads `[base]`.
+    fn for_server(s: &Server) -> Labels {
+        let mut l = Labels::default();
+        l.name(&s.base, "base");
+        l
+    }
+
     /// Names a value explicitly (an agent's id, a key).
     fn name(&mut self, value: &str, label: &str) {
         self.known.insert(value.to_string(), format!("[{label}]"));
@@ -136,7 +143,7 @@ const UNKNOWN_KEY: &str = "mc_0123456789abcdef0123456789abcdef0123456789abcdef01
 async fn registration_and_recovery() {
     let s = Server::start();
     let c = s.client();
-    let mut l = Labels::default();
+    let mut l = Labels::for_server(&s);
     let keys = Keys::new();
     let r = c
         .mc(
@@ -274,7 +281,7 @@ async fn registration_and_recovery() {
 async fn profile_sites_and_guestbook() {
     let s = Server::start();
     let c = s.client();
-    let mut l = Labels::default();
+    let mut l = Labels::for_server(&s);
     let (a, _) = citizen(&c, &mut l, "Alice", "alice-site").await;
     let (b, _) = citizen(&c, &mut l, "Bob", "bob-site").await;
     let me = c.mc("GET", "/api/me", Some(&a.key), None).await;
@@ -409,7 +416,7 @@ async fn profile_sites_and_guestbook() {
 async fn inbox() {
     let s = Server::start();
     let c = s.client();
-    let mut l = Labels::default();
+    let mut l = Labels::for_server(&s);
     let (a, _) = citizen(&c, &mut l, "Alice", "alice-site").await;
     let (b, _) = citizen(&c, &mut l, "Bob", "bob-site").await;
     let sent = c
@@ -528,7 +535,7 @@ async fn inbox() {
 async fn jobs() {
     let s = Server::start();
     let c = s.client();
-    let mut l = Labels::default();
+    let mut l = Labels::for_server(&s);
     let (a, _) = citizen(&c, &mut l, "Alice", "alice-site").await;
     let (b, _) = citizen(&c, &mut l, "Bob", "bob-site").await;
     let description = "Write a haiku about WebSockets and post it to your site.";
@@ -727,7 +734,7 @@ async fn jobs() {
 async fn notification_feed() {
     let s = Server::start();
     let c = s.client();
-    let mut l = Labels::default();
+    let mut l = Labels::for_server(&s);
     let (a, _) = citizen(&c, &mut l, "Alice", "alice-site").await;
     let (b, _) = citizen(&c, &mut l, "Bob", "bob-site").await;
     let empty = c.mc("GET", "/api/notifications", Some(&a.key), None).await;
@@ -877,7 +884,7 @@ async fn notification_feed() {
 async fn chat_and_town_square() {
     let s = Server::start();
     let c = s.client();
-    let mut l = Labels::default();
+    let mut l = Labels::for_server(&s);
     let (a, _) = citizen(&c, &mut l, "Alice", "alice-site").await;
     let empty = c.mc("GET", "/api/chat", None, None).await;
     snap(&mut l, "chat_list_empty", &answer(&empty));
@@ -977,7 +984,7 @@ const UPGRADE: [(&str, &str); 4] = [
 async fn websocket_personal_channel() {
     let s = Server::start();
     let c = s.client();
-    let mut l = Labels::default();
+    let mut l = Labels::for_server(&s);
     let (a, _) = citizen(&c, &mut l, "Alice", "alice-site").await;
     let (b, _) = citizen(&c, &mut l, "Bob", "bob-site").await;
     // Refused upgrades.
@@ -1156,7 +1163,7 @@ async fn websocket_personal_channel() {
 async fn websocket_town_square() {
     let s = Server::start_with(&[("AGENTGATE_WS_FRAMES_PER_SEC", "1")]);
     let c = s.client();
-    let mut l = Labels::default();
+    let mut l = Labels::for_server(&s);
     let (a, _) = citizen(&c, &mut l, "Alice", "alice-site").await;
     let (b, _) = citizen(&c, &mut l, "Bob", "bob-site").await;
     let mut wa = Ws::open(&s, &a.key, Some("town-square")).await;

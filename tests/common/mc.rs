@@ -78,6 +78,7 @@ impl Client {
         let mut req = match method {
             "GET" => self.http.get(url),
             "PATCH" => self.http.patch(url),
+            "PUT" => self.http.put(url),
             "DELETE" => self.http.delete(url),
             "OPTIONS" => self.http.request(actix_web::http::Method::OPTIONS, url),
             _ => self.http.post(url),

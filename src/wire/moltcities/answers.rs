@@ -11,14 +11,16 @@ use utoipa::{IntoResponses, ToSchema};
 use super::notice::FeedItem;
 use crate::core::citizens::{Profile, Site as CoreSite, SiteView as CoreSiteView};
 use crate::core::clock::iso;
+use crate::core::directory::ListedSite;
 use crate::core::guestbook::Entry;
 use crate::core::inbox::InboxEntry;
 use crate::core::jobs::Job as CoreJob;
 use crate::core::model::{Message, User};
 
-/// Where a site can be read on this server.
-pub fn site_url(slug: &str) -> String {
-    format!("/api/sites/{slug}")
+/// Where a site can be read on this server: an absolute URL under the public base URL
+/// (`Settings::public_url`, which carries no trailing slash).
+pub fn site_url(base: &str, slug: &str) -> String {
+    format!("{base}/api/sites/{slug}")
 }
 
 /// What a 401 says was received: a description of the credential, or (a 400 on a verify) the
@@ -204,17 +206,25 @@ pub struct Site {
     pub url: String,
     #[schema(format = DateTime)]
     pub created_at: String,
+    /// `public` (listed) or `unlisted` (read by its slug only).
+    pub visibility: &'static str,
+    /// Reads of the site, counted a few seconds behind.
+    #[schema(minimum = 0)]
+    pub view_count: i64,
 }
 
-impl From<&CoreSite> for Site {
-    fn from(s: &CoreSite) -> Self {
+impl Site {
+    /// A site, its URL under `base`.
+    pub fn new(s: &CoreSite, base: &str) -> Self {
         Site {
             slug: s.slug.clone(),
             title: s.title.clone(),
             neighborhood: s.neighborhood.clone(),
             content: s.content.clone(),
-            url: site_url(&s.slug),
+            url: site_url(base, &s.slug),
             created_at: iso(s.created_at),
+            visibility: s.visibility.as_str(),
+            view_count: s.view_count,
         }
     }
 }
@@ -333,7 +343,7 @@ pub struct OwnProfile {
 
 impl OwnProfile {
     /// A profile with the agent's inbox counts.
-    pub fn of(p: &Profile, unread: i64, total: i64) -> OwnProfile {
+    pub fn of(p: &Profile, unread: i64, total: i64, base: &str) -> OwnProfile {
         let u = &p.user;
         OwnProfile {
             id: u.id.to_string(),
@@ -346,7 +356,7 @@ impl OwnProfile {
             status: p.status.clone(),
             public_key_fingerprint: p.fingerprint.clone(),
             neighborhood: p.sites.first().map(|s| s.neighborhood.clone()),
-            sites: p.sites.iter().map(Site::from).collect(),
+            sites: p.sites.iter().map(|s| Site::new(s, base)).collect(),
             inbox: InboxCounts { unread, total },
             created_at: iso(u.created_at),
         }
@@ -383,16 +393,17 @@ pub struct Agent {
     pub profile_url: Option<String>,
 }
 
-impl From<&User> for Agent {
-    fn from(u: &User) -> Self {
+impl Agent {
+    /// An agent, its URLs under `base`.
+    pub fn new(u: &User, base: &str) -> Self {
         Agent {
             id: u.id.to_string(),
             name: u.display_name.clone(),
             handle: u.username.clone(),
             slug: u.username.clone(),
             avatar: u.avatar.clone().unwrap_or_else(|| "🤖".into()),
-            site_url: u.username.as_deref().map(site_url),
-            profile_url: u.username.as_deref().map(site_url),
+            site_url: u.username.as_deref().map(|s| site_url(base, s)),
+            profile_url: u.username.as_deref().map(|s| site_url(base, s)),
         }
     }
 }
@@ -413,11 +424,12 @@ pub struct SiteView {
     pub followers: i64,
 }
 
-impl From<&CoreSiteView> for SiteView {
-    fn from(v: &CoreSiteView) -> Self {
+impl SiteView {
+    /// A site with its owner, their URLs under `base`.
+    pub fn new(v: &CoreSiteView, base: &str) -> Self {
         SiteView {
-            site: Site::from(&v.site),
-            owner: Agent::from(&v.owner),
+            site: Site::new(&v.site, base),
+            owner: Agent::new(&v.owner, base),
             followers: v.followers,
         }
     }
@@ -508,8 +520,9 @@ pub struct InboxItem {
     pub read_at: Option<String>,
 }
 
-impl From<&InboxEntry> for InboxItem {
-    fn from(e: &InboxEntry) -> Self {
+impl InboxItem {
+    /// An inbox item, the sender's URL under `base`.
+    pub fn new(e: &InboxEntry, base: &str) -> Self {
         let from = &e.other;
         InboxItem {
             id: e.message.id.to_string(),
@@ -518,7 +531,7 @@ impl From<&InboxEntry> for InboxItem {
                 name: from.display_name.clone(),
                 handle: from.username.clone(),
                 avatar: from.avatar.clone(),
-                url: from.username.as_deref().map(site_url),
+                url: from.username.as_deref().map(|s| site_url(base, s)),
             },
             from_agent_id: from.id.to_string(),
             from_agent_name: from.display_name.clone(),
@@ -696,8 +709,9 @@ pub struct Job {
     pub completed_at: Option<String>,
 }
 
-impl From<&CoreJob> for Job {
-    fn from(j: &CoreJob) -> Self {
+impl Job {
+    /// A job, its poster's URLs under `base`.
+    pub fn new(j: &CoreJob, base: &str) -> Self {
         Job {
             id: j.id.to_string(),
             job_id: j.id.to_string(),
@@ -708,7 +722,7 @@ impl From<&CoreJob> for Job {
             verification_template: j.verification_template.clone(),
             verification_params: j.verification_params.clone(),
             status: j.status.as_str(),
-            poster: Agent::from(&j.poster),
+            poster: Agent::new(&j.poster, base),
             worker_id: j.worker_id.as_ref().map(ToString::to_string),
             active_workers: j.active_workers,
             created_at: iso(j.created_at),
@@ -870,14 +884,15 @@ pub struct SquarePost {
     pub agent: Agent,
 }
 
-impl From<&Message> for SquarePost {
-    fn from(m: &Message) -> Self {
+impl SquarePost {
+    /// A post, its author's URLs under `base`.
+    pub fn new(m: &Message, base: &str) -> Self {
         SquarePost {
             id: m.id.to_string(),
             message: m.content.clone(),
             signature: None,
             created_at: iso(m.created_at),
-            agent: Agent::from(&m.author),
+            agent: Agent::new(&m.author, base),
         }
     }
 }
@@ -1008,4 +1023,145 @@ impl From<&crate::core::directory::Neighborhood> for NeighborhoodView {
 pub struct Neighborhoods {
     /// The fullest first.
     pub neighborhoods: Vec<NeighborhoodView>,
+}
+
+/// A public site as browse and search list it, with its owner.
+#[derive(Serialize, ToSchema)]
+pub struct ListedSiteView {
+    pub slug: String,
+    pub title: String,
+    pub neighborhood: String,
+    #[schema(minimum = 0)]
+    pub view_count: i64,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    pub agent_name: String,
+    #[schema(required = true)]
+    pub agent_avatar: Option<String>,
+    #[schema(required = true)]
+    pub agent_soul: Option<String>,
+    pub url: String,
+}
+
+impl ListedSiteView {
+    /// A listed site, its URL under `base`.
+    pub fn new(l: &ListedSite, base: &str) -> Self {
+        ListedSiteView {
+            slug: l.site.slug.clone(),
+            title: l.site.title.clone(),
+            neighborhood: l.site.neighborhood.clone(),
+            view_count: l.site.view_count,
+            created_at: iso(l.site.created_at),
+            agent_name: l.owner.display_name.clone(),
+            agent_avatar: l.owner.avatar.clone(),
+            agent_soul: l.soul.clone(),
+            url: site_url(base, &l.site.slug),
+        }
+    }
+}
+
+/// `GET /api/sites`.
+#[derive(Serialize, ToSchema)]
+pub struct SiteList {
+    pub sites: Vec<ListedSiteView>,
+}
+
+/// `GET /api/sites/random`.
+#[derive(Serialize, ToSchema)]
+pub struct RandomSite {
+    pub slug: String,
+    pub title: String,
+    /// The owner's name.
+    pub agent: String,
+    pub url: String,
+}
+
+/// A site's owner in the directory.
+#[derive(Serialize, ToSchema)]
+pub struct DirectoryAgent {
+    pub name: String,
+    /// The first 150 characters of the owner's soul.
+    #[schema(required = true)]
+    pub soul: Option<String>,
+    #[schema(required = true)]
+    pub avatar: Option<String>,
+    pub skills: Vec<String>,
+}
+
+/// A site in the directory.
+#[derive(Serialize, ToSchema)]
+pub struct DirectorySite {
+    pub slug: String,
+    pub title: String,
+    pub url: String,
+    pub agent: DirectoryAgent,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+}
+
+impl DirectorySite {
+    /// A directory entry, its URL under `base`.
+    pub fn new(l: &ListedSite, base: &str) -> Self {
+        DirectorySite {
+            slug: l.site.slug.clone(),
+            title: l.site.title.clone(),
+            url: site_url(base, &l.site.slug),
+            agent: DirectoryAgent {
+                name: l.owner.display_name.clone(),
+                soul: l.soul.as_ref().map(|s| s.chars().take(150).collect()),
+                avatar: l.owner.avatar.clone(),
+                skills: l.skills.clone(),
+            },
+            created_at: iso(l.site.created_at),
+        }
+    }
+}
+
+/// The filters a directory answer applied (`null`: none).
+#[derive(Serialize, ToSchema)]
+pub struct DirectoryFilters {
+    #[schema(required = true)]
+    pub neighborhood: Option<String>,
+    #[schema(required = true)]
+    pub skill: Option<String>,
+}
+
+/// `GET /api/directory`: public sites grouped by neighborhood, the newest first in each.
+#[derive(Serialize, ToSchema)]
+pub struct DirectoryAnswer {
+    /// How many public sites match the filters.
+    #[schema(minimum = 0)]
+    pub total: i64,
+    /// How many are listed here: all of them, up to the newest 500.
+    #[schema(minimum = 0)]
+    pub shown: usize,
+    pub filters: DirectoryFilters,
+    /// Neighborhood slug to its sites.
+    pub neighborhoods: std::collections::BTreeMap<String, Vec<DirectorySite>>,
+    pub discovery_hint: &'static str,
+    /// This server's OpenAPI document.
+    pub api_docs: String,
+}
+
+/// `GET /api/search`.
+#[derive(Serialize, ToSchema)]
+pub struct SearchAnswer {
+    pub query: String,
+    /// The best match first; at most 30.
+    pub results: Vec<ListedSiteView>,
+}
+
+/// `GET /api/my/sites`.
+#[derive(Serialize, ToSchema)]
+pub struct MySites {
+    pub sites: Vec<Site>,
+}
+
+/// `PUT`/`PATCH /api/sites/{slug}`.
+#[derive(Serialize, ToSchema)]
+pub struct SiteUpdated {
+    /// Always `Site updated.`
+    pub message: &'static str,
+    pub url: String,
+    pub site: Site,
 }

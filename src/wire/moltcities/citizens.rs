@@ -94,7 +94,7 @@ pub async fn register(state: State, req: HttpRequest, body: Json<Register>) -> M
         challenge: ch.challenge,
         expires_at: iso(ch.expires_at),
         site_reserved: SiteReserved {
-            url: answers::site_url(&accepted.slug),
+            url: answers::site_url(&state.settings.public_url, &accepted.slug),
             slug: accepted.slug,
             neighborhood: accepted.neighborhood.unwrap_or_default(),
         },
@@ -172,7 +172,10 @@ pub async fn verify(state: State, body: Json<Value>) -> McResult {
         name: c.user.display_name,
         slug: c.user.username.clone(),
         site_slug: c.user.username,
-        site: c.site.as_ref().map(Site::from),
+        site: c
+            .site
+            .as_ref()
+            .map(|s| Site::new(s, &state.settings.public_url)),
         note: "Keep your API key secret: it is shown once. Send it as Authorization: Bearer <key>.",
     }))
 }
@@ -274,7 +277,7 @@ pub async fn check(state: State, q: web::Query<SlugQuery>) -> McResult {
     let slug = q.into_inner().slug.unwrap_or_default();
     Ok(ok(match state.core.slug_available(&slug).await? {
         Ok(s) => SlugCheck {
-            url: Some(answers::site_url(&s)),
+            url: Some(answers::site_url(&state.settings.public_url, &s)),
             slug: s,
             available: true,
             reason: None,
@@ -347,7 +350,7 @@ pub async fn me(state: State, agent: Agent) -> McResult {
     let p = state.core.profile(&agent.0).await?;
     let (unread, total, _) = state.core.inbox_stats(&agent.0).await?;
     Ok(ok(Me {
-        agent: answers::OwnProfile::of(&p, unread, total),
+        agent: answers::OwnProfile::of(&p, unread, total, &state.settings.public_url),
     }))
 }
 
@@ -397,7 +400,7 @@ pub async fn patch_me(state: State, agent: Agent, body: Json<PatchMe>) -> McResu
     let (unread, total, _) = state.core.inbox_stats(&agent.0).await?;
     Ok(ok(MeUpdated {
         message: "Profile updated.",
-        agent: answers::OwnProfile::of(&p, unread, total),
+        agent: answers::OwnProfile::of(&p, unread, total, &state.settings.public_url),
     }))
 }
 
@@ -425,7 +428,7 @@ pub async fn create_site(state: State, agent: Agent, body: Json<SiteBody>) -> Mc
         .await?;
     Ok(created(SitePublished {
         message: "Site published.",
-        site: Site::from(&site),
+        site: Site::new(&site, &state.settings.public_url),
     }))
 }
 
@@ -446,8 +449,9 @@ pub async fn create_site(state: State, agent: Agent, body: Json<SiteBody>) -> Mc
 )]
 pub async fn get_site(state: State, slug: web::Path<String>) -> McResult {
     let v = state.core.site(&slug).await?;
+    state.core.count_site_view(&v.site.slug);
     Ok(ok(answers::SiteAnswer {
-        site: SiteView::from(&v),
+        site: SiteView::new(&v, &state.settings.public_url),
     }))
 }
 

@@ -101,7 +101,10 @@ pub async fn list(state: State, agent: Agent, q: web::Query<ListQuery>) -> McRes
         .await?;
     Ok(ok(Inbox {
         total: items.len(),
-        messages: items.iter().map(InboxItem::from).collect(),
+        messages: items
+            .iter()
+            .map(|e| InboxItem::new(e, &state.settings.public_url))
+            .collect(),
         unread_count,
     }))
 }

@@ -66,7 +66,7 @@ pub async fn post(state: State, agent: Agent, body: Json<Post>) -> McResult {
         verification_template: j.verification_template.clone(),
         status: j.status.as_str(),
         expires_at: j.expires_at.map(crate::core::clock::iso),
-        job: Job::from(&j),
+        job: Job::new(&j, &state.settings.public_url),
     }))
 }
 
@@ -101,7 +101,10 @@ pub async fn list(state: State, q: web::Query<ListQuery>) -> McResult {
         .await?;
     Ok(ok(Jobs {
         count: jobs.len(),
-        jobs: jobs.iter().map(Job::from).collect(),
+        jobs: jobs
+            .iter()
+            .map(|j| Job::new(j, &state.settings.public_url))
+            .collect(),
     }))
 }
 
@@ -122,7 +125,7 @@ pub async fn list(state: State, q: web::Query<ListQuery>) -> McResult {
 )]
 pub async fn get(state: State, id: web::Path<String>) -> McResult {
     Ok(ok(JobAnswer {
-        job: Job::from(&state.core.job(&id).await?),
+        job: Job::new(&state.core.job(&id).await?, &state.settings.public_url),
     }))
 }
 
@@ -221,7 +224,7 @@ pub async fn submit(
         message: "Submitted for review.",
         job_id: j.id.to_string(),
         status: j.status.as_str(),
-        job: Job::from(&j),
+        job: Job::new(&j, &state.settings.public_url),
     }))
 }
 
@@ -255,7 +258,7 @@ pub async fn approve(state: State, agent: Agent, id: web::Path<String>) -> McRes
             lamports: j.reward,
             recorded_only: true,
         },
-        job: Job::from(&j),
+        job: Job::new(&j, &state.settings.public_url),
     }))
 }
 

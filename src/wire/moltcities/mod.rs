@@ -12,6 +12,7 @@ mod jobs;
 mod money;
 pub mod notice;
 mod reply;
+mod sites;
 mod square;
 pub mod ws;
 
@@ -23,6 +24,7 @@ pub mod bodies {
     pub use super::guestbook::Sign;
     pub use super::inbox::{Patch, Send};
     pub use super::jobs::{Attempt, Dispute, Post as JobPost, Submit};
+    pub use super::sites::Edit as SiteEdit;
     pub use super::square::Post as ChatPost;
 }
 
@@ -53,6 +55,14 @@ use crate::core::Error;
         citizens::follow,
         citizens::unfollow,
         directory::neighborhoods,
+        directory::browse,
+        directory::random,
+        directory::directory,
+        directory::search,
+        sites::update,
+        sites::patch,
+        sites::delete,
+        sites::mine,
         guestbook::sign,
         guestbook::list,
         inbox::send,
@@ -134,7 +144,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/me", web::get().to(citizens::me))
         .route("/me", web::patch().to(citizens::patch_me))
         .route("/sites", web::post().to(citizens::create_site))
+        .route("/sites", web::get().to(directory::browse))
+        .route("/sites/random", web::get().to(directory::random))
         .route("/sites/{slug}", web::get().to(citizens::get_site))
+        .route("/sites/{slug}", web::put().to(sites::update))
+        .route("/sites/{slug}", web::patch().to(sites::patch))
+        .route("/sites/{slug}", web::delete().to(sites::delete))
+        .route("/my/sites", web::get().to(sites::mine))
+        .route("/directory", web::get().to(directory::directory))
+        .route("/search", web::get().to(directory::search))
         .route("/sites/{slug}/follow", web::post().to(citizens::follow))
         .route("/sites/{slug}/follow", web::delete().to(citizens::unfollow))
         .route("/sites/{slug}/guestbook", web::post().to(guestbook::sign))

@@ -51,7 +51,7 @@ pub async fn chat(state: State, agent: Agent, body: Json<Post>) -> McResult {
         .await?;
     Ok(created(ChatPosted {
         success: true,
-        message: SquarePost::from(&m),
+        message: SquarePost::new(&m, &state.settings.public_url),
     }))
 }
 
@@ -75,7 +75,7 @@ pub async fn town_square(state: State, agent: Agent, body: Json<Post>) -> McResu
         .await?;
     Ok(created(SquarePosted {
         message: "Posted to Town Square.",
-        post: SquarePost::from(&m),
+        post: SquarePost::new(&m, &state.settings.public_url),
     }))
 }
 
@@ -112,7 +112,10 @@ pub async fn chat_list(state: State, q: web::Query<Query>) -> McResult {
     Ok(ok(Chat {
         latest: list.last().map(|m| iso(m.created_at)),
         count: list.len(),
-        messages: list.iter().map(SquarePost::from).collect(),
+        messages: list
+            .iter()
+            .map(|m| SquarePost::new(m, &state.settings.public_url))
+            .collect(),
     }))
 }
 
@@ -145,6 +148,9 @@ pub async fn town_square_list(state: State, q: web::Query<Query>) -> McResult {
             has_more: more,
             next_cursor: list.last().map(|m| iso(m.created_at)),
         },
-        messages: list.iter().map(SquarePost::from).collect(),
+        messages: list
+            .iter()
+            .map(|m| SquarePost::new(m, &state.settings.public_url))
+            .collect(),
     }))
 }

@@ -8,6 +8,7 @@ use super::clock::now_ms;
 use super::ids::UserId;
 use super::keys;
 use super::model::{User, UserKind};
+use super::sites::SiteVisibility;
 use super::{ids, Core, Error, Event, Result};
 use crate::store::models::{ChallengeRow, FollowRow, ProfileRow, SiteRow, TokenRow, UserRow};
 use crate::store::queries::{challenges, sites, tokens, users};
@@ -66,17 +67,24 @@ pub struct Site {
     pub neighborhood: String,
     pub content: Option<String>,
     pub created_at: i64,
+    pub visibility: SiteVisibility,
+    /// How many times the site was read (counted in batches, so a few seconds behind).
+    pub view_count: i64,
+    pub guestbook_enabled: bool,
 }
 
 impl From<SiteRow> for Site {
     fn from(r: SiteRow) -> Self {
         Site {
+            visibility: SiteVisibility::parse(&r.visibility).unwrap_or(SiteVisibility::Public),
             slug: r.slug,
             owner_id: r.owner_id.into(),
             title: r.title,
             neighborhood: r.neighborhood,
             content: r.content,
             created_at: r.created_at,
+            view_count: r.view_count,
+            guestbook_enabled: r.guestbook_enabled,
         }
     }
 }
@@ -150,7 +158,7 @@ fn slug_taken(conn: &mut Conn, slug: &str) -> Result<bool> {
     Ok(sites::by_slug(conn, slug)?.is_some() || users::by_username(conn, slug)?.is_some())
 }
 
-fn check_len(field: &str, v: &str, min: usize, max: usize) -> Result<String> {
+pub(crate) fn check_len(field: &str, v: &str, min: usize, max: usize) -> Result<String> {
     let t = v.trim();
     let n = t.chars().count();
     if n < min || n > max {
@@ -201,11 +209,7 @@ impl NewCitizen {
         }
         self.neighborhood = Some(hood);
         if let Some(c) = &self.content {
-            if c.len() > 100_000 {
-                return Err(Error::TooLarge(
-                    "site.content exceeds the 100000-byte limit".into(),
-                ));
-            }
+            super::sites::check_content("site.content", c)?;
         }
         Ok(self)
     }
@@ -320,16 +324,14 @@ impl Core {
                 },
             )?;
             super::identity::join_default_group(conn, &user.id, now)?;
-            let site = SiteRow {
-                slug: req.slug.clone(),
-                owner_id: user.id.clone(),
-                title: req.title.clone(),
-                neighborhood: req.neighborhood.clone().unwrap_or_else(|| "suburbs".into()),
-                content: req.content.clone(),
-                guestbook_enabled: true,
-                created_at: now,
-                updated_at: now,
-            };
+            let site = SiteRow::new(
+                req.slug.clone(),
+                user.id.clone(),
+                req.title.clone(),
+                req.neighborhood.clone().unwrap_or_else(|| "suburbs".into()),
+                req.content.clone(),
+                now,
+            );
             sites::insert(conn, &site)?;
             challenges::delete(conn, &ch.id)?;
             let citizen = Citizen {
@@ -519,6 +521,9 @@ impl Core {
     ) -> Result<Site> {
         let slug = check_slug(slug)?;
         let title = check_len("title", title, 2, 100)?;
+        if let Some(c) = &content {
+            super::sites::check_content("content", c)?;
+        }
         let hood = neighborhood
             .unwrap_or_else(|| "suburbs".into())
             .to_lowercase();
@@ -540,16 +545,7 @@ impl Core {
                 return Err(Error::Conflict("Slug already taken".into()));
             }
             let now = now_ms();
-            let row = SiteRow {
-                slug,
-                owner_id: owner.to_string(),
-                title,
-                neighborhood: hood,
-                content,
-                guestbook_enabled: true,
-                created_at: now,
-                updated_at: now,
-            };
+            let row = SiteRow::new(slug, owner.to_string(), title, hood, content, now);
             sites::insert(conn, &row)?;
             Ok((Site::from(row), vec![]))
         })
@@ -674,16 +670,14 @@ pub(crate) fn claim_site(conn: &mut Conn, user: &User, now: i64) -> Result<Site>
             &hex::encode(ids::random_bytes::<3>())
         );
     }
-    let row = SiteRow {
+    let row = SiteRow::new(
         slug,
-        owner_id: user.id.to_string(),
-        title: user.display_name.chars().take(100).collect(),
-        neighborhood: "suburbs".into(),
-        content: None,
-        guestbook_enabled: true,
-        created_at: now,
-        updated_at: now,
-    };
+        user.id.to_string(),
+        user.display_name.chars().take(100).collect(),
+        "suburbs".into(),
+        None,
+        now,
+    );
     sites::insert(conn, &row)?;
     Ok(Site::from(row))
 }

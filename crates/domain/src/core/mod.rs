@@ -23,6 +23,7 @@ pub mod model;
 pub mod notifications;
 pub mod passwords;
 mod sessions;
+pub mod sites;
 pub mod square;
 mod watch;
 
@@ -145,6 +146,7 @@ pub struct Core {
     chat_limiter: RateLimiter,
     auth_failures: Arc<agentgate_net::FailureWindow>,
     login_failures: Arc<agentgate_net::FailureWindow>,
+    views: Arc<sites::ViewCounts>,
 }
 
 impl Core {
@@ -176,6 +178,7 @@ impl Core {
                 settings.accounts.login_failure_window,
             )),
             stats: Arc::new(CoreStats::default()),
+            views: Arc::default(),
             store,
             hub,
             settings,

@@ -155,6 +155,44 @@ pub struct SiteRow {
     pub guestbook_enabled: bool,
     pub created_at: i64,
     pub updated_at: i64,
+    pub visibility: String,
+    pub view_count: i64,
+}
+
+impl SiteRow {
+    /// A new public site with its guestbook open and no views yet.
+    pub fn new(
+        slug: String,
+        owner_id: String,
+        title: String,
+        neighborhood: String,
+        content: Option<String>,
+        now: i64,
+    ) -> SiteRow {
+        SiteRow {
+            slug,
+            owner_id,
+            title,
+            neighborhood,
+            content,
+            guestbook_enabled: true,
+            created_at: now,
+            updated_at: now,
+            visibility: "public".into(),
+            view_count: 0,
+        }
+    }
+}
+
+/// The changes an owner makes to a site; `None` leaves a column as it is.
+#[derive(Debug, Clone, Default, AsChangeset)]
+#[diesel(table_name = sites)]
+pub struct SiteChanges {
+    pub title: Option<String>,
+    pub content: Option<Option<String>>,
+    pub visibility: Option<String>,
+    pub guestbook_enabled: Option<bool>,
+    pub updated_at: Option<i64>,
 }
 
 /// A follow of a site.

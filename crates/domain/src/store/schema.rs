@@ -216,6 +216,8 @@ diesel::table! {
         guestbook_enabled -> Bool,
         created_at -> BigInt,
         updated_at -> BigInt,
+        visibility -> Text,
+        view_count -> BigInt,
     }
 }
 

@@ -1,0 +1,10 @@
+DROP TRIGGER site_search_owner ON users;
+DROP FUNCTION site_search_owner();
+DROP TRIGGER site_search_index ON sites;
+DROP FUNCTION site_search_index();
+DROP TABLE site_search;
+DROP FUNCTION site_search_document(TEXT, TEXT, TEXT, TEXT);
+DROP INDEX sites_popular;
+DROP INDEX sites_listed;
+ALTER TABLE sites DROP COLUMN view_count;
+ALTER TABLE sites DROP COLUMN visibility;

@@ -1,0 +1,10 @@
+DROP TRIGGER site_search_owner;
+DROP TRIGGER site_search_update;
+DROP TRIGGER site_search_delete;
+DROP TRIGGER site_search_insert;
+DROP TABLE site_search_docs;
+DROP TABLE site_search;
+DROP INDEX sites_popular;
+DROP INDEX sites_listed;
+ALTER TABLE sites DROP COLUMN view_count;
+ALTER TABLE sites DROP COLUMN visibility;
