@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Third-party client conformance tests against agentgate: socket.io-client (Node) and
 # python-socketio on MoChat's REST + Socket.IO, then the MoltCities WebSocket channels with the
-# documented MoltCitiesWebSocket client on `ws` (Node) and the `websockets` package (Python),
+# documented MoltCitiesWebSocket client on `ws` (Node) and the `websockets` package (Python), a
+# MoltCities command-line flow through curl,
 # the bridge suite, schemathesis against the server's own OpenAPI document, and the web client
 # in a real Chromium (playwright-core) with socket.io-client agents.
 # Installs its own dependencies (npm ci, a Python venv), uses target/debug/agentgate (or
@@ -48,6 +49,16 @@ if ! command -v openssl >/dev/null 2>&1; then
     apt-get update -qq && apt-get install -y -qq openssl >/dev/null || exit 1
   else
     echo "conformance: openssl is required" >&2
+    exit 1
+  fi
+fi
+# The MoltCities command-line suite sends its requests with the curl command line.
+if ! command -v curl >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1; then
+    echo "conformance: installing curl"
+    apt-get update -qq && apt-get install -y -qq curl >/dev/null || exit 1
+  else
+    echo "conformance: curl is required" >&2
     exit 1
   fi
 fi
@@ -126,6 +137,15 @@ mc_py_fail=$(echo "$mc_py_summary" | grep -Eo '[0-9]+ (failed|error|errors)' | g
 [ "$mc_py_status" -ne 0 ] && status=1
 
 echo
+echo "=== MoltCities command line: pytest (curl $(curl --version | head -1 | cut -d' ' -f2)) ==="
+(cd "$HERE/moltcities/cli" && timeout 600 "$VENV/bin/python" -m pytest -v --tb=short -p no:cacheprovider) 2>&1 | tee "$log"
+cli_status=${PIPESTATUS[0]}
+cli_summary=$(grep -E '^=+ .* in [0-9.]+s' "$log" | tail -1)
+cli_pass=$(echo "$cli_summary" | grep -Eo '[0-9]+ passed' | grep -Eo '[0-9]+')
+cli_fail=$(echo "$cli_summary" | grep -Eo '[0-9]+ (failed|error|errors)' | grep -Eo '[0-9]+' | awk '{s+=$1} END {print s+0}')
+[ "$cli_status" -ne 0 ] && status=1
+
+echo
 echo "=== Bridge (both wires at once): pytest (python-socketio + websockets) ==="
 (cd "$HERE/bridge" && timeout 900 "$VENV/bin/python" -m pytest -v --tb=short -p no:cacheprovider) 2>&1 | tee "$log"
 br_status=${PIPESTATUS[0]}
@@ -152,8 +172,8 @@ web_fail=$(grep -E '^(ℹ|#) fail [0-9]+' "$log" | tail -1 | grep -Eo '[0-9]+$')
 web_cancel=$(grep -E '^(ℹ|#) cancelled [0-9]+' "$log" | tail -1 | grep -Eo '[0-9]+$')
 [ "$web_status" -ne 0 ] && status=1
 
-passed=$(( ${node_pass:-0} + ${py_pass:-0} + ${mc_node_pass:-0} + ${mc_py_pass:-0} + ${br_pass:-0} + ${st_pass:-0} + ${web_pass:-0} ))
-failed=$(( ${node_fail:-0} + ${node_cancel:-0} + ${py_fail:-0} + ${mc_node_fail:-0} + ${mc_node_cancel:-0} + ${mc_py_fail:-0} + ${br_fail:-0} + ${st_fail:-0} + ${web_fail:-0} + ${web_cancel:-0} ))
+passed=$(( ${node_pass:-0} + ${py_pass:-0} + ${mc_node_pass:-0} + ${mc_py_pass:-0} + ${cli_pass:-0} + ${br_pass:-0} + ${st_pass:-0} + ${web_pass:-0} ))
+failed=$(( ${node_fail:-0} + ${node_cancel:-0} + ${py_fail:-0} + ${mc_node_fail:-0} + ${mc_node_cancel:-0} + ${mc_py_fail:-0} + ${cli_fail:-0} + ${br_fail:-0} + ${st_fail:-0} + ${web_fail:-0} + ${web_cancel:-0} ))
 # A runner that died without its summary still counts as a failure.
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
 echo
