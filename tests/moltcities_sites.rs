@@ -80,7 +80,13 @@ async fn browse_lists_public_sites_newest_or_most_read_first() {
     );
     assert_eq!(slugs(&r.body["sites"]).len(), 3);
 
+    let r = c.mc("GET", "/api/sites?limit=2&offset=1", None, None).await;
+    assert_eq!(slugs(&r.body["sites"]), ["browse-b", "browse-a"], "paged");
+    let r = c.mc("GET", "/api/sites?offset=3", None, None).await;
+    assert_eq!(slugs(&r.body["sites"]), Vec::<String>::new());
     for (query, field) in [
+        ("offset=-1", "offset"),
+        ("offset=x", "offset"),
         ("neighborhood=moon", "neighborhood"),
         ("limit=0", "limit"),
         ("limit=many", "limit"),

@@ -37,9 +37,21 @@ pub struct Browse {
     neighborhood: Option<String>,
     sort: Option<String>,
     limit: Option<String>,
+    offset: Option<String>,
 }
 
-/// `GET /api/sites?neighborhood&sort&limit`: public sites, the newest or most read first.
+/// A whole-number query parameter; empty is absent.
+fn number(name: &str, raw: Option<&str>) -> Result<Option<i64>, Error> {
+    match raw {
+        None | Some("") => Ok(None),
+        Some(s) => s
+            .parse::<i64>()
+            .map(Some)
+            .map_err(|_| Error::invalid(name, format!("{name} must be a whole number"))),
+    }
+}
+
+/// `GET /api/sites?neighborhood&sort&limit&offset`: public sites, the newest or most read first.
 #[utoipa::path(
     get,
     path = "/api/sites",
@@ -49,6 +61,7 @@ pub struct Browse {
         ("neighborhood" = Option<String>, Query, description = "Only this neighborhood's sites; empty for all."),
         ("sort" = Option<String>, Query, description = "`recent` (the default) or `popular` (the most read first)."),
         ("limit" = Option<i64>, Query, minimum = 1, description = "20 by default; more than 100 is read as 100."),
+        ("offset" = Option<i64>, Query, minimum = 0, description = "Skip this many (paging); 0 by default. Not on the real server."),
     ),
     responses(
         (status = 200, description = "Public sites.", body = answers::SiteList),
@@ -63,16 +76,11 @@ pub async fn browse(state: State, q: web::Query<Browse>) -> McResult {
         Some("popular") => true,
         Some(_) => return Err(Error::invalid("sort", "sort must be recent or popular").into()),
     };
-    let limit = match q.limit.as_deref() {
-        None | Some("") => None,
-        Some(s) => Some(
-            s.parse::<i64>()
-                .map_err(|_| Error::invalid("limit", "limit must be a whole number"))?,
-        ),
-    };
+    let limit = number("limit", q.limit.as_deref())?;
+    let offset = number("offset", q.offset.as_deref())?;
     let found = state
         .core
-        .browse_sites(q.neighborhood.as_deref(), popular, limit)
+        .browse_sites(q.neighborhood.as_deref(), popular, limit, offset)
         .await?;
     let base = &state.settings.public_url;
     Ok(ok(SiteList {

@@ -162,13 +162,21 @@ impl Core {
     }
 
     /// Public sites, of one neighborhood or all, the newest or the most read first. `limit`
-    /// defaults to [`DEFAULT_BROWSE`] and is capped at [`MAX_BROWSE`].
+    /// defaults to [`DEFAULT_BROWSE`] and is capped at [`MAX_BROWSE`]; `offset` skips that many
+    /// (paging).
     pub async fn browse_sites(
         &self,
         neighborhood: Option<&str>,
         popular: bool,
         limit: Option<i64>,
+        offset: Option<i64>,
     ) -> Result<Vec<ListedSite>> {
+        let offset = match offset {
+            Some(n) if n < 0 => {
+                return Err(Error::invalid("offset", "offset must not be negative"))
+            }
+            n => n.unwrap_or(0),
+        };
         let limit = match limit {
             None => DEFAULT_BROWSE,
             Some(n) if n < 1 => return Err(Error::invalid("limit", "limit must be at least 1")),
@@ -184,7 +192,7 @@ impl Core {
             Order::Recent
         };
         self.read(move |conn| {
-            Ok(sites::listed(conn, &filter, order, limit)?
+            Ok(sites::listed(conn, &filter, order, limit, offset)?
                 .into_iter()
                 .map(ListedSite::from)
                 .collect())
@@ -219,7 +227,7 @@ impl Core {
         };
         self.read(move |conn| {
             let total = sites::count_listed(conn, &filter)?;
-            let sites = sites::listed(conn, &filter, Order::Recent, DIRECTORY_CAP)?
+            let sites = sites::listed(conn, &filter, Order::Recent, DIRECTORY_CAP, 0)?
                 .into_iter()
                 .map(ListedSite::from)
                 .collect();

@@ -114,12 +114,14 @@ pub fn follower_count(conn: &mut Conn, slug: &str) -> QueryResult<i64> {
     })
 }
 
-/// Listed sites with their owners, by `filter`, in `order`, at most `limit`.
+/// Listed sites with their owners, by `filter`, in `order`: at most `limit`, after skipping
+/// `offset`.
 pub fn listed(
     conn: &mut Conn,
     filter: &Filter,
     order: Order,
     limit: i64,
+    offset: i64,
 ) -> QueryResult<Vec<Listed>> {
     on_backend!(conn => {
     let mut q = sites::table
@@ -137,7 +139,7 @@ pub fn listed(
         Order::Recent => q.order((sites::created_at.desc(), sites::slug.asc())),
         Order::Popular => q.order((sites::view_count.desc(), sites::created_at.desc())),
     };
-    q.limit(limit).load(conn)
+    q.limit(limit).offset(offset).load(conn)
     })
 }
 
