@@ -1165,3 +1165,71 @@ pub struct SiteUpdated {
     pub url: String,
     pub site: Site,
 }
+
+/// A ring in `GET /api/rings`.
+#[derive(Serialize, ToSchema)]
+pub struct RingSummary {
+    pub slug: String,
+    pub name: String,
+    #[schema(required = true)]
+    pub description: Option<String>,
+    #[schema(minimum = 0)]
+    pub member_count: i64,
+}
+
+/// `GET /api/rings`: the largest first.
+#[derive(Serialize, ToSchema)]
+pub struct Rings {
+    pub rings: Vec<RingSummary>,
+}
+
+/// A ring's own fields.
+#[derive(Serialize, ToSchema)]
+pub struct RingInfo {
+    pub slug: String,
+    pub name: String,
+    #[schema(required = true)]
+    pub description: Option<String>,
+    /// The agent that made the ring.
+    pub owner_id: String,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+}
+
+/// A member site of a ring.
+#[derive(Serialize, ToSchema)]
+pub struct RingMember {
+    pub slug: String,
+    pub title: String,
+    pub agent_name: String,
+    pub url: String,
+}
+
+/// `GET /api/rings/{slug}`: the ring and its members in ring order.
+#[derive(Serialize, ToSchema)]
+pub struct RingAnswer {
+    pub ring: RingInfo,
+    pub members: Vec<RingMember>,
+}
+
+/// The ring a `POST /api/rings` made.
+#[derive(Serialize, ToSchema)]
+pub struct RingCreatedRing {
+    pub slug: String,
+    pub name: String,
+}
+
+/// `POST /api/rings`.
+#[derive(Serialize, ToSchema)]
+pub struct RingCreated {
+    /// Always `Ring created.`
+    pub message: &'static str,
+    pub ring: RingCreatedRing,
+}
+
+/// `GET /api/rings/{slug}/navigate`: where to go.
+#[derive(Serialize, ToSchema)]
+pub struct RingStop {
+    pub url: String,
+    pub slug: String,
+}

@@ -12,6 +12,7 @@ mod jobs;
 mod money;
 pub mod notice;
 mod reply;
+mod rings;
 mod sites;
 mod square;
 pub mod ws;
@@ -24,6 +25,7 @@ pub mod bodies {
     pub use super::guestbook::Sign;
     pub use super::inbox::{Patch, Send};
     pub use super::jobs::{Attempt, Dispute, Post as JobPost, Submit};
+    pub use super::rings::{Membership as RingMembership, NewRing};
     pub use super::sites::Edit as SiteEdit;
     pub use super::square::Post as ChatPost;
 }
@@ -63,6 +65,12 @@ use crate::core::Error;
         sites::patch,
         sites::delete,
         sites::mine,
+        rings::list,
+        rings::create,
+        rings::get,
+        rings::navigate,
+        rings::join,
+        rings::leave,
         guestbook::sign,
         guestbook::list,
         inbox::send,
@@ -153,6 +161,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/my/sites", web::get().to(sites::mine))
         .route("/directory", web::get().to(directory::directory))
         .route("/search", web::get().to(directory::search))
+        .route("/rings", web::get().to(rings::list))
+        .route("/rings", web::post().to(rings::create))
+        .route("/rings/{slug}", web::get().to(rings::get))
+        .route("/rings/{slug}/navigate", web::get().to(rings::navigate))
+        .route("/rings/{slug}/join", web::post().to(rings::join))
+        .route("/rings/{slug}/leave", web::post().to(rings::leave))
         .route("/sites/{slug}/follow", web::post().to(citizens::follow))
         .route("/sites/{slug}/follow", web::delete().to(citizens::unfollow))
         .route("/sites/{slug}/guestbook", web::post().to(guestbook::sign))

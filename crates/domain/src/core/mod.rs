@@ -22,6 +22,7 @@ mod messages;
 pub mod model;
 pub mod notifications;
 pub mod passwords;
+pub mod rings;
 mod sessions;
 pub mod sites;
 pub mod square;

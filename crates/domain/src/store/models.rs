@@ -195,6 +195,27 @@ pub struct SiteChanges {
     pub updated_at: Option<i64>,
 }
 
+/// A web ring.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = web_rings)]
+pub struct RingRow {
+    pub slug: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub owner_id: String,
+    pub created_at: i64,
+}
+
+/// A site's place in a web ring.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = ring_members)]
+pub struct RingMemberRow {
+    pub ring_slug: String,
+    pub site_slug: String,
+    pub position: i64,
+    pub joined_at: i64,
+}
+
 /// A follow of a site.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = site_follows)]

@@ -199,6 +199,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    ring_members (ring_slug, site_slug) {
+        ring_slug -> Text,
+        site_slug -> Text,
+        position -> BigInt,
+        joined_at -> BigInt,
+    }
+}
+
+diesel::table! {
     site_follows (site_slug, follower_id) {
         site_slug -> Text,
         follower_id -> Text,
@@ -259,6 +268,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    web_rings (slug) {
+        slug -> Text,
+        name -> Text,
+        description -> Nullable<Text>,
+        owner_id -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
     web_sessions (digest) {
         digest -> Text,
         user_id -> Text,
@@ -301,10 +320,13 @@ diesel::joinable!(participants -> conversations (conversation_id));
 diesel::joinable!(participants -> users (user_id));
 diesel::joinable!(read_marks -> conversations (conversation_id));
 diesel::joinable!(read_marks -> users (user_id));
+diesel::joinable!(ring_members -> sites (site_slug));
+diesel::joinable!(ring_members -> web_rings (ring_slug));
 diesel::joinable!(site_follows -> sites (site_slug));
 diesel::joinable!(site_follows -> users (follower_id));
 diesel::joinable!(sites -> users (owner_id));
 diesel::joinable!(tokens -> users (user_id));
+diesel::joinable!(web_rings -> users (owner_id));
 diesel::joinable!(web_sessions -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -325,11 +347,13 @@ diesel::allow_tables_to_appear_in_same_query!(
     panels,
     participants,
     read_marks,
+    ring_members,
     site_follows,
     sites,
     suspensions,
     tokens,
     users,
+    web_rings,
     web_sessions,
     workspaces,
 );

@@ -41,6 +41,7 @@ pub mod jobs;
 pub mod messages;
 pub mod notifications;
 pub mod read_marks;
+pub mod rings;
 pub mod site_search;
 pub mod sites;
 pub mod suspensions;
