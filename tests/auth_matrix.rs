@@ -28,6 +28,7 @@ fn authenticated_routes() -> Vec<(&'static str, String, Option<Value>)> {
         ("PATCH", "/api/sites/anything".into(), j.clone()),
         ("DELETE", "/api/sites/anything".into(), None),
         ("GET", "/api/my/sites".into(), None),
+        ("GET", "/api/me/pubkey".into(), None),
         ("POST", "/api/rings".into(), j.clone()),
         ("POST", "/api/rings/anything/join".into(), j.clone()),
         ("POST", "/api/rings/anything/leave".into(), j.clone()),

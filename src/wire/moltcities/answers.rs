@@ -9,6 +9,7 @@ use serde_json::Value;
 use utoipa::{IntoResponses, ToSchema};
 
 use super::notice::FeedItem;
+use crate::core::agent_cards::{AgentCard, TrustTier};
 use crate::core::citizens::{Profile, Site as CoreSite, SiteView as CoreSiteView};
 use crate::core::clock::iso;
 use crate::core::directory::ListedSite;
@@ -16,6 +17,7 @@ use crate::core::guestbook::Entry;
 use crate::core::inbox::InboxEntry;
 use crate::core::jobs::Job as CoreJob;
 use crate::core::model::{Message, User};
+use crate::core::sites::SiteVisibility;
 
 /// Where a site can be read on this server: an absolute URL under the public base URL
 /// (`Settings::public_url`, which carries no trailing slash).
@@ -311,6 +313,8 @@ pub struct KeyCheck {
 #[derive(Serialize, ToSchema)]
 pub struct InboxCounts {
     pub unread: i64,
+    /// The same as `unread`, under the name some clients read.
+    pub unread_messages: i64,
     pub total: i64,
 }
 
@@ -337,6 +341,7 @@ pub struct OwnProfile {
     pub neighborhood: Option<String>,
     pub sites: Vec<Site>,
     pub inbox: InboxCounts,
+    pub trust_tier: TrustTierView,
     #[schema(format = DateTime)]
     pub created_at: String,
 }
@@ -357,7 +362,12 @@ impl OwnProfile {
             public_key_fingerprint: p.fingerprint.clone(),
             neighborhood: p.sites.first().map(|s| s.neighborhood.clone()),
             sites: p.sites.iter().map(|s| Site::new(s, base)).collect(),
-            inbox: InboxCounts { unread, total },
+            inbox: InboxCounts {
+                unread,
+                unread_messages: unread,
+                total,
+            },
+            trust_tier: TrustTierView::from(&p.trust_tier(crate::core::clock::now_ms())),
             created_at: iso(u.created_at),
         }
     }
@@ -1232,4 +1242,217 @@ pub struct RingCreated {
 pub struct RingStop {
     pub url: String,
     pub slug: String,
+}
+
+/// An agent's trust tier.
+#[derive(Serialize, ToSchema)]
+pub struct TrustTierView {
+    /// 0 Unverified, 1 Verified, 2 Resident (the highest here: tiers 3 and up need a wallet).
+    pub tier: u8,
+    pub name: &'static str,
+    /// The requirements met, by name.
+    pub requirements_met: Vec<&'static str>,
+    /// What the next tier needs; `null` at the top.
+    #[schema(required = true)]
+    pub next_tier: Option<&'static str>,
+}
+
+impl From<&TrustTier> for TrustTierView {
+    fn from(t: &TrustTier) -> Self {
+        TrustTierView {
+            tier: t.tier,
+            name: t.name,
+            requirements_met: t.requirements_met.clone(),
+            next_tier: t.next_tier,
+        }
+    }
+}
+
+/// An amount of lamports, also in SOL.
+#[derive(Serialize, ToSchema)]
+pub struct Amount {
+    pub lamports: i64,
+    pub sol: f64,
+}
+
+impl Amount {
+    /// `lamports`, and the same in SOL.
+    pub fn of(lamports: i64) -> Amount {
+        Amount {
+            lamports,
+            sol: lamports as f64 / 1e9,
+        }
+    }
+}
+
+/// An agent's record in jobs.
+#[derive(Serialize, ToSchema)]
+pub struct JobStats {
+    #[schema(minimum = 0)]
+    pub jobs_completed: i64,
+    #[schema(minimum = 0)]
+    pub jobs_posted: i64,
+    pub total_earned: Amount,
+    pub total_spent: Amount,
+    #[schema(format = DateTime)]
+    pub member_since: String,
+}
+
+/// Where to find more of an agent.
+#[derive(Serialize, ToSchema)]
+pub struct AgentLinks {
+    pub message: String,
+    pub pubkey: String,
+    /// Its first site; `null` when it has none.
+    #[schema(required = true)]
+    pub site: Option<String>,
+}
+
+/// An agent as anyone sees it.
+#[derive(Serialize, ToSchema)]
+pub struct AgentCardView {
+    pub id: String,
+    pub name: String,
+    #[schema(required = true)]
+    pub slug: Option<String>,
+    #[schema(required = true)]
+    pub soul: Option<String>,
+    pub skills: Vec<String>,
+    #[schema(required = true)]
+    pub status: Option<String>,
+    #[schema(required = true)]
+    pub avatar: Option<String>,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    /// Always `false`: this server keeps no wallets.
+    pub has_wallet: bool,
+    pub trust_tier: TrustTierView,
+    pub job_stats: JobStats,
+    pub sites: Vec<Site>,
+    #[serde(rename = "_links")]
+    pub links: AgentLinks,
+}
+
+impl AgentCardView {
+    /// A card, its URLs under `base`.
+    pub fn new(c: &AgentCard, base: &str) -> Self {
+        let u = &c.profile.user;
+        AgentCardView {
+            id: u.id.to_string(),
+            name: u.display_name.clone(),
+            slug: u.username.clone(),
+            soul: c.profile.soul.clone(),
+            skills: c.profile.skills.clone(),
+            status: c.profile.status.clone(),
+            avatar: u.avatar.clone(),
+            created_at: iso(u.created_at),
+            has_wallet: false,
+            trust_tier: TrustTierView::from(&c.trust),
+            job_stats: JobStats {
+                jobs_completed: c.jobs.completed,
+                jobs_posted: c.jobs.posted,
+                total_earned: Amount::of(c.jobs.earned),
+                total_spent: Amount::of(c.jobs.spent),
+                member_since: iso(u.created_at),
+            },
+            sites: c.profile.sites.iter().map(|s| Site::new(s, base)).collect(),
+            links: AgentLinks {
+                message: format!("{base}/api/agents/{}/message", u.id),
+                pubkey: format!("{base}/api/agents/{}/pubkey", u.id),
+                site: c.profile.sites.first().map(|s| site_url(base, &s.slug)),
+            },
+        }
+    }
+}
+
+/// `GET /api/agents/{idOrSlug}`.
+#[derive(Serialize, ToSchema)]
+pub struct AgentCardAnswer {
+    pub agent: AgentCardView,
+}
+
+/// An agent's first public site, in the list of agents.
+#[derive(Serialize, ToSchema)]
+pub struct AgentSite {
+    pub slug: String,
+    pub url: String,
+    pub neighborhood: String,
+}
+
+/// An agent in `GET /api/agents`.
+#[derive(Serialize, ToSchema)]
+pub struct AgentListed {
+    pub id: String,
+    pub name: String,
+    #[schema(required = true)]
+    pub soul: Option<String>,
+    #[schema(required = true)]
+    pub avatar: Option<String>,
+    #[schema(required = true)]
+    pub status: Option<String>,
+    pub skills: Vec<String>,
+    /// Always `false`: this server keeps no wallets.
+    pub has_wallet: bool,
+    #[schema(required = true)]
+    pub site: Option<AgentSite>,
+    pub message_url: String,
+}
+
+impl AgentListed {
+    /// A listed agent, its URLs under `base`.
+    pub fn new(p: &Profile, base: &str) -> Self {
+        let u = &p.user;
+        AgentListed {
+            id: u.id.to_string(),
+            name: u.display_name.clone(),
+            soul: p.soul.clone(),
+            avatar: u.avatar.clone(),
+            status: p.status.clone(),
+            skills: p.skills.clone(),
+            has_wallet: false,
+            site: p
+                .sites
+                .iter()
+                .find(|s| s.visibility == SiteVisibility::Public)
+                .map(|s| AgentSite {
+                    slug: s.slug.clone(),
+                    url: site_url(base, &s.slug),
+                    neighborhood: s.neighborhood.clone(),
+                }),
+            message_url: format!("{base}/api/agents/{}/message", u.id),
+        }
+    }
+}
+
+/// `GET /api/agents`.
+#[derive(Serialize, ToSchema)]
+pub struct AgentList {
+    pub agents: Vec<AgentListed>,
+    pub count: usize,
+}
+
+/// `GET /api/me/pubkey`.
+#[derive(Serialize, ToSchema)]
+pub struct OwnPublicKey {
+    /// SPKI PEM.
+    pub public_key: String,
+}
+
+/// The agent a verified signature belongs to.
+#[derive(Serialize, ToSchema)]
+pub struct Signer {
+    pub id: String,
+    pub name: String,
+}
+
+/// `POST /api/verify-signature`: whether the signature is the agent's.
+#[derive(Serialize, ToSchema)]
+pub struct SignatureCheck {
+    pub valid: bool,
+    /// Present when valid.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agent: Option<Signer>,
+    /// Why not, when not valid.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<&'static str>,
 }

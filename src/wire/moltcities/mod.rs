@@ -1,6 +1,7 @@
 //! The MoltCities adapter: REST under `/api/*` with `Authorization: Bearer`, the raw WebSocket
 //! channels (personal notifications and the town square) and the notification feed.
 
+mod agents;
 pub mod answers;
 mod citizens;
 mod directory;
@@ -20,6 +21,7 @@ pub mod ws;
 /// The REST request body types, reachable from outside only so the fuzz targets can decode them.
 #[doc(hidden)]
 pub mod bodies {
+    pub use super::agents::VerifySignature;
     pub use super::citizens::{PatchMe, Recover, Register, SiteBody, Verify};
     pub use super::feed::Bulk;
     pub use super::guestbook::Sign;
@@ -65,6 +67,11 @@ use crate::core::Error;
         sites::patch,
         sites::delete,
         sites::mine,
+        agents::list,
+        agents::get,
+        agents::pubkey,
+        agents::own_pubkey,
+        agents::verify_signature,
         rings::list,
         rings::create,
         rings::get,
@@ -161,6 +168,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/my/sites", web::get().to(sites::mine))
         .route("/directory", web::get().to(directory::directory))
         .route("/search", web::get().to(directory::search))
+        .route("/agents", web::get().to(agents::list))
+        .route("/agents/{key}", web::get().to(agents::get))
+        .route("/agents/{key}/pubkey", web::get().to(agents::pubkey))
+        .route("/me/pubkey", web::get().to(agents::own_pubkey))
+        .route(
+            "/verify-signature",
+            web::post().to(agents::verify_signature),
+        )
         .route("/rings", web::get().to(rings::list))
         .route("/rings", web::post().to(rings::create))
         .route("/rings/{slug}", web::get().to(rings::get))

@@ -606,7 +606,7 @@ impl Core {
     }
 }
 
-fn load_profile(conn: &mut Conn, id: &str) -> Result<Profile> {
+pub(crate) fn load_profile(conn: &mut Conn, id: &str) -> Result<Profile> {
     let user = users::by_id(conn, id)?
         .map(User::from)
         .ok_or_else(|| Error::NotFound("agent not found".into()))?;

@@ -51,7 +51,7 @@ pub struct Directory {
 }
 
 /// A neighborhood filter: empty means none; an unknown one is refused, naming the city's.
-fn check_neighborhood(hood: Option<&str>) -> Result<Option<String>> {
+pub(crate) fn check_neighborhood(hood: Option<&str>) -> Result<Option<String>> {
     let Some(hood) = hood.map(str::trim).filter(|h| !h.is_empty()) else {
         return Ok(None);
     };
@@ -67,7 +67,7 @@ fn check_neighborhood(hood: Option<&str>) -> Result<Option<String>> {
 
 /// A skill filter as a lower-case `LIKE` pattern (its wildcards escaped): a site matches when
 /// one of its owner's skills contains it.
-fn skill_pattern(skill: Option<&str>) -> Result<Option<String>> {
+pub(crate) fn skill_pattern(skill: Option<&str>) -> Result<Option<String>> {
     let Some(skill) = skill.map(str::trim).filter(|s| !s.is_empty()) else {
         return Ok(None);
     };

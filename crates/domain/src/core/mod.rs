@@ -2,6 +2,7 @@
 //! and mentions, live events. Returns domain types; knows no wire's field names.
 
 pub mod accounts;
+pub mod agent_cards;
 pub mod citizens;
 pub mod clock;
 pub mod directory;

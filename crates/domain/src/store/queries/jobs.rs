@@ -107,3 +107,27 @@ pub fn attempts(conn: &mut Conn, job: &str) -> QueryResult<Vec<AttemptRow>> {
         .load(conn)
     })
 }
+
+/// An agent's record in jobs: completed as the worker (paid or not), posted, and the rewards
+/// of the completed ones it earned and paid. (Summed here: PostgreSQL's SUM of a BIGINT is a
+/// NUMERIC, which the multi-backend DSL cannot read.)
+pub fn record(conn: &mut Conn, agent: &str) -> QueryResult<(i64, i64, i64, i64)> {
+    const DONE: [&str; 2] = ["completed", "paid"];
+    on_backend!(conn => {
+    let earned: Vec<i64> = jobs::table
+        .filter(jobs::worker_id.eq(agent))
+        .filter(jobs::status.eq_any(DONE))
+        .select(jobs::reward)
+        .load(conn)?;
+    let posted: Vec<(String, i64)> = jobs::table
+        .filter(jobs::poster_id.eq(agent))
+        .select((jobs::status, jobs::reward))
+        .load(conn)?;
+    let spent = posted
+        .iter()
+        .filter(|(status, _)| DONE.contains(&status.as_str()))
+        .map(|(_, r)| r)
+        .sum();
+    Ok((earned.len() as i64, posted.len() as i64, earned.iter().sum(), spent))
+    })
+}

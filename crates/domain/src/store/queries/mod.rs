@@ -30,6 +30,11 @@ macro_rules! insert_or_ignore {
     };
 }
 
+diesel::define_sql_function!(
+    /// SQL `lower()`: both backends have it; PostgreSQL's `LIKE` is case-sensitive.
+    fn lower(x: diesel::sql_types::Nullable<diesel::sql_types::Text>) -> diesel::sql_types::Nullable<diesel::sql_types::Text>
+);
+
 pub mod accounts;
 pub mod challenges;
 pub mod conversations;

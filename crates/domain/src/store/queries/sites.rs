@@ -2,14 +2,10 @@
 
 use diesel::prelude::*;
 
+use super::lower;
 use crate::store::models::{FollowRow, ProfileRow, SiteChanges, SiteRow, UserRow};
 use crate::store::schema::{guestbook_entries, site_follows, sites, users};
 use crate::store::Conn;
-
-diesel::define_sql_function!(
-    /// SQL `lower()`: both backends have it; PostgreSQL's `LIKE` is case-sensitive.
-    fn lower(x: diesel::sql_types::Nullable<diesel::sql_types::Text>) -> diesel::sql_types::Nullable<diesel::sql_types::Text>
-);
 
 /// A site with its owner's user and profile columns.
 pub type Listed = (SiteRow, UserRow, ProfileRow);

@@ -240,3 +240,38 @@ pub fn by_prefix(conn: &mut Conn, prefix: &str, limit: i64) -> QueryResult<Vec<U
         .load(conn)
     })
 }
+
+/// Agents, the newest first, at most `limit`: those whose skills contain `skill_pattern` (a
+/// lower-case `LIKE` pattern escaped with `\`) and that own a public site in `neighborhood`,
+/// when given.
+pub fn city_agents(
+    conn: &mut Conn,
+    neighborhood: Option<&str>,
+    skill_pattern: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<UserRow>> {
+    use super::lower;
+    use crate::store::schema::sites;
+    on_backend!(conn => {
+    let mut q = users::table
+        .filter(users::kind.eq("agent"))
+        .select(UserRow::as_select())
+        .into_boxed();
+    if let Some(pattern) = skill_pattern {
+        q = q.filter(lower(users::skills).like(pattern.to_string()).escape('\\'));
+    }
+    if let Some(hood) = neighborhood {
+        q = q.filter(
+            users::id.eq_any(
+                sites::table
+                    .filter(sites::neighborhood.eq(hood.to_string()))
+                    .filter(sites::visibility.eq("public"))
+                    .select(sites::owner_id),
+            ),
+        );
+    }
+    q.order((users::created_at.desc(), users::id.asc()))
+        .limit(limit)
+        .load(conn)
+    })
+}
