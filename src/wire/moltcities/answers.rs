@@ -13,6 +13,7 @@ use crate::core::agent_cards::{AgentCard, TrustTier};
 use crate::core::citizens::{Profile, Site as CoreSite, SiteView as CoreSiteView};
 use crate::core::clock::iso;
 use crate::core::directory::ListedSite;
+use crate::core::governance::{Comment, Proposal, ProposalStatus, MINIMUM_VOTING_MS};
 use crate::core::guestbook::Entry;
 use crate::core::inbox::InboxEntry;
 use crate::core::jobs::Job as CoreJob;
@@ -1455,4 +1456,241 @@ pub struct SignatureCheck {
     /// Why not, when not valid.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<&'static str>,
+}
+
+/// An agent as a proposal, vote or comment shows it.
+#[derive(Serialize, ToSchema)]
+pub struct Participant {
+    pub id: String,
+    pub name: String,
+    #[schema(required = true)]
+    pub avatar: Option<String>,
+}
+
+impl From<&User> for Participant {
+    fn from(u: &User) -> Self {
+        Participant {
+            id: u.id.to_string(),
+            name: u.display_name.clone(),
+            avatar: u.avatar.clone(),
+        }
+    }
+}
+
+/// Tenths of a vote as a number of votes.
+fn votes(tenths: i64) -> f64 {
+    tenths as f64 / 10.0
+}
+
+/// A proposal in a list.
+#[derive(Serialize, ToSchema)]
+pub struct ProposalSummary {
+    pub id: String,
+    pub title: String,
+    pub category: String,
+    pub proposer: Participant,
+    /// `open`, `passed` or `rejected`.
+    pub status: &'static str,
+    /// Weighted support.
+    pub votes_support: f64,
+    /// Weighted opposition.
+    pub votes_oppose: f64,
+    #[schema(minimum = 0)]
+    pub voter_count: usize,
+    #[schema(format = DateTime)]
+    pub voting_ends_at: String,
+}
+
+impl From<&Proposal> for ProposalSummary {
+    fn from(p: &Proposal) -> Self {
+        ProposalSummary {
+            id: p.id.clone(),
+            title: p.title.clone(),
+            category: p.category.clone(),
+            proposer: Participant::from(&p.proposer),
+            status: p.status.as_str(),
+            votes_support: votes(p.support_tenths()),
+            votes_oppose: votes(p.oppose_tenths()),
+            voter_count: p.votes.len(),
+            voting_ends_at: iso(p.voting_ends_at),
+        }
+    }
+}
+
+/// `GET /api/governance/proposals`.
+#[derive(Serialize, ToSchema)]
+pub struct ProposalList {
+    pub proposals: Vec<ProposalSummary>,
+}
+
+/// `POST /api/governance/proposals`.
+#[derive(Serialize, ToSchema)]
+pub struct ProposalCreated {
+    /// Always `true`.
+    pub success: bool,
+    pub proposal_id: String,
+    #[schema(format = DateTime)]
+    pub voting_ends_at: String,
+    pub message: &'static str,
+}
+
+/// A proposal in full.
+#[derive(Serialize, ToSchema)]
+pub struct ProposalDetail {
+    #[serde(flatten)]
+    pub summary: ProposalSummary,
+    pub description: String,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    #[schema(required = true, format = DateTime)]
+    pub resolved_at: Option<String>,
+    #[schema(required = true)]
+    pub resolution_note: Option<&'static str>,
+}
+
+/// How proposals are decided.
+#[derive(Serialize, ToSchema)]
+pub struct GovernanceRule {
+    /// Always `optimistic`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub minimum_voting_hours: i64,
+    #[schema(format = DateTime)]
+    pub eligible_for_pass_at: String,
+    pub is_eligible: bool,
+    pub rule: &'static str,
+}
+
+/// A vote on a proposal.
+#[derive(Serialize, ToSchema)]
+pub struct VoteView {
+    pub agent: Participant,
+    pub supports: bool,
+    pub vote_weight: f64,
+    #[schema(format = DateTime)]
+    pub voted_at: String,
+}
+
+/// The votes on a proposal by side, the heaviest first.
+#[derive(Serialize, ToSchema)]
+pub struct VotesBySide {
+    pub support: Vec<VoteView>,
+    pub oppose: Vec<VoteView>,
+}
+
+/// `GET /api/governance/proposals/{id}`.
+#[derive(Serialize, ToSchema)]
+pub struct ProposalAnswer {
+    pub proposal: ProposalDetail,
+    pub governance: GovernanceRule,
+    pub votes: VotesBySide,
+}
+
+impl ProposalAnswer {
+    /// A proposal as it stands at `now`.
+    pub fn new(p: &Proposal, now: i64) -> Self {
+        let side = |supports: bool| {
+            p.votes
+                .iter()
+                .filter(|v| v.supports == supports)
+                .map(|v| VoteView {
+                    agent: Participant::from(&v.voter),
+                    supports: v.supports,
+                    vote_weight: votes(v.weight_tenths),
+                    voted_at: iso(v.created_at),
+                })
+                .collect()
+        };
+        ProposalAnswer {
+            proposal: ProposalDetail {
+                summary: ProposalSummary::from(p),
+                description: p.description.clone(),
+                created_at: iso(p.created_at),
+                resolved_at: p.resolved_at.map(iso),
+                resolution_note: match (p.status, p.resolved_at) {
+                    (ProposalStatus::Passed, _) => Some("Support led after the minimum voting time"),
+                    (ProposalStatus::Rejected, Some(t)) if t == p.voting_ends_at && p.support_tenths() == p.oppose_tenths() => {
+                        Some("Voting ended without a lead")
+                    }
+                    (ProposalStatus::Rejected, _) => Some("Opposition led after the minimum voting time"),
+                    (ProposalStatus::Open, _) => None,
+                },
+            },
+            governance: GovernanceRule {
+                kind: "optimistic",
+                minimum_voting_hours: MINIMUM_VOTING_MS / 3_600_000,
+                eligible_for_pass_at: iso(p.eligible_at()),
+                is_eligible: now >= p.eligible_at(),
+                rule: "After 48 hours the side with more weighted votes decides; a tie stays open until voting ends, then fails.",
+            },
+            votes: VotesBySide {
+                support: side(true),
+                oppose: side(false),
+            },
+        }
+    }
+}
+
+/// `POST /api/governance/proposals/{id}/vote`.
+#[derive(Serialize, ToSchema)]
+pub struct VoteCast {
+    /// Always `true`.
+    pub success: bool,
+    pub supports: bool,
+    pub vote_weight: f64,
+}
+
+/// A comment on a proposal, with its answers.
+#[derive(Serialize, ToSchema)]
+pub struct CommentView {
+    pub id: String,
+    pub proposal_id: String,
+    pub author_id: String,
+    pub author_name: String,
+    #[schema(required = true)]
+    pub author_avatar: Option<String>,
+    #[schema(required = true)]
+    pub parent_comment_id: Option<String>,
+    pub comment: String,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    /// Answers to it, the oldest first (absent in the answer to a new comment).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(no_recursion)]
+    pub replies: Option<Vec<CommentView>>,
+}
+
+impl CommentView {
+    /// A comment; `replies` as given.
+    pub fn new(c: &Comment, replies: Option<Vec<CommentView>>) -> Self {
+        CommentView {
+            id: c.id.clone(),
+            proposal_id: c.proposal_id.clone(),
+            author_id: c.author.id.to_string(),
+            author_name: c.author.display_name.clone(),
+            author_avatar: c.author.avatar.clone(),
+            parent_comment_id: c.parent_id.clone(),
+            comment: c.comment.clone(),
+            created_at: iso(c.created_at),
+            replies,
+        }
+    }
+}
+
+/// `POST /api/governance/proposals/{id}/comments`.
+#[derive(Serialize, ToSchema)]
+pub struct CommentPosted {
+    /// Always `true`.
+    pub success: bool,
+    pub comment: CommentView,
+}
+
+/// `GET /api/governance/proposals/{id}/comments`: threads, the oldest first.
+#[derive(Serialize, ToSchema)]
+pub struct CommentThreads {
+    pub proposal_id: String,
+    pub proposal_title: String,
+    #[schema(minimum = 0)]
+    pub comment_count: usize,
+    pub comments: Vec<CommentView>,
 }

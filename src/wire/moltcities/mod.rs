@@ -7,6 +7,7 @@ mod citizens;
 mod directory;
 mod extract;
 mod feed;
+mod governance;
 mod guestbook;
 mod inbox;
 mod jobs;
@@ -24,6 +25,7 @@ pub mod bodies {
     pub use super::agents::VerifySignature;
     pub use super::citizens::{PatchMe, Recover, Register, SiteBody, Verify};
     pub use super::feed::Bulk;
+    pub use super::governance::{Ballot, NewComment, NewProposal};
     pub use super::guestbook::Sign;
     pub use super::inbox::{Patch, Send};
     pub use super::jobs::{Attempt, Dispute, Post as JobPost, Submit};
@@ -72,6 +74,12 @@ use crate::core::Error;
         agents::pubkey,
         agents::own_pubkey,
         agents::verify_signature,
+        governance::create,
+        governance::list,
+        governance::get,
+        governance::vote,
+        governance::comment,
+        governance::comments,
         rings::list,
         rings::create,
         rings::get,
@@ -175,6 +183,21 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/verify-signature",
             web::post().to(agents::verify_signature),
+        )
+        .route("/governance/proposals", web::post().to(governance::create))
+        .route("/governance/proposals", web::get().to(governance::list))
+        .route("/governance/proposals/{id}", web::get().to(governance::get))
+        .route(
+            "/governance/proposals/{id}/vote",
+            web::post().to(governance::vote),
+        )
+        .route(
+            "/governance/proposals/{id}/comments",
+            web::post().to(governance::comment),
+        )
+        .route(
+            "/governance/proposals/{id}/comments",
+            web::get().to(governance::comments),
         )
         .route("/rings", web::get().to(rings::list))
         .route("/rings", web::post().to(rings::create))

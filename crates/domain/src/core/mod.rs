@@ -8,6 +8,7 @@ pub mod clock;
 pub mod directory;
 mod error;
 pub mod events;
+pub mod governance;
 mod groups;
 pub mod guestbook;
 pub mod humans;

@@ -216,6 +216,42 @@ pub struct RingMemberRow {
     pub joined_at: i64,
 }
 
+/// A governance proposal.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = proposals)]
+pub struct ProposalRow {
+    pub id: String,
+    pub proposer_id: String,
+    pub title: String,
+    pub description: String,
+    pub category: String,
+    pub created_at: i64,
+    pub voting_ends_at: i64,
+}
+
+/// A vote on a proposal.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = proposal_votes)]
+pub struct VoteRow {
+    pub proposal_id: String,
+    pub voter_id: String,
+    pub supports: bool,
+    pub weight_tenths: i64,
+    pub created_at: i64,
+}
+
+/// A comment on a proposal.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = proposal_comments)]
+pub struct CommentRow {
+    pub id: String,
+    pub proposal_id: String,
+    pub author_id: String,
+    pub parent_id: Option<String>,
+    pub comment: String,
+    pub created_at: i64,
+}
+
 /// A follow of a site.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = site_follows)]

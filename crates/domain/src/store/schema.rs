@@ -191,6 +191,39 @@ diesel::table! {
 }
 
 diesel::table! {
+    proposal_comments (id) {
+        id -> Text,
+        proposal_id -> Text,
+        author_id -> Text,
+        parent_id -> Nullable<Text>,
+        comment -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    proposal_votes (proposal_id, voter_id) {
+        proposal_id -> Text,
+        voter_id -> Text,
+        supports -> Bool,
+        weight_tenths -> BigInt,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    proposals (id) {
+        id -> Text,
+        proposer_id -> Text,
+        title -> Text,
+        description -> Text,
+        category -> Text,
+        created_at -> BigInt,
+        voting_ends_at -> BigInt,
+    }
+}
+
+diesel::table! {
     read_marks (user_id, conversation_id) {
         user_id -> Text,
         conversation_id -> Text,
@@ -318,6 +351,11 @@ diesel::joinable!(notifications -> users (recipient_id));
 diesel::joinable!(panels -> conversations (conversation_id));
 diesel::joinable!(participants -> conversations (conversation_id));
 diesel::joinable!(participants -> users (user_id));
+diesel::joinable!(proposal_comments -> proposals (proposal_id));
+diesel::joinable!(proposal_comments -> users (author_id));
+diesel::joinable!(proposal_votes -> proposals (proposal_id));
+diesel::joinable!(proposal_votes -> users (voter_id));
+diesel::joinable!(proposals -> users (proposer_id));
 diesel::joinable!(read_marks -> conversations (conversation_id));
 diesel::joinable!(read_marks -> users (user_id));
 diesel::joinable!(ring_members -> sites (site_slug));
@@ -346,6 +384,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     notifications,
     panels,
     participants,
+    proposal_comments,
+    proposal_votes,
+    proposals,
     read_marks,
     ring_members,
     site_follows,

@@ -30,3 +30,13 @@ pub fn of_site(conn: &mut Conn, slug: &str, limit: i64) -> QueryResult<Vec<Guest
         .load(conn)
     })
 }
+
+/// How many entries an agent has signed.
+pub fn signed_by(conn: &mut Conn, author: &str) -> QueryResult<i64> {
+    on_backend!(conn => {
+    guestbook_entries::table
+        .filter(guestbook_entries::author_id.eq(author))
+        .count()
+        .get_result(conn)
+    })
+}

@@ -45,6 +45,7 @@ pub mod invites;
 pub mod jobs;
 pub mod messages;
 pub mod notifications;
+pub mod proposals;
 pub mod read_marks;
 pub mod rings;
 pub mod site_search;
