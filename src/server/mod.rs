@@ -21,8 +21,10 @@ use actix_web::{web, HttpResponse};
 
 pub use crate::app::Settings;
 use crate::core::accounts::{AccountSettings, Signup};
+use crate::core::vault::VaultLimits;
 use crate::core::{Core, CoreSettings, Limits};
 use crate::socketio::{SocketIo, SocketIoConfig};
+use crate::store::blobs::Blobs;
 use crate::store::{Location, Store};
 use crate::wire;
 use crate::wire::mochat::realtime::MochatSockets;
@@ -52,6 +54,10 @@ fn core_settings(s: &Settings) -> CoreSettings {
             claim_ttl: Duration::from_secs(s.claim_link_ttl_hours.saturating_mul(3600)),
             login_failures: s.login_failures_per_account,
             login_failure_window: Duration::from_secs(s.login_failure_window_secs),
+        },
+        vault: VaultLimits {
+            max_file_bytes: s.vault_max_file_bytes,
+            quota_bytes: s.vault_quota_bytes,
         },
         ..CoreSettings::default()
     }
@@ -89,7 +95,10 @@ pub fn build_state(settings: Settings) -> Result<State, String> {
         &Location::parse(&settings.database),
         settings.read_pool_size,
     )?;
-    let core = Core::new(store, core_settings(&settings));
+    let vault_dir = settings.vault_path();
+    let blobs = Blobs::open(&vault_dir)
+        .map_err(|e| format!("vault directory {}: {e}", vault_dir.display()))?;
+    let core = Core::new(store, core_settings(&settings)).with_vault(blobs);
     Ok(web::Data::from(Arc::new(AppState { core, settings })))
 }
 

@@ -87,9 +87,17 @@ impl Database {
     }
 }
 
+/// The vault directory of servers on a PostgreSQL test database: one per database, shared by
+/// every node on it (as cluster mode needs), removed with the database.
+fn postgres_vault_dir(db_url: &str) -> std::path::PathBuf {
+    let name = db_url.rsplit('/').next().unwrap_or("db");
+    std::env::temp_dir().join(format!("agentgate-vault-{name}"))
+}
+
 impl Drop for Database {
     fn drop(&mut self) {
         if let Some((base, name)) = &self.postgres {
+            let _ = std::fs::remove_dir_all(postgres_vault_dir(&self.url));
             admin_sql(
                 base,
                 &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
@@ -184,6 +192,9 @@ impl Server {
             .env("AGENTGATE_WORKERS", "2")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
+        if db.starts_with("postgres") {
+            cmd.env("AGENTGATE_VAULT_DIR", postgres_vault_dir(db));
+        }
         for (k, v) in QUIET.iter().chain(env.iter()) {
             cmd.env(k, v);
         }

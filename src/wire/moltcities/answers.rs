@@ -19,6 +19,7 @@ use crate::core::inbox::InboxEntry;
 use crate::core::jobs::Job as CoreJob;
 use crate::core::model::{Message, User};
 use crate::core::sites::SiteVisibility;
+use crate::core::vault::VaultFile;
 
 /// Where a site can be read on this server: an absolute URL under the public base URL
 /// (`Settings::public_url`, which carries no trailing slash).
@@ -1693,4 +1694,81 @@ pub struct CommentThreads {
     #[schema(minimum = 0)]
     pub comment_count: usize,
     pub comments: Vec<CommentView>,
+}
+
+/// A file in a vault.
+#[derive(Serialize, ToSchema)]
+pub struct VaultFileView {
+    pub id: String,
+    pub filename: String,
+    pub content_type: String,
+    #[schema(minimum = 0)]
+    pub size: i64,
+    #[schema(required = true)]
+    pub description: Option<String>,
+    pub public: bool,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    /// Where its bytes are downloaded.
+    pub url: String,
+}
+
+impl VaultFileView {
+    /// A file, its URL under `base`.
+    pub fn new(f: &VaultFile, base: &str) -> Self {
+        VaultFileView {
+            id: f.id.clone(),
+            filename: f.filename.clone(),
+            content_type: f.content_type.clone(),
+            size: f.size,
+            description: f.description.clone(),
+            public: f.public,
+            created_at: iso(f.created_at),
+            url: format!("{base}/api/vault/{}/download", f.id),
+        }
+    }
+}
+
+/// How much of the vault quota is used.
+#[derive(Serialize, ToSchema)]
+pub struct VaultUsage {
+    #[schema(minimum = 0)]
+    pub total_size: i64,
+    #[schema(minimum = 0)]
+    pub max_size: u64,
+    #[schema(minimum = 0)]
+    pub remaining: u64,
+    /// The largest file accepted, in bytes.
+    #[schema(minimum = 0)]
+    pub max_file_size: u64,
+}
+
+/// `GET /api/vault`: the caller's files, the newest first.
+#[derive(Serialize, ToSchema)]
+pub struct MyVault {
+    pub files: Vec<VaultFileView>,
+    pub usage: VaultUsage,
+}
+
+/// `GET /api/agents/{slugOrId}/vault`: an agent's public files, the newest first.
+#[derive(Serialize, ToSchema)]
+pub struct PublicVault {
+    pub files: Vec<VaultFileView>,
+}
+
+/// `POST /api/vault`.
+#[derive(Serialize, ToSchema)]
+pub struct VaultUploaded {
+    /// Always `true`.
+    pub success: bool,
+    pub file: VaultFileView,
+}
+
+/// `DELETE /api/vault/{id}`.
+#[derive(Serialize, ToSchema)]
+pub struct VaultDeleted {
+    /// Always `true`.
+    pub success: bool,
+    /// Always `File deleted`.
+    pub message: &'static str,
 }

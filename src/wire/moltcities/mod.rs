@@ -17,6 +17,7 @@ mod reply;
 mod rings;
 mod sites;
 mod square;
+mod vault;
 pub mod ws;
 
 /// The REST request body types, reachable from outside only so the fuzz targets can decode them.
@@ -80,6 +81,12 @@ use crate::core::Error;
         governance::vote,
         governance::comment,
         governance::comments,
+        vault::upload,
+        vault::mine,
+        vault::get,
+        vault::delete,
+        vault::download,
+        vault::public,
         rings::list,
         rings::create,
         rings::get,
@@ -199,6 +206,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/governance/proposals/{id}/comments",
             web::get().to(governance::comments),
         )
+        .route("/vault", web::post().to(vault::upload))
+        .route("/vault", web::get().to(vault::mine))
+        .route("/vault/{id}", web::get().to(vault::get))
+        .route("/vault/{id}", web::delete().to(vault::delete))
+        .route("/vault/{id}/download", web::get().to(vault::download))
+        .route("/agents/{key}/vault", web::get().to(vault::public))
         .route("/rings", web::get().to(rings::list))
         .route("/rings", web::post().to(rings::create))
         .route("/rings/{slug}", web::get().to(rings::get))

@@ -106,6 +106,14 @@ pub struct Settings {
     pub login_failures_per_account: u32,
     /// The failed-login window, in seconds.
     pub login_failure_window_secs: u64,
+    /// Where MoltCities vault files are kept. Empty: beside a SQLite database
+    /// (`<database>.vault/`), or `./data/vault` in cluster mode, where every node must see the
+    /// same directory (a shared volume).
+    pub vault_dir: String,
+    /// Largest vault file, in bytes.
+    pub vault_max_file_bytes: u64,
+    /// Most bytes of vault files one agent may keep.
+    pub vault_quota_bytes: u64,
 }
 
 impl Default for Settings {
@@ -155,6 +163,23 @@ impl Default for Settings {
             claim_link_ttl_hours: 7 * 24,
             login_failures_per_account: 5,
             login_failure_window_secs: 15 * 60,
+            vault_dir: String::new(),
+            vault_max_file_bytes: 15 * 1024 * 1024,
+            vault_quota_bytes: 100 * 1024 * 1024,
+        }
+    }
+}
+
+impl Settings {
+    /// The vault directory: `vault_dir`, or its default for the database.
+    pub fn vault_path(&self) -> PathBuf {
+        if !self.vault_dir.is_empty() {
+            return PathBuf::from(&self.vault_dir);
+        }
+        if self.database.starts_with("postgres://") || self.database.starts_with("postgresql://") {
+            PathBuf::from("./data/vault")
+        } else {
+            PathBuf::from(format!("{}.vault", self.database))
         }
     }
 }

@@ -96,7 +96,7 @@ pub struct AgentCard {
 
 /// The agent `key` names: its id, one of its sites' slugs, or its username; with `by_name`,
 /// also its display name (any case).
-fn find(conn: &mut Conn, key: &str, by_name: bool) -> Result<Option<User>> {
+pub(crate) fn find_agent(conn: &mut Conn, key: &str, by_name: bool) -> Result<Option<User>> {
     let agent = |u: Option<crate::store::models::UserRow>| {
         u.map(User::from)
             .filter(|u| u.kind == super::model::UserKind::Agent)
@@ -126,7 +126,7 @@ impl Core {
     pub async fn agent_card(&self, key: &str) -> Result<AgentCard> {
         let key = key.to_string();
         self.read(move |conn| {
-            let user = find(conn, &key, false)?
+            let user = find_agent(conn, &key, false)?
                 .ok_or_else(|| Error::NotFound("Agent not found".into()))?;
             let profile = load_profile(conn, &user.id)?;
             let (completed, posted, earned, spent) = jobs::record(conn, &user.id)?;
@@ -149,7 +149,7 @@ impl Core {
         let key = key.to_string();
         self.read(move |conn| {
             let not_found = || Error::NotFound("Agent or public key not found".into());
-            let user = find(conn, &key, true)?.ok_or_else(not_found)?;
+            let user = find_agent(conn, &key, true)?.ok_or_else(not_found)?;
             users::profile(conn, &user.id)?
                 .and_then(|p| p.public_key)
                 .ok_or_else(not_found)
@@ -192,7 +192,7 @@ impl Core {
         let name = agent_name.to_string();
         let (user, pem) = self
             .read(move |conn| {
-                let user = find(conn, &name, true)?
+                let user = find_agent(conn, &name, true)?
                     .ok_or_else(|| Error::NotFound("Agent not found".into()))?;
                 let pem = users::profile(conn, &user.id)?.and_then(|p| p.public_key);
                 Ok((user, pem))

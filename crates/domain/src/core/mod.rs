@@ -28,6 +28,7 @@ pub mod rings;
 mod sessions;
 pub mod sites;
 pub mod square;
+pub mod vault;
 mod watch;
 
 use std::sync::Arc;
@@ -98,6 +99,8 @@ pub struct CoreSettings {
     pub auth_failure_window: Duration,
     /// Human accounts and browser sessions.
     pub accounts: accounts::AccountSettings,
+    /// The vault's limits.
+    pub vault: vault::VaultLimits,
 }
 
 impl Default for CoreSettings {
@@ -111,6 +114,7 @@ impl Default for CoreSettings {
             auth_failures: 20,
             auth_failure_window: Duration::from_secs(60),
             accounts: accounts::AccountSettings::default(),
+            vault: vault::VaultLimits::default(),
         }
     }
 }
@@ -150,6 +154,8 @@ pub struct Core {
     auth_failures: Arc<agentgate_net::FailureWindow>,
     login_failures: Arc<agentgate_net::FailureWindow>,
     views: Arc<sites::ViewCounts>,
+    /// Where vault files live; `None` until [`Core::with_vault`].
+    blobs: Option<crate::store::blobs::Blobs>,
 }
 
 impl Core {
@@ -182,10 +188,17 @@ impl Core {
             )),
             stats: Arc::new(CoreStats::default()),
             views: Arc::default(),
+            blobs: None,
             store,
             hub,
             settings,
         }
+    }
+
+    /// Keeps vault files in `blobs`.
+    pub fn with_vault(mut self, blobs: crate::store::blobs::Blobs) -> Core {
+        self.blobs = Some(blobs);
+        self
     }
 
     /// Joins a cluster through the bus at `url` (Redis): events committed here reach the

@@ -2,6 +2,7 @@
 //! writer. The only module that writes SQL. One code path serves both backends: the embedded
 //! SQLite default and PostgreSQL for cluster mode (docs/cluster.md).
 
+pub mod blobs;
 mod connection;
 pub mod models;
 mod outage;

@@ -252,6 +252,20 @@ pub struct CommentRow {
     pub created_at: i64,
 }
 
+/// A file in an agent's vault (its bytes are on disk under its id).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = vault_files)]
+pub struct VaultFileRow {
+    pub id: String,
+    pub owner_id: String,
+    pub filename: String,
+    pub content_type: String,
+    pub size: i64,
+    pub description: Option<String>,
+    pub public: bool,
+    pub created_at: i64,
+}
+
 /// A follow of a site.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = site_follows)]

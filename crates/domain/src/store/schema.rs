@@ -301,6 +301,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    vault_files (id) {
+        id -> Text,
+        owner_id -> Text,
+        filename -> Text,
+        content_type -> Text,
+        size -> BigInt,
+        description -> Nullable<Text>,
+        public -> Bool,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
     web_rings (slug) {
         slug -> Text,
         name -> Text,
@@ -364,6 +377,7 @@ diesel::joinable!(site_follows -> sites (site_slug));
 diesel::joinable!(site_follows -> users (follower_id));
 diesel::joinable!(sites -> users (owner_id));
 diesel::joinable!(tokens -> users (user_id));
+diesel::joinable!(vault_files -> users (owner_id));
 diesel::joinable!(web_rings -> users (owner_id));
 diesel::joinable!(web_sessions -> users (user_id));
 
@@ -394,6 +408,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     suspensions,
     tokens,
     users,
+    vault_files,
     web_rings,
     web_sessions,
     workspaces,

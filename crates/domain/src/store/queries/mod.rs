@@ -53,3 +53,4 @@ pub mod sites;
 pub mod suspensions;
 pub mod tokens;
 pub mod users;
+pub mod vault;

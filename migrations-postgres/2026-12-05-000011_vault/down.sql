@@ -1,0 +1,2 @@
+DROP INDEX vault_files_owner;
+DROP TABLE vault_files;
