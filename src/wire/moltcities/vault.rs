@@ -211,7 +211,7 @@ pub async fn delete(state: State, agent: Agent, id: web::Path<String>) -> McResu
     operation_id = "downloadVaultFile",
     params(("id" = String, Path, description = "A vault file id.")),
     responses(
-        (status = 200, description = "The bytes, as an attachment.", body = Vec<u8>, content_type = "application/octet-stream"),
+        (status = 200, description = "The bytes, as an attachment, with the media type given at upload.", body = Vec<u8>, content_type = "*/*"),
         (status = 401, description = "A key was sent and is not valid.", body = answers::ErrorBody),
         (status = 403, description = "A private file, and the caller is not its owner.", body = answers::ErrorBody),
         (status = 404, description = "No such file.", body = answers::ErrorBody),
