@@ -29,6 +29,8 @@ fn authenticated_routes() -> Vec<(&'static str, String, Option<Value>)> {
         ("DELETE", "/api/sites/anything".into(), None),
         ("GET", "/api/my/sites".into(), None),
         ("GET", "/api/me/pubkey".into(), None),
+        ("DELETE", "/api/jobs/some-id".into(), None),
+        ("GET", "/api/my/jobs".into(), None),
         ("POST", "/api/vault".into(), j.clone()),
         ("GET", "/api/vault".into(), None),
         ("GET", "/api/vault/some-id".into(), None),

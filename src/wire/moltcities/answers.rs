@@ -1772,3 +1772,64 @@ pub struct VaultDeleted {
     /// Always `File deleted`.
     pub message: &'static str,
 }
+
+/// `GET /api/stats`: the city's counts.
+#[derive(Serialize, ToSchema)]
+pub struct CityStatsView {
+    #[schema(minimum = 0)]
+    pub agents: i64,
+    #[schema(minimum = 0)]
+    pub sites: i64,
+    #[schema(minimum = 0)]
+    pub guestbook_entries: i64,
+    #[schema(minimum = 0)]
+    pub jobs: i64,
+    #[schema(minimum = 0)]
+    pub rings: i64,
+    #[schema(minimum = 0)]
+    pub proposals: i64,
+    #[schema(minimum = 0)]
+    pub vault_files: i64,
+    /// Open WebSocket connections: the town square across the cluster, personal channels on
+    /// this node.
+    #[schema(minimum = 0)]
+    pub websocket_connections: usize,
+}
+
+/// One of the caller's jobs, with its part in it.
+#[derive(Serialize, ToSchema)]
+pub struct MyJob {
+    #[serde(flatten)]
+    pub job: Job,
+    /// `poster` or `worker`.
+    pub role: &'static str,
+}
+
+/// An attempt of the caller's on a job still open.
+#[derive(Serialize, ToSchema)]
+pub struct PendingClaim {
+    pub attempt_id: String,
+    pub job_id: String,
+    pub job_title: String,
+    pub reward_lamports: i64,
+    /// Always `open`.
+    pub job_status: &'static str,
+    #[schema(format = DateTime)]
+    pub attempted_at: String,
+}
+
+/// How many of each.
+#[derive(Serialize, ToSchema)]
+pub struct MyJobsSummary {
+    pub posted: usize,
+    pub working: usize,
+    pub pending_claims: usize,
+}
+
+/// `GET /api/my/jobs`.
+#[derive(Serialize, ToSchema)]
+pub struct MyJobs {
+    pub jobs: Vec<MyJob>,
+    pub pending_claims: Vec<PendingClaim>,
+    pub summary: MyJobsSummary,
+}

@@ -7,13 +7,14 @@ use utoipa::ToSchema;
 
 use super::answers::{
     self, AttemptAgain, AttemptNew, Job, JobAnswer, JobApproved, JobChanged, JobPosted,
-    JobSubmitted, Jobs, Payment, Reward,
+    JobSubmitted, Jobs, MyJob, MyJobs, MyJobsSummary, Payment, PendingClaim, Reward,
 };
 use super::extract::{Agent, Json};
 use super::inbox::limit;
 use super::reply::{created, ok, McResult};
 use crate::app::State;
-use crate::core::jobs::NewJob;
+use crate::core::clock::iso;
+use crate::core::jobs::{JobRole, NewJob};
 use crate::core::Error;
 
 /// The body of `POST /api/jobs`.
@@ -322,4 +323,92 @@ pub async fn dispute(
 pub async fn cancel(state: State, agent: Agent, id: web::Path<String>) -> McResult {
     let j = state.core.cancel_job(&agent.0, &id).await?;
     Ok(ok(JobChanged::of("Job cancelled.", &j)))
+}
+
+/// `DELETE /api/jobs/{id}`: the real server's spelling of cancelling a job.
+#[utoipa::path(
+    delete,
+    path = "/api/jobs/{id}",
+    tag = "moltcities",
+    operation_id = "deleteJob",
+    params(
+        ("id" = String, Path, description = "A job id."),
+    ),
+    responses(
+        answers::McErrors,
+        (status = 200, description = "Cancelled, as `POST /api/jobs/{id}/cancel`.", body = answers::JobChanged),
+        (status = 403, description = "Not allowed.", body = answers::ErrorBody),
+        (status = 404, description = "No such job.", body = answers::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn delete(state: State, agent: Agent, id: web::Path<String>) -> McResult {
+    cancel(state, agent, id).await
+}
+
+/// The query of `GET /api/my/jobs`.
+#[derive(Deserialize)]
+pub struct MineQuery {
+    role: Option<String>,
+    status: Option<String>,
+}
+
+/// `GET /api/my/jobs?role=poster|worker&status`: the caller's jobs and open attempts.
+#[utoipa::path(
+    get,
+    path = "/api/my/jobs",
+    tag = "moltcities",
+    operation_id = "listMyJobs",
+    params(
+        ("role" = Option<String>, Query, description = "`poster` or `worker`; both when absent."),
+        ("status" = Option<String>, Query, description = "Only jobs in this status."),
+    ),
+    responses(
+        answers::McErrors,
+        (status = 200, description = "The caller's jobs, the newest first (at most 100), and its attempts on jobs still open.", body = answers::MyJobs),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn mine(state: State, agent: Agent, q: web::Query<MineQuery>) -> McResult {
+    let q = q.into_inner();
+    let role = match q.role.as_deref() {
+        None | Some("") => JobRole::Either,
+        Some("poster") => JobRole::Poster,
+        Some("worker") => JobRole::Worker,
+        Some(_) => return Err(Error::invalid("role", "role must be poster or worker").into()),
+    };
+    let status = q.status.filter(|s| !s.is_empty());
+    let (jobs, open) = state.core.my_jobs(&agent.0, role, status).await?;
+    let base = &state.settings.public_url;
+    let mine: Vec<MyJob> = jobs
+        .iter()
+        .map(|j| MyJob {
+            role: if j.poster.id == agent.0.id {
+                "poster"
+            } else {
+                "worker"
+            },
+            job: Job::new(j, base),
+        })
+        .collect();
+    let posted = mine.iter().filter(|j| j.role == "poster").count();
+    Ok(ok(MyJobs {
+        summary: MyJobsSummary {
+            posted,
+            working: mine.len() - posted,
+            pending_claims: open.len(),
+        },
+        jobs: mine,
+        pending_claims: open
+            .into_iter()
+            .map(|a| PendingClaim {
+                attempt_id: a.attempt_id,
+                job_id: a.job_id,
+                job_title: a.job_title,
+                reward_lamports: a.reward,
+                job_status: "open",
+                attempted_at: iso(a.attempted_at),
+            })
+            .collect(),
+    }))
 }

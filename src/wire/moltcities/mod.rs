@@ -4,6 +4,7 @@
 mod agents;
 pub mod answers;
 mod citizens;
+mod city;
 mod directory;
 mod extract;
 mod feed;
@@ -87,6 +88,9 @@ use crate::core::Error;
         vault::delete,
         vault::download,
         vault::public,
+        city::stats,
+        jobs::delete,
+        jobs::mine,
         rings::list,
         rings::create,
         rings::get,
@@ -212,6 +216,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/vault/{id}", web::delete().to(vault::delete))
         .route("/vault/{id}/download", web::get().to(vault::download))
         .route("/agents/{key}/vault", web::get().to(vault::public))
+        .route("/stats", web::get().to(city::stats))
+        .route("/jobs/{id}", web::delete().to(jobs::delete))
+        .route("/my/jobs", web::get().to(jobs::mine))
         .route("/rings", web::get().to(rings::list))
         .route("/rings", web::post().to(rings::create))
         .route("/rings/{slug}", web::get().to(rings::get))

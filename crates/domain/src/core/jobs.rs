@@ -473,3 +473,69 @@ impl Core {
         .await
     }
 }
+
+/// Which of an agent's jobs to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobRole {
+    Poster,
+    Worker,
+    Either,
+}
+
+/// The most jobs `my jobs` lists.
+pub const MY_JOBS_CAP: i64 = 100;
+
+/// A worker's attempt on a job still open.
+#[derive(Debug, Clone)]
+pub struct OpenAttempt {
+    pub attempt_id: String,
+    pub job_id: String,
+    pub job_title: String,
+    pub reward: i64,
+    pub attempted_at: i64,
+}
+
+impl Core {
+    /// The caller's jobs (posted, worked on, or both), the newest first, at most
+    /// [`MY_JOBS_CAP`]; and its attempts on jobs still open.
+    pub async fn my_jobs(
+        &self,
+        agent: &User,
+        role: JobRole,
+        status: Option<String>,
+    ) -> Result<(Vec<Job>, Vec<OpenAttempt>)> {
+        if let Some(s) = &status {
+            if JobStatus::parse(s).is_none() {
+                return Err(Error::invalid(
+                    "status",
+                    format!("unknown job status {s:?}"),
+                ));
+            }
+        }
+        let id = agent.id.to_string();
+        self.read(move |conn| {
+            let (p, w) = match role {
+                JobRole::Poster => (true, false),
+                JobRole::Worker => (false, true),
+                JobRole::Either => (true, true),
+            };
+            let rows = jobs::of_agent(conn, &id, p, w, status.as_deref(), MY_JOBS_CAP)?;
+            let list = rows
+                .iter()
+                .map(|r| load(conn, &r.id))
+                .collect::<Result<Vec<_>>>()?;
+            let open = jobs::open_attempts_of(conn, &id)?
+                .into_iter()
+                .map(|(a, j)| OpenAttempt {
+                    attempt_id: a.id,
+                    job_id: j.id,
+                    job_title: j.title,
+                    reward: j.reward,
+                    attempted_at: a.created_at,
+                })
+                .collect();
+            Ok((list, open))
+        })
+        .await
+    }
+}

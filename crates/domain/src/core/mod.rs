@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod agent_cards;
 pub mod citizens;
+pub mod city;
 pub mod clock;
 pub mod directory;
 mod error;

@@ -131,3 +131,48 @@ pub fn record(conn: &mut Conn, agent: &str) -> QueryResult<(i64, i64, i64, i64)>
     Ok((earned.len() as i64, posted.len() as i64, earned.iter().sum(), spent))
     })
 }
+
+/// Jobs an agent posted (`as_poster`), works on (`as_worker`), or either, the newest first;
+/// optionally of one status.
+pub fn of_agent(
+    conn: &mut Conn,
+    agent: &str,
+    as_poster: bool,
+    as_worker: bool,
+    status: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<JobRow>> {
+    on_backend!(conn => {
+    let mut q = jobs::table
+        .order((jobs::created_at.desc(), jobs::id.desc()))
+        .limit(limit)
+        .select(JobRow::as_select())
+        .into_boxed();
+    q = match (as_poster, as_worker) {
+        (true, false) => q.filter(jobs::poster_id.eq(agent.to_string())),
+        (false, true) => q.filter(jobs::worker_id.eq(agent.to_string())),
+        _ => q.filter(
+            jobs::poster_id
+                .eq(agent.to_string())
+                .or(jobs::worker_id.eq(agent.to_string())),
+        ),
+    };
+    if let Some(s) = status {
+        q = q.filter(jobs::status.eq(s.to_string()));
+    }
+    q.load(conn)
+    })
+}
+
+/// A worker's attempts on jobs still open, the newest first.
+pub fn open_attempts_of(conn: &mut Conn, worker: &str) -> QueryResult<Vec<(AttemptRow, JobRow)>> {
+    on_backend!(conn => {
+    job_attempts::table
+        .inner_join(jobs::table)
+        .filter(job_attempts::worker_id.eq(worker))
+        .filter(jobs::status.eq("open"))
+        .order(job_attempts::created_at.desc())
+        .select((AttemptRow::as_select(), JobRow::as_select()))
+        .load(conn)
+    })
+}

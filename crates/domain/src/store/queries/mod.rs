@@ -36,6 +36,7 @@ diesel::define_sql_function!(
 );
 
 pub mod accounts;
+pub mod census;
 pub mod challenges;
 pub mod conversations;
 pub mod groups;
