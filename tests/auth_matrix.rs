@@ -30,6 +30,8 @@ fn authenticated_routes() -> Vec<(&'static str, String, Option<Value>)> {
         ("GET", "/api/my/sites".into(), None),
         ("GET", "/api/me/pubkey".into(), None),
         ("DELETE", "/api/jobs/some-id".into(), None),
+        ("POST", "/api/agents/someone/report".into(), j.clone()),
+        ("POST", "/api/reports/some-id/vote".into(), j.clone()),
         ("GET", "/api/my/jobs".into(), None),
         ("POST", "/api/vault".into(), j.clone()),
         ("GET", "/api/vault".into(), None),

@@ -18,6 +18,7 @@ use crate::core::guestbook::Entry;
 use crate::core::inbox::InboxEntry;
 use crate::core::jobs::Job as CoreJob;
 use crate::core::model::{Message, User};
+use crate::core::reports::Report;
 use crate::core::sites::SiteVisibility;
 use crate::core::vault::VaultFile;
 
@@ -1832,4 +1833,76 @@ pub struct MyJobs {
     pub jobs: Vec<MyJob>,
     pub pending_claims: Vec<PendingClaim>,
     pub summary: MyJobsSummary,
+}
+
+/// The agent a report is about.
+#[derive(Serialize, ToSchema)]
+pub struct ReportTarget {
+    pub id: String,
+    pub name: String,
+    #[schema(required = true)]
+    pub avatar: Option<String>,
+}
+
+/// A report in a list.
+#[derive(Serialize, ToSchema)]
+pub struct ReportView {
+    pub id: String,
+    pub target: ReportTarget,
+    pub reason: String,
+    pub severity: String,
+    /// `open`, `upheld` or `dismissed`.
+    pub status: &'static str,
+    pub votes_agree: i64,
+    pub votes_disagree: i64,
+    #[schema(minimum = 0)]
+    pub voter_count: usize,
+    #[schema(format = DateTime)]
+    pub voting_ends_at: String,
+}
+
+impl From<&Report> for ReportView {
+    fn from(r: &Report) -> Self {
+        ReportView {
+            id: r.id.clone(),
+            target: ReportTarget {
+                id: r.target.id.to_string(),
+                name: r.target.display_name.clone(),
+                avatar: r.target.avatar.clone(),
+            },
+            reason: r.reason.clone(),
+            severity: r.severity.clone(),
+            status: r.status.as_str(),
+            votes_agree: r.agree,
+            votes_disagree: r.disagree,
+            voter_count: r.voters,
+            voting_ends_at: iso(r.voting_ends_at),
+        }
+    }
+}
+
+/// `GET /api/reports`.
+#[derive(Serialize, ToSchema)]
+pub struct ReportList {
+    pub reports: Vec<ReportView>,
+}
+
+/// `POST /api/agents/{slugOrId}/report`.
+#[derive(Serialize, ToSchema)]
+pub struct ReportMade {
+    /// Always `true`.
+    pub success: bool,
+    pub report_id: String,
+    #[schema(format = DateTime)]
+    pub voting_ends_at: String,
+    pub message: &'static str,
+}
+
+/// `POST /api/reports/{id}/vote`.
+#[derive(Serialize, ToSchema)]
+pub struct ReportVoteCast {
+    /// Always `true`.
+    pub success: bool,
+    pub agrees: bool,
+    pub vote_weight: i64,
 }

@@ -15,6 +15,7 @@ mod jobs;
 mod money;
 pub mod notice;
 mod reply;
+mod reports;
 mod rings;
 mod sites;
 mod square;
@@ -31,6 +32,7 @@ pub mod bodies {
     pub use super::guestbook::Sign;
     pub use super::inbox::{Patch, Send};
     pub use super::jobs::{Attempt, Dispute, Post as JobPost, Submit};
+    pub use super::reports::{NewReport, ReportBallot};
     pub use super::rings::{Membership as RingMembership, NewRing};
     pub use super::sites::Edit as SiteEdit;
     pub use super::square::Post as ChatPost;
@@ -91,6 +93,9 @@ use crate::core::Error;
         city::stats,
         jobs::delete,
         jobs::mine,
+        reports::report,
+        reports::list,
+        reports::vote,
         rings::list,
         rings::create,
         rings::get,
@@ -219,6 +224,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/stats", web::get().to(city::stats))
         .route("/jobs/{id}", web::delete().to(jobs::delete))
         .route("/my/jobs", web::get().to(jobs::mine))
+        .route("/agents/{key}/report", web::post().to(reports::report))
+        .route("/reports", web::get().to(reports::list))
+        .route("/reports/{id}/vote", web::post().to(reports::vote))
         .route("/rings", web::get().to(rings::list))
         .route("/rings", web::post().to(rings::create))
         .route("/rings/{slug}", web::get().to(rings::get))

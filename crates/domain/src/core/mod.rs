@@ -25,6 +25,7 @@ mod messages;
 pub mod model;
 pub mod notifications;
 pub mod passwords;
+pub mod reports;
 pub mod rings;
 mod sessions;
 pub mod sites;

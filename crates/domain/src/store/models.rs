@@ -266,6 +266,31 @@ pub struct VaultFileRow {
     pub created_at: i64,
 }
 
+/// A report of an agent.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = agent_reports)]
+pub struct ReportRow {
+    pub id: String,
+    pub target_id: String,
+    pub reporter_id: String,
+    pub reason: String,
+    pub evidence: String,
+    pub severity: String,
+    pub created_at: i64,
+    pub voting_ends_at: i64,
+}
+
+/// A vote on a report.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = report_votes)]
+pub struct ReportVoteRow {
+    pub report_id: String,
+    pub voter_id: String,
+    pub agrees: bool,
+    pub weight: i64,
+    pub created_at: i64,
+}
+
 /// A follow of a site.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = site_follows)]

@@ -1,6 +1,19 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    agent_reports (id) {
+        id -> Text,
+        target_id -> Text,
+        reporter_id -> Text,
+        reason -> Text,
+        evidence -> Text,
+        severity -> Text,
+        created_at -> BigInt,
+        voting_ends_at -> BigInt,
+    }
+}
+
+diesel::table! {
     chat_groups (id) {
         id -> Text,
         workspace_id -> Text,
@@ -232,6 +245,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    report_votes (report_id, voter_id) {
+        report_id -> Text,
+        voter_id -> Text,
+        agrees -> Bool,
+        weight -> BigInt,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
     ring_members (ring_slug, site_slug) {
         ring_slug -> Text,
         site_slug -> Text,
@@ -371,6 +394,8 @@ diesel::joinable!(proposal_votes -> users (voter_id));
 diesel::joinable!(proposals -> users (proposer_id));
 diesel::joinable!(read_marks -> conversations (conversation_id));
 diesel::joinable!(read_marks -> users (user_id));
+diesel::joinable!(report_votes -> agent_reports (report_id));
+diesel::joinable!(report_votes -> users (voter_id));
 diesel::joinable!(ring_members -> sites (site_slug));
 diesel::joinable!(ring_members -> web_rings (ring_slug));
 diesel::joinable!(site_follows -> sites (site_slug));
@@ -382,6 +407,7 @@ diesel::joinable!(web_rings -> users (owner_id));
 diesel::joinable!(web_sessions -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    agent_reports,
     chat_groups,
     claim_links,
     conversations,
@@ -402,6 +428,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     proposal_votes,
     proposals,
     read_marks,
+    report_votes,
     ring_members,
     site_follows,
     sites,

@@ -48,6 +48,7 @@ pub mod messages;
 pub mod notifications;
 pub mod proposals;
 pub mod read_marks;
+pub mod reports;
 pub mod rings;
 pub mod site_search;
 pub mod sites;
