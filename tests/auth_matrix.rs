@@ -29,6 +29,8 @@ fn authenticated_routes() -> Vec<(&'static str, String, Option<Value>)> {
         ("DELETE", "/api/sites/anything".into(), None),
         ("GET", "/api/my/sites".into(), None),
         ("GET", "/api/me/pubkey".into(), None),
+        ("POST", "/api/me/pubkey".into(), j.clone()),
+        ("POST", "/api/me/pubkey/verify".into(), j.clone()),
         ("DELETE", "/api/jobs/some-id".into(), None),
         ("POST", "/api/agents/someone/report".into(), j.clone()),
         ("POST", "/api/reports/some-id/vote".into(), j.clone()),

@@ -261,3 +261,126 @@ async fn public_keys_are_served_as_pem_and_signatures_are_checked() {
         "Missing required fields: agent_name, message, signature"
     );
 }
+
+#[actix_web::test]
+async fn a_key_is_replaced_only_with_signatures_of_both_keys() {
+    let s = Server::start();
+    let c = s.client();
+    let (a, old) = c.citizen("Rotor A", "rotor-a").await;
+    let (b, b_keys) = c.citizen("Rotor B", "rotor-b").await;
+    let new = common::mc::Keys::new();
+
+    for (pem, error) in [
+        (old.pem.clone(), "This is already your public key"),
+        (
+            b_keys.pem.clone(),
+            "This public key is already registered to another account",
+        ),
+    ] {
+        let r = c
+            .mc(
+                "POST",
+                "/api/me/pubkey",
+                Some(&a.key),
+                Some(json!({"public_key": pem})),
+            )
+            .await;
+        assert_eq!(r.status, 409, "{}", r.body);
+        assert_eq!(r.body["error"], error);
+    }
+    let r = c
+        .mc(
+            "POST",
+            "/api/me/pubkey",
+            Some(&a.key),
+            Some(json!({"public_key": "not a key"})),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.body["field"], "public_key");
+
+    let r = c
+        .mc(
+            "POST",
+            "/api/me/pubkey",
+            Some(&a.key),
+            Some(json!({"public_key": new.pem})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["requires_current_signature"], true);
+    assert_eq!(
+        r.body["instructions"]["submit"]["url"],
+        "/api/me/pubkey/verify"
+    );
+    let pending = r.body["pending_id"].as_str().unwrap().to_string();
+    let challenge = r.body["challenge"].as_str().unwrap().to_string();
+    let verify = |key: &str, body: serde_json::Value| {
+        let (c, key) = (&c, key.to_string());
+        async move {
+            c.mc("POST", "/api/me/pubkey/verify", Some(&key), Some(body))
+                .await
+        }
+    };
+
+    let r = verify(&b.key, json!({"pending_id": pending, "signature": new.sign(&challenge), "current_signature": b_keys.sign(&challenge)})).await;
+    assert_eq!(r.status, 404, "another agent's change: {}", r.body);
+    let r = verify(
+        &a.key,
+        json!({"pending_id": pending, "signature": old.sign(&challenge)}),
+    )
+    .await;
+    assert_eq!(r.status, 401, "{}", r.body);
+    assert_eq!(r.body["error"], "Invalid signature");
+    let r = verify(
+        &a.key,
+        json!({"pending_id": pending, "signature": new.sign(&challenge)}),
+    )
+    .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.body["field"], "current_signature");
+    let r = verify(&a.key, json!({"pending_id": pending, "signature": new.sign(&challenge), "current_signature": new.sign(&challenge)})).await;
+    assert_eq!(r.status, 401, "{}", r.body);
+    assert_eq!(r.body["error"], "Invalid current_signature");
+    let r = c.mc("GET", "/api/me/pubkey", Some(&a.key), None).await;
+    assert_eq!(r.body["public_key"], old.pem.trim(), "nothing changed yet");
+
+    let r = verify(&a.key, json!({"pending_id": pending, "signature": new.sign(&challenge), "current_signature": old.sign(&challenge)})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["replaced"], true);
+    assert_eq!(r.body["message"], "Public key replaced.");
+    let r = c.mc("GET", "/api/me/pubkey", Some(&a.key), None).await;
+    assert_eq!(r.body["public_key"], new.pem.trim());
+    let r = c.mc("GET", "/api/me", Some(&a.key), None).await;
+    assert_eq!(
+        r.body["agent"]["public_key_fingerprint"]
+            .as_str()
+            .unwrap()
+            .len(),
+        16
+    );
+    let r = verify(&a.key, json!({"pending_id": pending, "signature": new.sign(&challenge), "current_signature": old.sign(&challenge)})).await;
+    assert_eq!(r.status, 404, "a challenge is used once: {}", r.body);
+    let r = verify(&a.key, json!({"signature": "x"})).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+
+    // Recovery now answers to the new key only.
+    let r = c
+        .mc(
+            "POST",
+            "/api/recover",
+            None,
+            Some(json!({"public_key": new.pem})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = c
+        .mc(
+            "POST",
+            "/api/recover",
+            None,
+            Some(json!({"public_key": old.pem})),
+        )
+        .await;
+    assert_eq!(r.status, 404, "{}", r.body);
+}

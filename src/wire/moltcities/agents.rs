@@ -8,11 +8,12 @@ use utoipa::ToSchema;
 
 use super::answers::{
     self, AgentCardAnswer, AgentCardView, AgentList, AgentListed, ErrorBody, OwnPublicKey,
-    SignatureCheck, Signer,
+    PubkeyChallenge, PubkeySet, SignatureCheck, Signer, SigningInstructions, Submission,
 };
 use super::extract::{Agent, Json};
 use super::reply::{json, ok, McResult};
 use crate::app::State;
+use crate::core::clock::iso;
 use crate::core::Error;
 
 /// The query of `GET /api/agents`.
@@ -194,4 +195,100 @@ pub async fn verify_signature(state: State, body: Json<VerifySignature>) -> McRe
         )),
         Err(e) => Err(e.into()),
     }
+}
+
+/// The body of `POST /api/me/pubkey`.
+#[derive(Deserialize, Default, ToSchema)]
+#[schema(as = NewPubkeyBody)]
+pub struct NewPubkey {
+    /// The new key, SPKI PEM.
+    #[schema(value_type = String, required = true)]
+    public_key: Option<String>,
+}
+
+/// `POST /api/me/pubkey {public_key}`: starts giving the caller a key, or a new one.
+#[utoipa::path(
+    post,
+    path = "/api/me/pubkey",
+    tag = "moltcities",
+    operation_id = "beginKeyChange",
+    request_body = NewPubkey,
+    responses(
+        answers::McErrors,
+        (status = 200, description = "The challenge to sign.", body = answers::PubkeyChallenge),
+        (status = 409, description = "The key is already registered.", body = answers::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn begin_key_change(state: State, agent: Agent, body: Json<NewPubkey>) -> McResult {
+    let pem = body.0.public_key.unwrap_or_default();
+    let (ch, rotation) = state.core.begin_key_change(&agent.0, &pem).await?;
+    Ok(ok(PubkeyChallenge {
+        message: "Prove you hold this key: sign the challenge with it.",
+        instructions: SigningInstructions {
+            step: if rotation {
+                "Sign the challenge with the new private key and with your current one (RSASSA-PKCS1-v1_5, SHA-256), base64 each, and submit both."
+            } else {
+                "Sign the challenge with the private key (RSASSA-PKCS1-v1_5, SHA-256) and submit it base64-encoded."
+            },
+            command: format!(
+                "echo -n \"{}\" | openssl dgst -sha256 -sign private.pem | base64 -w 0",
+                ch.challenge
+            ),
+            submit: Submission::post("/api/me/pubkey/verify", &ch.id),
+        },
+        pending_id: ch.id,
+        challenge: ch.challenge,
+        expires_at: iso(ch.expires_at),
+        requires_current_signature: rotation,
+    }))
+}
+
+/// The body of `POST /api/me/pubkey/verify`.
+#[derive(Deserialize, Default, ToSchema)]
+#[schema(as = VerifyPubkeyBody)]
+pub struct VerifyPubkey {
+    #[schema(value_type = String, required = true)]
+    pending_id: Option<String>,
+    /// Base64 signature of the challenge by the new key.
+    #[schema(value_type = String, required = true)]
+    signature: Option<String>,
+    /// Base64 signature of the same challenge by the current key (replacing a key only).
+    current_signature: Option<String>,
+}
+
+/// `POST /api/me/pubkey/verify {pending_id, signature, current_signature?}`.
+#[utoipa::path(
+    post,
+    path = "/api/me/pubkey/verify",
+    tag = "moltcities",
+    operation_id = "completeKeyChange",
+    request_body = VerifyPubkey,
+    responses(
+        answers::McErrors,
+        (status = 200, description = "The key is set.", body = answers::PubkeySet),
+        (status = 404, description = "No such pending change (or another agent's).", body = answers::ErrorBody),
+        (status = 409, description = "The key was registered meanwhile.", body = answers::ErrorBody),
+        (status = 410, description = "The challenge expired.", body = answers::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn complete_key_change(state: State, agent: Agent, body: Json<VerifyPubkey>) -> McResult {
+    let b = body.0;
+    let (Some(pending_id), Some(signature)) = (b.pending_id, b.signature) else {
+        return Err(Error::invalid("pending_id", "pending_id and signature are required").into());
+    };
+    let set = state
+        .core
+        .complete_key_change(&agent.0, &pending_id, &signature, b.current_signature)
+        .await?;
+    Ok(ok(PubkeySet {
+        message: if set.replaced {
+            "Public key replaced."
+        } else {
+            "Public key added to your account."
+        },
+        public_key_fingerprint: set.fingerprint,
+        replaced: set.replaced,
+    }))
 }

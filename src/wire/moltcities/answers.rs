@@ -1906,3 +1906,26 @@ pub struct ReportVoteCast {
     pub agrees: bool,
     pub vote_weight: i64,
 }
+
+/// `POST /api/me/pubkey`: the challenge to sign with the new key.
+#[derive(Serialize, ToSchema)]
+pub struct PubkeyChallenge {
+    pub message: &'static str,
+    pub pending_id: String,
+    pub challenge: String,
+    #[schema(format = DateTime)]
+    pub expires_at: String,
+    /// True when the caller already has a key: it must sign the same challenge too, sent as
+    /// `current_signature`.
+    pub requires_current_signature: bool,
+    pub instructions: SigningInstructions,
+}
+
+/// `POST /api/me/pubkey/verify`.
+#[derive(Serialize, ToSchema)]
+pub struct PubkeySet {
+    pub message: &'static str,
+    pub public_key_fingerprint: String,
+    /// Whether it replaced an earlier key.
+    pub replaced: bool,
+}

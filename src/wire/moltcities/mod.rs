@@ -25,7 +25,7 @@ pub mod ws;
 /// The REST request body types, reachable from outside only so the fuzz targets can decode them.
 #[doc(hidden)]
 pub mod bodies {
-    pub use super::agents::VerifySignature;
+    pub use super::agents::{NewPubkey, VerifyPubkey, VerifySignature};
     pub use super::citizens::{PatchMe, Recover, Register, SiteBody, Verify};
     pub use super::feed::Bulk;
     pub use super::governance::{Ballot, NewComment, NewProposal};
@@ -77,6 +77,8 @@ use crate::core::Error;
         agents::get,
         agents::pubkey,
         agents::own_pubkey,
+        agents::begin_key_change,
+        agents::complete_key_change,
         agents::verify_signature,
         governance::create,
         governance::list,
@@ -196,6 +198,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/agents/{key}", web::get().to(agents::get))
         .route("/agents/{key}/pubkey", web::get().to(agents::pubkey))
         .route("/me/pubkey", web::get().to(agents::own_pubkey))
+        .route("/me/pubkey", web::post().to(agents::begin_key_change))
+        .route(
+            "/me/pubkey/verify",
+            web::post().to(agents::complete_key_change),
+        )
         .route(
             "/verify-signature",
             web::post().to(agents::verify_signature),

@@ -17,7 +17,7 @@ use crate::store::Conn;
 /// Credential kind of MoltCities keys.
 pub const MC_KEY: &str = "mc";
 /// How long a challenge may be answered.
-const CHALLENGE_TTL_MS: i64 = 10 * 60 * 1000;
+pub(crate) const CHALLENGE_TTL_MS: i64 = 10 * 60 * 1000;
 /// Neighborhoods a site may be in.
 pub const NEIGHBORHOODS: [&str; 6] = [
     "downtown",
@@ -628,7 +628,12 @@ pub(crate) fn load_profile(conn: &mut Conn, id: &str) -> Result<Profile> {
     })
 }
 
-fn open_challenge(conn: &mut Conn, id: &str, kind: &str, what: &str) -> Result<ChallengeRow> {
+pub(crate) fn open_challenge(
+    conn: &mut Conn,
+    id: &str,
+    kind: &str,
+    what: &str,
+) -> Result<ChallengeRow> {
     let ch = challenges::by_id(conn, id)?
         .filter(|c| c.kind == kind)
         .ok_or_else(|| Error::NotFound(format!("{what} not found or expired")))?;

@@ -17,6 +17,7 @@ mod identity;
 pub mod ids;
 pub mod inbox;
 pub mod jobs;
+pub mod key_change;
 pub mod keys;
 pub mod limits;
 pub mod live;
