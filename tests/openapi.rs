@@ -70,6 +70,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/agents/{idOrSlug}"),
     ("get", "/api/agents/{idOrSlugOrName}/pubkey"),
     ("get", "/api/me/pubkey"),
+    ("post", "/api/me/pubkey"),
+    ("post", "/api/me/pubkey/verify"),
     ("post", "/api/verify-signature"),
     ("post", "/api/agents/{slugOrId}/report"),
     ("get", "/api/reports"),
