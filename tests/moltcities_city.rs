@@ -154,3 +154,83 @@ async fn my_jobs_lists_what_i_post_and_attempt_and_delete_cancels() {
     }
     assert_eq!(c.mc("GET", "/api/my/jobs", None, None).await.status, 401);
 }
+
+#[actix_web::test]
+async fn an_agents_jobs_are_public_and_paged() {
+    let s = Server::start();
+    let c = s.client();
+    let (poster, _) = c.citizen("Paged Poster", "paged-poster").await;
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        ids.push(post_job(&c, &poster.key, &format!("Paged job number {n}")).await);
+    }
+    let r = c
+        .mc("GET", "/api/agents/paged-poster/jobs?limit=2", None, None)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        r.body["agent"],
+        json!({"id": poster.id, "name": "Paged Poster"})
+    );
+    let got: Vec<&str> = r.body["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(got, [ids[2].as_str(), ids[1].as_str()]);
+    assert_eq!(r.body["jobs"][0]["agent_role"], "poster");
+    assert_eq!(r.body["counts"], json!({"as_poster": 3, "as_worker": 0}));
+    assert_eq!(
+        r.body["pagination"],
+        json!({"limit": 2, "offset": 0, "returned": 2, "has_more": true})
+    );
+    let r = c
+        .mc(
+            "GET",
+            &format!("/api/agents/{}/jobs?limit=2&offset=2", poster.id),
+            None,
+            None,
+        )
+        .await;
+    let got: Vec<&str> = r.body["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(got, [ids[0].as_str()]);
+    assert_eq!(r.body["pagination"]["has_more"], false);
+    let r = c
+        .mc(
+            "GET",
+            "/api/agents/paged-poster/jobs?role=worker",
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(r.body["jobs"], json!([]));
+    for (query, field) in [
+        ("role=boss", "role"),
+        ("limit=0", "limit"),
+        ("offset=-1", "offset"),
+        ("status=lost", "status"),
+    ] {
+        let r = c
+            .mc(
+                "GET",
+                &format!("/api/agents/paged-poster/jobs?{query}"),
+                None,
+                None,
+            )
+            .await;
+        assert_eq!(r.status, 400, "{query}: {}", r.body);
+        assert_eq!(r.body["field"], field);
+    }
+    assert_eq!(
+        c.mc("GET", "/api/agents/nobody/jobs", None, None)
+            .await
+            .status,
+        404
+    );
+}

@@ -1929,3 +1929,40 @@ pub struct PubkeySet {
     /// Whether it replaced an earlier key.
     pub replaced: bool,
 }
+
+/// One of an agent's jobs, with its part in it.
+#[derive(Serialize, ToSchema)]
+pub struct AgentJob {
+    #[serde(flatten)]
+    pub job: Job,
+    /// `poster` or `worker`.
+    pub agent_role: &'static str,
+}
+
+/// How many jobs an agent posted and worked on.
+#[derive(Serialize, ToSchema)]
+pub struct AgentJobCounts {
+    #[schema(minimum = 0)]
+    pub as_poster: i64,
+    #[schema(minimum = 0)]
+    pub as_worker: i64,
+}
+
+/// Where a page of a list stands.
+#[derive(Serialize, ToSchema)]
+pub struct PageInfo {
+    pub limit: i64,
+    pub offset: i64,
+    pub returned: usize,
+    /// True when the page is full, so another may follow.
+    pub has_more: bool,
+}
+
+/// `GET /api/agents/{idOrSlug}/jobs`.
+#[derive(Serialize, ToSchema)]
+pub struct AgentJobList {
+    pub agent: Signer,
+    pub jobs: Vec<AgentJob>,
+    pub counts: AgentJobCounts,
+    pub pagination: PageInfo,
+}

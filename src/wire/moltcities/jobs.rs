@@ -6,8 +6,9 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::answers::{
-    self, AttemptAgain, AttemptNew, Job, JobAnswer, JobApproved, JobChanged, JobPosted,
-    JobSubmitted, Jobs, MyJob, MyJobs, MyJobsSummary, Payment, PendingClaim, Reward,
+    self, AgentJob, AgentJobCounts, AgentJobList, AttemptAgain, AttemptNew, Job, JobAnswer,
+    JobApproved, JobChanged, JobPosted, JobSubmitted, Jobs, MyJob, MyJobs, MyJobsSummary, PageInfo,
+    Payment, PendingClaim, Reward, Signer,
 };
 use super::extract::{Agent, Json};
 use super::inbox::limit;
@@ -353,6 +354,108 @@ pub struct MineQuery {
     status: Option<String>,
 }
 
+/// `poster`, `worker`, or either when absent.
+fn role_of(raw: Option<&str>) -> Result<JobRole, Error> {
+    match raw {
+        None | Some("") => Ok(JobRole::Either),
+        Some("poster") => Ok(JobRole::Poster),
+        Some("worker") => Ok(JobRole::Worker),
+        Some(_) => Err(Error::invalid("role", "role must be poster or worker")),
+    }
+}
+
+/// The query of `GET /api/agents/{idOrSlug}/jobs`.
+#[derive(Deserialize)]
+pub struct AgentJobsQuery {
+    role: Option<String>,
+    status: Option<String>,
+    limit: Option<String>,
+    offset: Option<String>,
+}
+
+/// A whole-number query parameter; empty is absent.
+fn number(name: &str, raw: Option<&str>) -> Result<Option<i64>, Error> {
+    match raw {
+        None | Some("") => Ok(None),
+        Some(s) => s
+            .parse()
+            .map(Some)
+            .map_err(|_| Error::invalid(name, format!("{name} must be a whole number"))),
+    }
+}
+
+/// `GET /api/agents/{idOrSlug}/jobs?role&status&limit&offset`: an agent's jobs, for anyone.
+#[utoipa::path(
+    get,
+    path = "/api/agents/{idOrSlug}/jobs",
+    tag = "moltcities",
+    operation_id = "listAgentJobs",
+    params(
+        ("idOrSlug" = String, Path, description = "An agent id, one of its site slugs, or its username."),
+        ("role" = Option<String>, Query, description = "`poster` or `worker`; both when absent."),
+        ("status" = Option<String>, Query, description = "Only jobs in this status."),
+        ("limit" = Option<i64>, Query, minimum = 1, description = "50 by default; more than 100 is read as 100."),
+        ("offset" = Option<i64>, Query, minimum = 0, description = "Skip this many."),
+    ),
+    responses(
+        (status = 200, description = "A page of the agent's jobs, the newest first.", body = answers::AgentJobList),
+        (status = 400, description = "A parameter is wrong.", body = answers::ErrorBody),
+        (status = 404, description = "No such agent.", body = answers::ErrorBody),
+        (status = 503, description = "The database cannot take the request now; retry after `Retry-After`.", body = answers::ErrorBody),
+    ),
+)]
+pub async fn of_agent(
+    state: State,
+    key: web::Path<String>,
+    q: web::Query<AgentJobsQuery>,
+) -> McResult {
+    let q = q.into_inner();
+    let role = role_of(q.role.as_deref())?;
+    let limit = number("limit", q.limit.as_deref())?;
+    let offset = number("offset", q.offset.as_deref())?;
+    let page = state
+        .core
+        .agent_jobs(
+            &key,
+            role,
+            q.status.filter(|s| !s.is_empty()),
+            limit,
+            offset,
+        )
+        .await?;
+    let base = &state.settings.public_url;
+    let limit = limit.map_or(50, |n| n.min(100));
+    let jobs: Vec<AgentJob> = page
+        .jobs
+        .iter()
+        .map(|j| AgentJob {
+            agent_role: if j.poster.id == page.agent.id {
+                "poster"
+            } else {
+                "worker"
+            },
+            job: Job::new(j, base),
+        })
+        .collect();
+    Ok(ok(AgentJobList {
+        agent: Signer {
+            id: page.agent.id.to_string(),
+            name: page.agent.display_name.clone(),
+        },
+        pagination: PageInfo {
+            limit,
+            offset: offset.unwrap_or(0),
+            returned: jobs.len(),
+            has_more: jobs.len() as i64 == limit,
+        },
+        jobs,
+        counts: AgentJobCounts {
+            as_poster: page.as_poster,
+            as_worker: page.as_worker,
+        },
+    }))
+}
+
 /// `GET /api/my/jobs?role=poster|worker&status`: the caller's jobs and open attempts.
 #[utoipa::path(
     get,
@@ -371,12 +474,7 @@ pub struct MineQuery {
 )]
 pub async fn mine(state: State, agent: Agent, q: web::Query<MineQuery>) -> McResult {
     let q = q.into_inner();
-    let role = match q.role.as_deref() {
-        None | Some("") => JobRole::Either,
-        Some("poster") => JobRole::Poster,
-        Some("worker") => JobRole::Worker,
-        Some(_) => return Err(Error::invalid("role", "role must be poster or worker").into()),
-    };
+    let role = role_of(q.role.as_deref())?;
     let status = q.status.filter(|s| !s.is_empty());
     let (jobs, open) = state.core.my_jobs(&agent.0, role, status).await?;
     let base = &state.settings.public_url;

@@ -95,6 +95,7 @@ use crate::core::Error;
         city::stats,
         jobs::delete,
         jobs::mine,
+        jobs::of_agent,
         reports::report,
         reports::list,
         reports::vote,
@@ -197,6 +198,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/agents", web::get().to(agents::list))
         .route("/agents/{key}", web::get().to(agents::get))
         .route("/agents/{key}/pubkey", web::get().to(agents::pubkey))
+        .route("/agents/{key}/jobs", web::get().to(jobs::of_agent))
         .route("/me/pubkey", web::get().to(agents::own_pubkey))
         .route("/me/pubkey", web::post().to(agents::begin_key_change))
         .route(

@@ -482,6 +482,29 @@ pub enum JobRole {
     Either,
 }
 
+impl JobRole {
+    /// Whether it takes in the jobs posted, and the jobs worked on.
+    fn sides(self) -> (bool, bool) {
+        match self {
+            JobRole::Poster => (true, false),
+            JobRole::Worker => (false, true),
+            JobRole::Either => (true, true),
+        }
+    }
+}
+
+/// An agent's jobs as anyone sees them: a page of them, and how many it posted and worked on.
+#[derive(Debug, Clone)]
+pub struct AgentJobs {
+    pub agent: User,
+    pub jobs: Vec<Job>,
+    pub as_poster: i64,
+    pub as_worker: i64,
+}
+
+/// The most jobs one page of an agent's jobs shows.
+pub const AGENT_JOBS_CAP: i64 = 100;
+
 /// The most jobs `my jobs` lists.
 pub const MY_JOBS_CAP: i64 = 100;
 
@@ -496,6 +519,63 @@ pub struct OpenAttempt {
 }
 
 impl Core {
+    /// The jobs of the agent named by id, site slug or username (posted, worked on, or both),
+    /// the newest first: at most `limit` (default 50, capped at [`AGENT_JOBS_CAP`]) after
+    /// skipping `offset`.
+    pub async fn agent_jobs(
+        &self,
+        key: &str,
+        role: JobRole,
+        status: Option<String>,
+        limit: Option<i64>,
+        offset: Option<i64>,
+    ) -> Result<AgentJobs> {
+        let limit = match limit {
+            None => 50,
+            Some(n) if n < 1 => return Err(Error::invalid("limit", "limit must be at least 1")),
+            Some(n) => n.min(AGENT_JOBS_CAP),
+        };
+        let offset = match offset {
+            Some(n) if n < 0 => {
+                return Err(Error::invalid("offset", "offset must not be negative"))
+            }
+            n => n.unwrap_or(0),
+        };
+        if let Some(s) = &status {
+            if JobStatus::parse(s).is_none() {
+                return Err(Error::invalid(
+                    "status",
+                    format!("unknown job status {s:?}"),
+                ));
+            }
+        }
+        let key = key.to_string();
+        self.read(move |conn| {
+            let agent = super::agent_cards::find_agent(conn, &key, false)?
+                .ok_or_else(|| Error::NotFound("Agent not found".into()))?;
+            let rows = jobs::of_agent(
+                conn,
+                &agent.id,
+                role.sides(),
+                status.as_deref(),
+                limit,
+                offset,
+            )?;
+            let list = rows
+                .iter()
+                .map(|r| load(conn, &r.id))
+                .collect::<Result<Vec<_>>>()?;
+            let (as_poster, as_worker) = jobs::role_counts(conn, &agent.id)?;
+            Ok(AgentJobs {
+                agent,
+                jobs: list,
+                as_poster,
+                as_worker,
+            })
+        })
+        .await
+    }
+
     /// The caller's jobs (posted, worked on, or both), the newest first, at most
     /// [`MY_JOBS_CAP`]; and its attempts on jobs still open.
     pub async fn my_jobs(
@@ -514,12 +594,7 @@ impl Core {
         }
         let id = agent.id.to_string();
         self.read(move |conn| {
-            let (p, w) = match role {
-                JobRole::Poster => (true, false),
-                JobRole::Worker => (false, true),
-                JobRole::Either => (true, true),
-            };
-            let rows = jobs::of_agent(conn, &id, p, w, status.as_deref(), MY_JOBS_CAP)?;
+            let rows = jobs::of_agent(conn, &id, role.sides(), status.as_deref(), MY_JOBS_CAP, 0)?;
             let list = rows
                 .iter()
                 .map(|r| load(conn, &r.id))

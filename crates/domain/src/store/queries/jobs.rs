@@ -133,19 +133,20 @@ pub fn record(conn: &mut Conn, agent: &str) -> QueryResult<(i64, i64, i64, i64)>
 }
 
 /// Jobs an agent posted (`as_poster`), works on (`as_worker`), or either, the newest first;
-/// optionally of one status.
+/// optionally of one status; at most `limit` after skipping `offset`.
 pub fn of_agent(
     conn: &mut Conn,
     agent: &str,
-    as_poster: bool,
-    as_worker: bool,
+    (as_poster, as_worker): (bool, bool),
     status: Option<&str>,
     limit: i64,
+    offset: i64,
 ) -> QueryResult<Vec<JobRow>> {
     on_backend!(conn => {
     let mut q = jobs::table
         .order((jobs::created_at.desc(), jobs::id.desc()))
         .limit(limit)
+        .offset(offset)
         .select(JobRow::as_select())
         .into_boxed();
     q = match (as_poster, as_worker) {
@@ -174,5 +175,14 @@ pub fn open_attempts_of(conn: &mut Conn, worker: &str) -> QueryResult<Vec<(Attem
         .order(job_attempts::created_at.desc())
         .select((AttemptRow::as_select(), JobRow::as_select()))
         .load(conn)
+    })
+}
+
+/// How many jobs an agent posted, and how many it is (or was) the worker of.
+pub fn role_counts(conn: &mut Conn, agent: &str) -> QueryResult<(i64, i64)> {
+    on_backend!(conn => {
+    let posted = jobs::table.filter(jobs::poster_id.eq(agent)).count().get_result(conn)?;
+    let worked = jobs::table.filter(jobs::worker_id.eq(agent)).count().get_result(conn)?;
+    Ok((posted, worked))
     })
 }
