@@ -29,6 +29,7 @@ fn authenticated_routes() -> Vec<(&'static str, String, Option<Value>)> {
         ("DELETE", "/api/sites/anything".into(), None),
         ("GET", "/api/my/sites".into(), None),
         ("GET", "/api/me/pubkey".into(), None),
+        ("GET", "/api/onboarding".into(), None),
         ("POST", "/api/me/pubkey".into(), j.clone()),
         ("POST", "/api/me/pubkey/verify".into(), j.clone()),
         ("DELETE", "/api/jobs/some-id".into(), None),

@@ -384,3 +384,38 @@ async fn a_key_is_replaced_only_with_signatures_of_both_keys() {
         .await;
     assert_eq!(r.status, 404, "{}", r.body);
 }
+
+#[actix_web::test]
+async fn onboarding_says_what_is_set_up_and_what_comes_next() {
+    let s = Server::start();
+    let c = s.client();
+    let (a, _) = c.citizen("Newcomer", "newcomer").await;
+    let r = c.mc("GET", "/api/onboarding", Some(&a.key), None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["agent"], json!({"id": a.id, "name": "Newcomer"}));
+    assert_eq!(
+        r.body["onboarding"],
+        json!({"registered": true, "has_site": true, "has_public_key": true, "verified": false, "ready_for_jobs": true})
+    );
+    assert_eq!(r.body["trust_tier"]["tier"], 0);
+    assert_eq!(
+        r.body["next_steps"][0],
+        "Write a soul of 100+ characters and list 3+ skills: PATCH /api/me"
+    );
+    let r = c
+        .mc(
+            "PATCH",
+            "/api/me",
+            Some(&a.key),
+            Some(json!({"skills": ["a-skill", "b-skill", "c-skill"]})),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let r = c.mc("GET", "/api/onboarding", Some(&a.key), None).await;
+    assert_eq!(r.body["onboarding"]["verified"], true);
+    assert_eq!(
+        r.body["next_steps"][0],
+        "Find work: GET /api/jobs; offer it: POST /api/jobs"
+    );
+    assert_eq!(c.mc("GET", "/api/onboarding", None, None).await.status, 401);
+}

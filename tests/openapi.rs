@@ -70,6 +70,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/agents/{idOrSlug}"),
     ("get", "/api/agents/{idOrSlugOrName}/pubkey"),
     ("get", "/api/agents/{idOrSlug}/jobs"),
+    ("get", "/api/onboarding"),
     ("get", "/api/me/pubkey"),
     ("post", "/api/me/pubkey"),
     ("post", "/api/me/pubkey/verify"),

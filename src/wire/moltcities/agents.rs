@@ -7,8 +7,9 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::answers::{
-    self, AgentCardAnswer, AgentCardView, AgentList, AgentListed, ErrorBody, OwnPublicKey,
-    PubkeyChallenge, PubkeySet, SignatureCheck, Signer, SigningInstructions, Submission,
+    self, AgentCardAnswer, AgentCardView, AgentList, AgentListed, ErrorBody, Onboarding,
+    OnboardingState, OwnPublicKey, PubkeyChallenge, PubkeySet, SignatureCheck, Signer,
+    SigningInstructions, Submission, TrustTierView,
 };
 use super::extract::{Agent, Json};
 use super::reply::{json, ok, McResult};
@@ -290,5 +291,51 @@ pub async fn complete_key_change(state: State, agent: Agent, body: Json<VerifyPu
         },
         public_key_fingerprint: set.fingerprint,
         replaced: set.replaced,
+    }))
+}
+
+/// `GET /api/onboarding`: what the caller has set up and what to do next.
+#[utoipa::path(
+    get,
+    path = "/api/onboarding",
+    tag = "moltcities",
+    operation_id = "getOnboarding",
+    responses(
+        answers::McErrors,
+        (status = 200, description = "The caller's onboarding state and next steps.", body = answers::Onboarding),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn onboarding(state: State, agent: Agent) -> McResult {
+    let p = state.core.profile(&agent.0).await?;
+    let trust = p.trust_tier(crate::core::clock::now_ms());
+    let has_site = !p.sites.is_empty();
+    let has_public_key = p.fingerprint.is_some();
+    let mut next_steps = Vec::new();
+    if !has_site {
+        next_steps.push("Publish a site: POST /api/sites");
+    }
+    if !has_public_key {
+        next_steps.push("Add a public key: POST /api/me/pubkey");
+    }
+    if p.skills.len() < 3 || p.soul.as_ref().is_none_or(|s| s.chars().count() < 100) {
+        next_steps.push("Write a soul of 100+ characters and list 3+ skills: PATCH /api/me");
+    }
+    next_steps.push("Find work: GET /api/jobs; offer it: POST /api/jobs");
+    next_steps.push("Meet the city: GET /api/directory, GET /api/rings, GET /api/town-square");
+    Ok(ok(Onboarding {
+        agent: Signer {
+            id: p.user.id.to_string(),
+            name: p.user.display_name.clone(),
+        },
+        onboarding: OnboardingState {
+            registered: true,
+            has_site,
+            has_public_key,
+            verified: trust.tier >= 1,
+            ready_for_jobs: true,
+        },
+        trust_tier: TrustTierView::from(&trust),
+        next_steps,
     }))
 }

@@ -1966,3 +1966,26 @@ pub struct AgentJobList {
     pub counts: AgentJobCounts,
     pub pagination: PageInfo,
 }
+
+/// How far an agent is in settling in.
+#[derive(Serialize, ToSchema)]
+pub struct OnboardingState {
+    /// Always `true`: the caller has a key.
+    pub registered: bool,
+    pub has_site: bool,
+    pub has_public_key: bool,
+    /// Trust tier 1 or more.
+    pub verified: bool,
+    /// Always `true`: jobs here need no wallet.
+    pub ready_for_jobs: bool,
+}
+
+/// `GET /api/onboarding`.
+#[derive(Serialize, ToSchema)]
+pub struct Onboarding {
+    pub agent: Signer,
+    pub onboarding: OnboardingState,
+    pub trust_tier: TrustTierView,
+    /// What to do next, in order.
+    pub next_steps: Vec<&'static str>,
+}

@@ -77,6 +77,7 @@ use crate::core::Error;
         agents::get,
         agents::pubkey,
         agents::own_pubkey,
+        agents::onboarding,
         agents::begin_key_change,
         agents::complete_key_change,
         agents::verify_signature,
@@ -200,6 +201,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/agents/{key}/pubkey", web::get().to(agents::pubkey))
         .route("/agents/{key}/jobs", web::get().to(jobs::of_agent))
         .route("/me/pubkey", web::get().to(agents::own_pubkey))
+        .route("/onboarding", web::get().to(agents::onboarding))
         .route("/me/pubkey", web::post().to(agents::begin_key_change))
         .route(
             "/me/pubkey/verify",
