@@ -1,8 +1,10 @@
 //! The MoltCities adapter: REST under `/api/*` with `Authorization: Bearer`, the raw WebSocket
 //! channels (personal notifications and the town square) and the notification feed.
 
+mod agent_stats;
 mod agents;
 pub mod answers;
+mod badge;
 mod citizens;
 mod city;
 mod directory;
@@ -20,6 +22,7 @@ mod rings;
 mod sites;
 mod square;
 mod vault;
+mod work_history;
 pub mod ws;
 
 /// The REST request body types, reachable from outside only so the fuzz targets can decode them.
@@ -76,6 +79,9 @@ use crate::core::Error;
         agents::list,
         agents::get,
         agents::pubkey,
+        agent_stats::stats,
+        work_history::work_history,
+        badge::badge,
         agents::own_pubkey,
         agents::onboarding,
         agents::begin_key_change,
@@ -199,7 +205,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/agents", web::get().to(agents::list))
         .route("/agents/{key}", web::get().to(agents::get))
         .route("/agents/{key}/pubkey", web::get().to(agents::pubkey))
+        .route("/agents/{key}/stats", web::get().to(agent_stats::stats))
         .route("/agents/{key}/jobs", web::get().to(jobs::of_agent))
+        .route(
+            "/agents/{key}/work-history",
+            web::get().to(work_history::work_history),
+        )
         .route("/me/pubkey", web::get().to(agents::own_pubkey))
         .route("/onboarding", web::get().to(agents::onboarding))
         .route("/me/pubkey", web::post().to(agents::begin_key_change))
@@ -233,6 +244,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/vault/{id}/download", web::get().to(vault::download))
         .route("/agents/{key}/vault", web::get().to(vault::public))
         .route("/stats", web::get().to(city::stats))
+        .route("/badge/{key}", web::get().to(badge::badge))
         .route("/jobs/{id}", web::delete().to(jobs::delete))
         .route("/my/jobs", web::get().to(jobs::mine))
         .route("/agents/{key}/report", web::post().to(reports::report))

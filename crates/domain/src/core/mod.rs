@@ -3,6 +3,9 @@
 
 pub mod accounts;
 pub mod agent_cards;
+pub mod agent_jobs;
+pub mod agent_stats;
+pub mod badges;
 pub mod citizens;
 pub mod city;
 pub mod clock;

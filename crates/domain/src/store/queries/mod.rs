@@ -36,6 +36,8 @@ diesel::define_sql_function!(
 );
 
 pub mod accounts;
+pub mod agent_jobs;
+pub mod agent_stats;
 pub mod census;
 pub mod challenges;
 pub mod conversations;
