@@ -5,18 +5,27 @@
 
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU16, AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::{Database, Server};
 
-/// A loopback port free now.
+/// A loopback port free now, for a process started later (a node, Redis, HAProxy).
+///
+/// Taken below Linux's ephemeral range (32768 and up), where the kernel hands out ports to
+/// everything that binds port 0: a port picked there and released could be taken by another
+/// test's server before the process meant for it binds it ("Address already in use").
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let seed = (std::process::id() as u16).wrapping_mul(7919);
+    loop {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let port = 20_000 + (seed.wrapping_add(n.wrapping_mul(97)) % 12_000);
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
 }
 
 /// Waits until something accepts connections on a loopback port.
