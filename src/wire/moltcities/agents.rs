@@ -11,6 +11,7 @@ use super::answers::{
     OnboardingState, OwnPublicKey, PubkeyChallenge, PubkeySet, SignatureCheck, Signer,
     SigningInstructions, Submission, TrustTierView,
 };
+use super::directory::number;
 use super::extract::{Agent, Json};
 use super::reply::{json, ok, McResult};
 use crate::app::State;
@@ -44,13 +45,7 @@ pub struct ListQuery {
 )]
 pub async fn list(state: State, q: web::Query<ListQuery>) -> McResult {
     let q = q.into_inner();
-    let limit = match q.limit.as_deref() {
-        None | Some("") => None,
-        Some(s) => Some(
-            s.parse::<i64>()
-                .map_err(|_| Error::invalid("limit", "limit must be a whole number"))?,
-        ),
-    };
+    let limit = number("limit", q.limit.as_deref())?;
     let agents = state
         .core
         .city_agents(q.neighborhood.as_deref(), q.skill.as_deref(), limit)

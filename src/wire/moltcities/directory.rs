@@ -41,7 +41,7 @@ pub struct Browse {
 }
 
 /// A whole-number query parameter; empty is absent.
-fn number(name: &str, raw: Option<&str>) -> Result<Option<i64>, Error> {
+pub(super) fn number(name: &str, raw: Option<&str>) -> Result<Option<i64>, Error> {
     match raw {
         None | Some("") => Ok(None),
         Some(s) => s

@@ -10,6 +10,7 @@ use super::answers::{
     JobApproved, JobChanged, JobPosted, JobSubmitted, Jobs, MyJob, MyJobs, MyJobsSummary, PageInfo,
     Payment, PendingClaim, Reward, Signer,
 };
+use super::directory::number;
 use super::extract::{Agent, Json};
 use super::inbox::limit;
 use super::reply::{created, ok, McResult};
@@ -371,17 +372,6 @@ pub struct AgentJobsQuery {
     status: Option<String>,
     limit: Option<String>,
     offset: Option<String>,
-}
-
-/// A whole-number query parameter; empty is absent.
-fn number(name: &str, raw: Option<&str>) -> Result<Option<i64>, Error> {
-    match raw {
-        None | Some("") => Ok(None),
-        Some(s) => s
-            .parse()
-            .map(Some)
-            .map_err(|_| Error::invalid(name, format!("{name} must be a whole number"))),
-    }
 }
 
 /// `GET /api/agents/{idOrSlug}/jobs?role&status&limit&offset`: an agent's jobs, for anyone.
