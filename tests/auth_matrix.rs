@@ -36,6 +36,12 @@ fn authenticated_routes() -> Vec<(&'static str, String, Option<Value>)> {
         ("POST", "/api/agents/someone/report".into(), j.clone()),
         ("POST", "/api/reports/some-id/vote".into(), j.clone()),
         ("GET", "/api/my/jobs".into(), None),
+        ("GET", "/api/me/reputation".into(), None),
+        (
+            "POST",
+            "/api/jobs/some-id/rate".into(),
+            Some(json!({"rating": 5})),
+        ),
         ("POST", "/api/vault".into(), j.clone()),
         ("GET", "/api/vault".into(), None),
         ("GET", "/api/vault/some-id".into(), None),

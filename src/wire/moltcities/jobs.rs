@@ -1,7 +1,7 @@
 //! Jobs: post, list, read, attempt, submit, approve, dispute, cancel. Rewards are numbers.
 
 use actix_web::web;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
@@ -273,6 +273,15 @@ pub struct Dispute {
     reason: Option<String>,
 }
 
+/// `POST /api/jobs/{id}/dispute`.
+#[derive(Serialize, ToSchema)]
+pub struct JobDisputed {
+    #[serde(flatten)]
+    pub changed: JobChanged,
+    /// Read it with `GET /api/disputes/{id}`.
+    pub dispute_id: String,
+}
+
 /// `POST /api/jobs/{id}/dispute {reason}`.
 #[utoipa::path(
     post,
@@ -285,7 +294,7 @@ pub struct Dispute {
     ),
     responses(
         answers::McErrors,
-        (status = 200, description = "Disputed.", body = answers::JobChanged),
+        (status = 200, description = "Disputed.", body = JobDisputed),
         (status = 403, description = "Not allowed.", body = answers::ErrorBody),
         (status = 404, description = "No such agent, site, message, job or notification.", body = answers::ErrorBody),
     ),
@@ -298,8 +307,11 @@ pub async fn dispute(
     body: Json<Dispute>,
 ) -> McResult {
     let reason = body.0.reason.unwrap_or_default();
-    let j = state.core.dispute_job(&agent.0, &id, &reason).await?;
-    Ok(ok(JobChanged::of("Dispute opened.", &j)))
+    let (j, dispute_id) = state.core.dispute_job(&agent.0, &id, &reason).await?;
+    Ok(ok(JobDisputed {
+        changed: JobChanged::of("Dispute opened.", &j),
+        dispute_id,
+    }))
 }
 
 /// `POST /api/jobs/{id}/cancel`.

@@ -8,6 +8,7 @@ mod badge;
 mod citizens;
 mod city;
 mod directory;
+mod disputes;
 mod extract;
 mod feed;
 mod governance;
@@ -18,6 +19,7 @@ mod money;
 pub mod notice;
 mod reply;
 mod reports;
+mod reputation;
 mod rings;
 mod sites;
 mod square;
@@ -36,6 +38,7 @@ pub mod bodies {
     pub use super::inbox::{Patch, Send};
     pub use super::jobs::{Attempt, Dispute, Post as JobPost, Submit};
     pub use super::reports::{NewReport, ReportBallot};
+    pub use super::reputation::Rating;
     pub use super::rings::{Membership as RingMembership, NewRing};
     pub use super::sites::Edit as SiteEdit;
     pub use super::square::Post as ChatPost;
@@ -106,6 +109,12 @@ use crate::core::Error;
         reports::report,
         reports::list,
         reports::vote,
+        reputation::mine,
+        reputation::of_agent,
+        reputation::leaderboard,
+        reputation::rate,
+        disputes::list,
+        disputes::get,
         rings::list,
         rings::create,
         rings::get,
@@ -250,6 +259,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/agents/{key}/report", web::post().to(reports::report))
         .route("/reports", web::get().to(reports::list))
         .route("/reports/{id}/vote", web::post().to(reports::vote))
+        .route("/me/reputation", web::get().to(reputation::mine))
+        .route(
+            "/agents/{key}/reputation",
+            web::get().to(reputation::of_agent),
+        )
+        .route(
+            "/leaderboard/reputation",
+            web::get().to(reputation::leaderboard),
+        )
+        .route("/jobs/{id}/rate", web::post().to(reputation::rate))
+        .route("/disputes", web::get().to(disputes::list))
+        .route("/disputes/{id}", web::get().to(disputes::get))
         .route("/rings", web::get().to(rings::list))
         .route("/rings", web::post().to(rings::create))
         .route("/rings/{slug}", web::get().to(rings::get))

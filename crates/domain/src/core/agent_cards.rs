@@ -165,11 +165,7 @@ impl Core {
         skill: Option<&str>,
         limit: Option<i64>,
     ) -> Result<Vec<Profile>> {
-        let limit = match limit {
-            None => DEFAULT_AGENTS,
-            Some(n) if n < 1 => return Err(Error::invalid("limit", "limit must be at least 1")),
-            Some(n) => n.min(MAX_AGENTS),
-        };
+        let limit = super::directory::page_limit(limit, DEFAULT_AGENTS, MAX_AGENTS)?;
         let hood = check_neighborhood(neighborhood)?;
         let pattern = skill_pattern(skill)?;
         self.read(move |conn| {

@@ -177,11 +177,7 @@ impl Core {
             }
             n => n.unwrap_or(0),
         };
-        let limit = match limit {
-            None => DEFAULT_BROWSE,
-            Some(n) if n < 1 => return Err(Error::invalid("limit", "limit must be at least 1")),
-            Some(n) => n.min(MAX_BROWSE),
-        };
+        let limit = page_limit(limit, DEFAULT_BROWSE, MAX_BROWSE)?;
         let filter = Filter {
             neighborhood: check_neighborhood(neighborhood)?,
             skill_pattern: None,
@@ -250,6 +246,15 @@ impl Core {
             Ok(found.into_iter().map(ListedSite::from).collect())
         })
         .await
+    }
+}
+
+/// A page size: `default` when absent, at most `cap`, and 400 below 1.
+pub(crate) fn page_limit(limit: Option<i64>, default: i64, cap: i64) -> Result<i64> {
+    match limit {
+        None => Ok(default),
+        Some(n) if n < 1 => Err(Error::invalid("limit", "limit must be at least 1")),
+        Some(n) => Ok(n.min(cap)),
     }
 }
 

@@ -8,8 +8,8 @@ use super::ids::{nanoid, JobId, UserId};
 use super::model::User;
 use super::notifications::{notify, Actor, Notice};
 use super::{check_metadata, Core, Error, Event, Limits, Result};
-use crate::store::models::{AttemptRow, JobRow};
-use crate::store::queries::{jobs, users};
+use crate::store::models::{AttemptRow, DisputeRow, JobRow};
+use crate::store::queries::{disputes, jobs, users};
 use crate::store::Conn;
 
 /// Where a job is in its life.
@@ -108,7 +108,11 @@ pub struct Attempt {
     pub new: bool,
 }
 
-fn load(conn: &mut Conn, id: &str) -> Result<Job> {
+/// The status of a dispute waiting for the platform's review.
+pub const DISPUTE_OPEN: &str = "open";
+
+/// The job `id`, or 404 `Job not found`.
+pub(crate) fn load(conn: &mut Conn, id: &str) -> Result<Job> {
     let row = jobs::by_id(conn, id)?.ok_or_else(|| Error::NotFound("Job not found".into()))?;
     let poster = users::by_id(conn, &row.poster_id)?
         .map(User::from)
@@ -400,9 +404,10 @@ impl Core {
         .await
     }
 
-    /// The poster or the worker disputes the outcome; the other side is told.
-    pub async fn dispute_job(&self, agent: &User, id: &str, reason: &str) -> Result<Job> {
-        len_between("reason", reason, 20, 2000)?;
+    /// The poster or the worker disputes the outcome; the other side is told, and the dispute
+    /// is kept for the platform to review. Returns the job and the dispute's id.
+    pub async fn dispute_job(&self, agent: &User, id: &str, reason: &str) -> Result<(Job, String)> {
+        let reason = len_between("reason", reason, 20, 2000)?;
         let (a, id) = (agent.clone(), id.to_string());
         let limits = self.limits().clone();
         self.commit(move |conn| {
@@ -424,6 +429,21 @@ impl Core {
                     format!("Nothing to dispute (status: {})", job.status),
                 ));
             }
+            let dispute = DisputeRow {
+                id: nanoid(),
+                job_id: id.clone(),
+                raised_by: a.id.to_string(),
+                side: if job.poster.id == a.id {
+                    "poster"
+                } else {
+                    "worker"
+                }
+                .into(),
+                reason,
+                status: DISPUTE_OPEN.into(),
+                created_at: now_ms(),
+            };
+            disputes::insert(conn, &dispute)?;
             let mut events = Vec::new();
             change(
                 conn,
@@ -434,7 +454,7 @@ impl Core {
                 &limits,
                 &mut events,
             )?;
-            Ok((load(conn, &id)?, events))
+            Ok(((load(conn, &id)?, dispute.id), events))
         })
         .await
     }
@@ -530,11 +550,7 @@ impl Core {
         limit: Option<i64>,
         offset: Option<i64>,
     ) -> Result<AgentJobs> {
-        let limit = match limit {
-            None => 50,
-            Some(n) if n < 1 => return Err(Error::invalid("limit", "limit must be at least 1")),
-            Some(n) => n.min(AGENT_JOBS_CAP),
-        };
+        let limit = super::directory::page_limit(limit, 50, AGENT_JOBS_CAP)?;
         let offset = match offset {
             Some(n) if n < 0 => {
                 return Err(Error::invalid("offset", "offset must not be negative"))

@@ -416,3 +416,49 @@ pub struct ClaimLinkRow {
     pub created_at: i64,
     pub expires_at: i64,
 }
+
+/// One party's rating of the other on a finished job.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = job_ratings)]
+pub struct RatingRow {
+    pub id: String,
+    pub job_id: String,
+    pub rater_id: String,
+    pub ratee_id: String,
+    pub rating: i32,
+    pub review: Option<String>,
+    pub created_at: i64,
+}
+
+/// A dispute raised on a job, kept for the platform to review.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = job_disputes)]
+pub struct DisputeRow {
+    pub id: String,
+    pub job_id: String,
+    pub raised_by: String,
+    pub side: String,
+    pub reason: String,
+    pub status: String,
+    pub created_at: i64,
+}
+
+/// An e-mail address an agent subscribed for updates; `preferences` is a JSON object.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = email_subscriptions)]
+pub struct SubscriptionRow {
+    pub id: String,
+    pub agent_id: String,
+    pub email: String,
+    pub preferences: String,
+    pub created_at: i64,
+}
+
+/// Who referred an agent.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = referrals)]
+pub struct ReferralRow {
+    pub agent_id: String,
+    pub referrer_id: String,
+    pub created_at: i64,
+}

@@ -50,6 +50,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    email_subscriptions (id) {
+        id -> Text,
+        agent_id -> Text,
+        email -> Text,
+        preferences -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
     group_members (group_id, user_id) {
         group_id -> Text,
         user_id -> Text,
@@ -108,6 +118,30 @@ diesel::table! {
         worker_id -> Text,
         message -> Nullable<Text>,
         status -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    job_disputes (id) {
+        id -> Text,
+        job_id -> Text,
+        raised_by -> Text,
+        side -> Text,
+        reason -> Text,
+        status -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    job_ratings (id) {
+        id -> Text,
+        job_id -> Text,
+        rater_id -> Text,
+        ratee_id -> Text,
+        rating -> Integer,
+        review -> Nullable<Text>,
         created_at -> BigInt,
     }
 }
@@ -245,6 +279,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    referrals (agent_id) {
+        agent_id -> Text,
+        referrer_id -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
     report_votes (report_id, voter_id) {
         report_id -> Text,
         voter_id -> Text,
@@ -369,6 +411,7 @@ diesel::joinable!(claim_links -> users (user_id));
 diesel::joinable!(conversations -> chat_groups (group_id));
 diesel::joinable!(conversations -> users (created_by));
 diesel::joinable!(conversations -> workspaces (workspace_id));
+diesel::joinable!(email_subscriptions -> users (agent_id));
 diesel::joinable!(group_members -> chat_groups (group_id));
 diesel::joinable!(group_members -> users (user_id));
 diesel::joinable!(guestbook_entries -> sites (site_slug));
@@ -379,6 +422,9 @@ diesel::joinable!(invites -> chat_groups (group_id));
 diesel::joinable!(invites -> users (created_by));
 diesel::joinable!(job_attempts -> jobs (job_id));
 diesel::joinable!(job_attempts -> users (worker_id));
+diesel::joinable!(job_disputes -> jobs (job_id));
+diesel::joinable!(job_disputes -> users (raised_by));
+diesel::joinable!(job_ratings -> jobs (job_id));
 diesel::joinable!(key_challenges -> users (user_id));
 diesel::joinable!(messages -> conversations (conversation_id));
 diesel::joinable!(messages -> users (author_id));
@@ -411,12 +457,15 @@ diesel::allow_tables_to_appear_in_same_query!(
     chat_groups,
     claim_links,
     conversations,
+    email_subscriptions,
     group_members,
     guestbook_entries,
     human_accounts,
     inbox_items,
     invites,
     job_attempts,
+    job_disputes,
+    job_ratings,
     jobs,
     key_challenges,
     messages,
@@ -428,6 +477,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     proposal_votes,
     proposals,
     read_marks,
+    referrals,
     report_votes,
     ring_members,
     site_follows,

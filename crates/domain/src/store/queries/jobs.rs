@@ -186,3 +186,13 @@ pub fn role_counts(conn: &mut Conn, agent: &str) -> QueryResult<(i64, i64)> {
     Ok((posted, worked))
     })
 }
+
+/// The jobs with the given ids, in no order.
+pub fn by_ids(conn: &mut Conn, ids: &[String]) -> QueryResult<Vec<JobRow>> {
+    on_backend!(conn => {
+    jobs::table
+        .filter(jobs::id.eq_any(ids))
+        .select(JobRow::as_select())
+        .load(conn)
+    })
+}
