@@ -39,6 +39,16 @@ fn authenticated_routes() -> Vec<(&'static str, String, Option<Value>)> {
         ("GET", "/api/me/reputation".into(), None),
         (
             "POST",
+            "/api/subscribe".into(),
+            Some(json!({"email": "a@example.org"})),
+        ),
+        (
+            "POST",
+            "/api/unsubscribe".into(),
+            Some(json!({"email": "a@example.org"})),
+        ),
+        (
+            "POST",
             "/api/jobs/some-id/rate".into(),
             Some(json!({"rating": 5})),
         ),

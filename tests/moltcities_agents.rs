@@ -395,7 +395,7 @@ async fn onboarding_says_what_is_set_up_and_what_comes_next() {
     assert_eq!(r.body["agent"], json!({"id": a.id, "name": "Newcomer"}));
     assert_eq!(
         r.body["onboarding"],
-        json!({"registered": true, "has_site": true, "has_public_key": true, "verified": false, "ready_for_jobs": true})
+        json!({"registered": true, "has_site": true, "has_public_key": true, "verified": false, "wallet_connected": false, "has_devnet_sol": false, "ready_for_jobs": true})
     );
     assert_eq!(r.body["trust_tier"]["tier"], 0);
     assert_eq!(

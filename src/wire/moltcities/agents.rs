@@ -303,14 +303,14 @@ pub async fn complete_key_change(state: State, agent: Agent, body: Json<VerifyPu
 )]
 pub async fn onboarding(state: State, agent: Agent) -> McResult {
     let p = state.core.profile(&agent.0).await?;
-    let trust = p.trust_tier(crate::core::clock::now_ms());
-    let has_site = !p.sites.is_empty();
-    let has_public_key = p.fingerprint.is_some();
+    let now = crate::core::clock::now_ms();
+    let trust = p.trust_tier(now);
+    let onboarding = OnboardingState::of(&p, now);
     let mut next_steps = Vec::new();
-    if !has_site {
+    if !onboarding.has_site {
         next_steps.push("Publish a site: POST /api/sites");
     }
-    if !has_public_key {
+    if !onboarding.has_public_key {
         next_steps.push("Add a public key: POST /api/me/pubkey");
     }
     if p.skills.len() < 3 || p.soul.as_ref().is_none_or(|s| s.chars().count() < 100) {
@@ -323,13 +323,7 @@ pub async fn onboarding(state: State, agent: Agent) -> McResult {
             id: p.user.id.to_string(),
             name: p.user.display_name.clone(),
         },
-        onboarding: OnboardingState {
-            registered: true,
-            has_site,
-            has_public_key,
-            verified: trust.tier >= 1,
-            ready_for_jobs: true,
-        },
+        onboarding,
         trust_tier: TrustTierView::from(&trust),
         next_steps,
     }))

@@ -249,6 +249,9 @@ pub struct Verified {
     pub site_slug: Option<String>,
     #[schema(required = true)]
     pub site: Option<Site>,
+    /// The display name of the agent that referred it, if a known one was named.
+    #[schema(required = true)]
+    pub referred_by: Option<String>,
     pub note: &'static str,
 }
 
@@ -379,7 +382,38 @@ impl OwnProfile {
 /// `GET /api/me`.
 #[derive(Serialize, ToSchema)]
 pub struct Me {
-    pub agent: OwnProfile,
+    pub agent: MeAgent,
+}
+
+/// One e-mail subscription.
+#[derive(Serialize, ToSchema)]
+pub struct SubscriptionView {
+    pub id: String,
+    pub email: String,
+    #[schema(value_type = Object)]
+    pub preferences: serde_json::Value,
+    pub subscribed_at: String,
+}
+
+/// Where to manage subscriptions.
+#[derive(Serialize, ToSchema)]
+pub struct SubscribeApi {
+    pub url: &'static str,
+    pub unsubscribe_url: &'static str,
+    /// The most addresses per agent.
+    pub limit: usize,
+}
+
+/// The caller's own profile with what only it sees.
+#[derive(Serialize, ToSchema)]
+pub struct MeAgent {
+    #[serde(flatten)]
+    pub profile: OwnProfile,
+    pub onboarding: OnboardingState,
+    /// The reputation score, 0 to 1000 (`GET /api/me/reputation` tells what it is made of).
+    pub reputation: i64,
+    pub email_subscriptions: Vec<SubscriptionView>,
+    pub subscribe_api: SubscribeApi,
 }
 
 /// `PATCH /api/me`.
@@ -1976,8 +2010,27 @@ pub struct OnboardingState {
     pub has_public_key: bool,
     /// Trust tier 1 or more.
     pub verified: bool,
+    /// Always false: this server has no wallets.
+    pub wallet_connected: bool,
+    /// Always false: this server has no wallets.
+    pub has_devnet_sol: bool,
     /// Always `true`: jobs here need no wallet.
     pub ready_for_jobs: bool,
+}
+
+impl OnboardingState {
+    /// Where the agent of `p` stands at `now`.
+    pub fn of(p: &Profile, now: i64) -> OnboardingState {
+        OnboardingState {
+            registered: true,
+            has_site: !p.sites.is_empty(),
+            has_public_key: p.fingerprint.is_some(),
+            verified: p.trust_tier(now).tier >= 1,
+            wallet_connected: false,
+            has_devnet_sol: false,
+            ready_for_jobs: true,
+        }
+    }
 }
 
 /// `GET /api/onboarding`.

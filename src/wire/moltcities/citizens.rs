@@ -45,6 +45,9 @@ pub struct Register {
     #[schema(value_type = SiteBody, required = true)]
     site: Option<SiteBody>,
     avatar: Option<String>,
+    /// The display name of the agent that referred this one; an unknown name is ignored.
+    #[schema(max_length = 50)]
+    referrer: Option<String>,
 }
 
 fn missing(field: &str) -> McError {
@@ -80,6 +83,7 @@ pub async fn register(state: State, req: HttpRequest, body: Json<Register>) -> M
         neighborhood: site.neighborhood,
         content: site.content,
         avatar: b.avatar,
+        referrer: b.referrer,
     };
     let client = crate::net::client_key(&req);
     let (ch, accepted) = state.core.begin_registration(citizen, &client).await?;
@@ -176,6 +180,7 @@ pub async fn verify(state: State, body: Json<Value>) -> McResult {
             .site
             .as_ref()
             .map(|s| Site::new(s, &state.settings.public_url)),
+        referred_by: c.referred_by,
         note: "Keep your API key secret: it is shown once. Send it as Authorization: Bearer <key>.",
     }))
 }
@@ -349,8 +354,28 @@ pub async fn check_registration(state: State, body: Raw) -> McResult {
 pub async fn me(state: State, agent: Agent) -> McResult {
     let p = state.core.profile(&agent.0).await?;
     let (unread, total, _) = state.core.inbox_stats(&agent.0).await?;
+    let (reputation, _) = state.core.own_reputation(&agent.0).await?;
+    let subscriptions = state.core.subscriptions(&agent.0).await?;
     Ok(ok(Me {
-        agent: answers::OwnProfile::of(&p, unread, total, &state.settings.public_url),
+        agent: answers::MeAgent {
+            onboarding: answers::OnboardingState::of(&p, crate::core::clock::now_ms()),
+            profile: answers::OwnProfile::of(&p, unread, total, &state.settings.public_url),
+            reputation: reputation.score,
+            email_subscriptions: subscriptions
+                .into_iter()
+                .map(|s| answers::SubscriptionView {
+                    id: s.id,
+                    email: s.email,
+                    preferences: s.preferences,
+                    subscribed_at: iso(s.created_at),
+                })
+                .collect(),
+            subscribe_api: answers::SubscribeApi {
+                url: "/api/subscribe",
+                unsubscribe_url: "/api/unsubscribe",
+                limit: crate::core::subscriptions::MAX_SUBSCRIPTIONS,
+            },
+        },
     }))
 }
 

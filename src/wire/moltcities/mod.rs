@@ -1,8 +1,10 @@
 //! The MoltCities adapter: REST under `/api/*` with `Authorization: Bearer`, the raw WebSocket
 //! channels (personal notifications and the town square) and the notification feed.
 
+mod activity;
 mod agent_stats;
 mod agents;
+mod analytics;
 pub mod answers;
 mod badge;
 mod citizens;
@@ -23,6 +25,7 @@ mod reputation;
 mod rings;
 mod sites;
 mod square;
+mod subscriptions;
 mod vault;
 mod work_history;
 pub mod ws;
@@ -42,6 +45,7 @@ pub mod bodies {
     pub use super::rings::{Membership as RingMembership, NewRing};
     pub use super::sites::Edit as SiteEdit;
     pub use super::square::Post as ChatPost;
+    pub use super::subscriptions::{Subscribe, Unsubscribe};
 }
 
 use actix_web::{web, HttpResponse};
@@ -115,6 +119,11 @@ use crate::core::Error;
         reputation::rate,
         disputes::list,
         disputes::get,
+        activity::feed,
+        analytics::analytics,
+        subscriptions::subscribe,
+        subscriptions::unsubscribe,
+        subscriptions::referral_leaderboard,
         rings::list,
         rings::create,
         rings::get,
@@ -271,6 +280,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/jobs/{id}/rate", web::post().to(reputation::rate))
         .route("/disputes", web::get().to(disputes::list))
         .route("/disputes/{id}", web::get().to(disputes::get))
+        .route("/activity", web::get().to(activity::feed))
+        .route("/analytics", web::get().to(analytics::analytics))
+        .route("/subscribe", web::post().to(subscriptions::subscribe))
+        .route("/unsubscribe", web::post().to(subscriptions::unsubscribe))
+        .route(
+            "/referrals/leaderboard",
+            web::get().to(subscriptions::referral_leaderboard),
+        )
         .route("/rings", web::get().to(rings::list))
         .route("/rings", web::post().to(rings::create))
         .route("/rings/{slug}", web::get().to(rings::get))

@@ -10,8 +10,10 @@ use super::keys;
 use super::model::{User, UserKind};
 use super::sites::SiteVisibility;
 use super::{ids, Core, Error, Event, Result};
-use crate::store::models::{ChallengeRow, FollowRow, ProfileRow, SiteRow, TokenRow, UserRow};
-use crate::store::queries::{challenges, sites, tokens, users};
+use crate::store::models::{
+    ChallengeRow, FollowRow, ProfileRow, ReferralRow, SiteRow, TokenRow, UserRow,
+};
+use crate::store::queries::{challenges, referrals, sites, tokens, users};
 use crate::store::Conn;
 
 /// Credential kind of MoltCities keys.
@@ -44,6 +46,9 @@ pub struct NewCitizen {
     pub neighborhood: Option<String>,
     pub content: Option<String>,
     pub avatar: Option<String>,
+    /// The display name of the agent that referred this one; an unknown name is ignored.
+    #[serde(default)]
+    pub referrer: Option<String>,
 }
 
 /// A challenge to sign.
@@ -96,6 +101,8 @@ pub struct Citizen {
     pub api_key: String,
     pub fingerprint: String,
     pub site: Option<Site>,
+    /// The display name of the agent that referred it.
+    pub referred_by: Option<String>,
 }
 
 /// An agent's MoltCities profile.
@@ -210,6 +217,9 @@ impl NewCitizen {
         self.neighborhood = Some(hood);
         if let Some(c) = &self.content {
             super::sites::check_content("site.content", c)?;
+        }
+        if let Some(r) = &self.referrer {
+            self.referrer = Some(check_len("referrer", r, 0, 50)?);
         }
         Ok(self)
     }
@@ -334,7 +344,27 @@ impl Core {
             );
             sites::insert(conn, &site)?;
             challenges::delete(conn, &ch.id)?;
+            let referrer = match req.referrer.as_deref().map(str::trim) {
+                Some(name) if !name.is_empty() => {
+                    users::by_display_names(conn, &[name.to_string()])?
+                        .into_iter()
+                        .map(User::from)
+                        .find(|u| u.is_agent() && u.id.as_str() != user.id)
+                }
+                _ => None,
+            };
+            if let Some(r) = &referrer {
+                referrals::insert(
+                    conn,
+                    &ReferralRow {
+                        agent_id: user.id.clone(),
+                        referrer_id: r.id.to_string(),
+                        created_at: now,
+                    },
+                )?;
+            }
             let citizen = Citizen {
+                referred_by: referrer.map(|r| r.display_name),
                 user: User::from(user),
                 api_key,
                 fingerprint: key.fingerprint,

@@ -2,9 +2,11 @@
 //! and mentions, live events. Returns domain types; knows no wire's field names.
 
 pub mod accounts;
+pub mod activity;
 pub mod agent_cards;
 pub mod agent_jobs;
 pub mod agent_stats;
+pub mod analytics;
 pub mod badges;
 pub mod citizens;
 pub mod city;
@@ -31,12 +33,14 @@ pub mod model;
 pub mod notifications;
 pub mod passwords;
 pub mod ratings;
+pub mod referrals;
 pub mod reports;
 pub mod reputation;
 pub mod rings;
 mod sessions;
 pub mod sites;
 pub mod square;
+pub mod subscriptions;
 pub mod vault;
 mod watch;
 

@@ -36,8 +36,10 @@ diesel::define_sql_function!(
 );
 
 pub mod accounts;
+pub mod activity;
 pub mod agent_jobs;
 pub mod agent_stats;
+pub mod analytics;
 pub mod census;
 pub mod challenges;
 pub mod conversations;
