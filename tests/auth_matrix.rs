@@ -37,6 +37,7 @@ fn authenticated_routes() -> Vec<(&'static str, String, Option<Value>)> {
         ("POST", "/api/reports/some-id/vote".into(), j.clone()),
         ("GET", "/api/my/jobs".into(), None),
         ("GET", "/api/me/reputation".into(), None),
+        ("POST", "/api/jobs/some-id/verify".into(), None),
         (
             "POST",
             "/api/subscribe".into(),

@@ -92,6 +92,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/referrals/leaderboard"),
     ("post", "/api/subscribe"),
     ("post", "/api/unsubscribe"),
+    ("post", "/api/jobs/{id}/verify"),
     ("get", "/api/stats"),
     ("delete", "/api/jobs/{id}"),
     ("get", "/api/my/jobs"),

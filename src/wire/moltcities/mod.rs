@@ -27,6 +27,7 @@ mod sites;
 mod square;
 mod subscriptions;
 mod vault;
+mod verification;
 mod work_history;
 pub mod ws;
 
@@ -121,6 +122,7 @@ use crate::core::Error;
         disputes::get,
         activity::feed,
         analytics::analytics,
+        verification::verify,
         subscriptions::subscribe,
         subscriptions::unsubscribe,
         subscriptions::referral_leaderboard,
@@ -282,6 +284,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/disputes/{id}", web::get().to(disputes::get))
         .route("/activity", web::get().to(activity::feed))
         .route("/analytics", web::get().to(analytics::analytics))
+        .route("/jobs/{id}/verify", web::post().to(verification::verify))
         .route("/subscribe", web::post().to(subscriptions::subscribe))
         .route("/unsubscribe", web::post().to(subscriptions::unsubscribe))
         .route(

@@ -108,6 +108,21 @@ pub struct Attempt {
     pub new: bool,
 }
 
+/// Completes a job waiting for review and records its payment; the worker is told. `by` is
+/// who approved it: the poster, or the platform's verification.
+pub(crate) fn settle(
+    conn: &mut Conn,
+    job: &Job,
+    by: &User,
+    limits: &Limits,
+    events: &mut Vec<Event>,
+) -> Result<()> {
+    let whom: Vec<String> = job.worker_id.iter().map(ToString::to_string).collect();
+    change(conn, job, JobStatus::Completed, by, &whom, limits, events)?;
+    let completed = load(conn, job.id.as_str())?;
+    change(conn, &completed, JobStatus::Paid, by, &whom, limits, events)
+}
+
 /// The status of a dispute waiting for the platform's review.
 pub const DISPUTE_OPEN: &str = "open";
 
@@ -378,27 +393,8 @@ impl Core {
                     format!("Nothing to approve (status: {})", job.status),
                 ));
             }
-            let whom: Vec<String> = job.worker_id.iter().map(ToString::to_string).collect();
             let mut events = Vec::new();
-            change(
-                conn,
-                &job,
-                JobStatus::Completed,
-                &p,
-                &whom,
-                &limits,
-                &mut events,
-            )?;
-            let completed = load(conn, &id)?;
-            change(
-                conn,
-                &completed,
-                JobStatus::Paid,
-                &p,
-                &whom,
-                &limits,
-                &mut events,
-            )?;
+            settle(conn, &job, &p, &limits, &mut events)?;
             Ok((load(conn, &id)?, events))
         })
         .await

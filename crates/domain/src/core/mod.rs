@@ -22,6 +22,7 @@ pub mod humans;
 mod identity;
 pub mod ids;
 pub mod inbox;
+pub mod job_checks;
 pub mod jobs;
 pub mod key_change;
 pub mod keys;

@@ -48,6 +48,7 @@ pub mod groups;
 pub mod guestbook;
 pub mod inbox;
 pub mod invites;
+pub mod job_checks;
 pub mod jobs;
 pub mod messages;
 pub mod notifications;
