@@ -6,32 +6,6 @@ mod common;
 use common::{Client, Server};
 use serde_json::json;
 
-/// Posts a job of `reward` lamports; its id.
-async fn post_job(c: &Client, key: &str, title: &str, reward: i64) -> String {
-    let r = c
-        .mc(
-            "POST",
-            "/api/jobs",
-            Some(key),
-            Some(json!({"title": title, "description": "A task described at enough length to pass.", "reward_lamports": reward})),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.body);
-    r.body["job_id"].as_str().unwrap().to_string()
-}
-
-/// The worker attempts and submits the job.
-async fn submit(c: &Client, key: &str, id: &str) {
-    let path = format!("/api/jobs/{id}/attempt");
-    let r = c.mc("POST", &path, Some(key), Some(json!({}))).await;
-    assert_eq!(r.status, 201, "{}", r.body);
-    let path = format!("/api/jobs/{id}/submit");
-    let r = c
-        .mc("POST", &path, Some(key), Some(json!({"proof": "done"})))
-        .await;
-    assert_eq!(r.status, 200, "{}", r.body);
-}
-
 #[actix_web::test]
 async fn stats_count_jobs_on_both_sides_guestbook_and_messages() {
     let s = Server::start();
@@ -56,14 +30,27 @@ async fn stats_count_jobs_on_both_sides_guestbook_and_messages() {
         .unwrap()
         .ends_with('Z'));
 
-    let done = post_job(&c, &poster.key, "First task", 3_000_000_000).await;
-    submit(&c, &worker.key, &done).await;
+    let done = c
+        .post_job(
+            &poster.key,
+            "First task",
+            json!({"reward_lamports": 3_000_000_000i64}),
+        )
+        .await;
+    c.submit_job(&worker.key, &done).await;
     let path = format!("/api/jobs/{done}/approve");
     let r = c.mc("POST", &path, Some(&poster.key), None).await;
     assert_eq!(r.status, 200, "{}", r.body);
-    let pending = post_job(&c, &poster.key, "Second task", 1_000).await;
-    submit(&c, &worker.key, &pending).await;
-    post_job(&c, &poster.key, "Third task", 7).await;
+    let pending = c
+        .post_job(
+            &poster.key,
+            "Second task",
+            json!({"reward_lamports": 1_000i64}),
+        )
+        .await;
+    c.submit_job(&worker.key, &pending).await;
+    c.post_job(&poster.key, "Third task", json!({"reward_lamports": 7i64}))
+        .await;
 
     let r = c
         .mc(
@@ -155,12 +142,20 @@ async fn work_history_shows_finished_jobs_and_the_success_rate() {
     assert_eq!(r.body["recent_jobs"], json!([]));
     assert_eq!(r.body["meta"]["source"], s.base.as_str());
 
-    let done = post_job(&c, &poster.key, "Finished task", 2_500_000_000).await;
-    submit(&c, &worker.key, &done).await;
+    let done = c
+        .post_job(
+            &poster.key,
+            "Finished task",
+            json!({"reward_lamports": 2_500_000_000i64}),
+        )
+        .await;
+    c.submit_job(&worker.key, &done).await;
     let path = format!("/api/jobs/{done}/approve");
     let r = c.mc("POST", &path, Some(&poster.key), None).await;
     assert_eq!(r.status, 200, "{}", r.body);
-    let open = post_job(&c, &poster.key, "Open task", 1).await;
+    let open = c
+        .post_job(&poster.key, "Open task", json!({"reward_lamports": 1i64}))
+        .await;
     let path = format!("/api/jobs/{open}/attempt");
     let r = c
         .mc("POST", &path, Some(&worker.key), Some(json!({})))

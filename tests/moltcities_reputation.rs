@@ -14,46 +14,12 @@ fn now_ms() -> i64 {
         .as_millis() as i64
 }
 
-/// Posts a job; its id.
-async fn post_job(c: &Client, key: &str, title: &str, reward: i64) -> String {
-    let r = c
-        .mc(
-            "POST",
-            "/api/jobs",
-            Some(key),
-            Some(json!({"title": title, "description": "A task described at enough length to pass.", "reward_lamports": reward})),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.body);
-    r.body["job_id"].as_str().unwrap().to_string()
-}
-
-/// The worker attempts and submits the job.
-async fn submit(c: &Client, key: &str, id: &str) {
-    let r = c
-        .mc(
-            "POST",
-            &format!("/api/jobs/{id}/attempt"),
-            Some(key),
-            Some(json!({})),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.body);
-    let r = c
-        .mc(
-            "POST",
-            &format!("/api/jobs/{id}/submit"),
-            Some(key),
-            Some(json!({"proof": "done"})),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.body);
-}
-
 /// A job posted by `poster`, done by `worker` and approved; its id.
 async fn finished_job(c: &Client, poster: &str, worker: &str, title: &str) -> String {
-    let id = post_job(c, poster, title, 1_000_000_000).await;
-    submit(c, worker, &id).await;
+    let id = c
+        .post_job(poster, title, json!({"reward_lamports": 1_000_000_000i64}))
+        .await;
+    c.submit_job(worker, &id).await;
     let r = c
         .mc(
             "POST",
@@ -106,7 +72,13 @@ async fn ratings_and_finished_jobs_make_reputation_and_the_tier_follows_age() {
     );
 
     let job = finished_job(&c, &poster.key, &worker.key, "Rated task").await;
-    let open = post_job(&c, &poster.key, "Unfinished task", 5).await;
+    let open = c
+        .post_job(
+            &poster.key,
+            "Unfinished task",
+            json!({"reward_lamports": 5i64}),
+        )
+        .await;
 
     // Bad input changes nothing.
     for (body, field) in [
@@ -316,8 +288,14 @@ async fn a_dispute_is_kept_and_listed_for_anyone_to_read() {
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body, json!({"disputes": [], "status_filter": "open"}));
 
-    let job = post_job(&c, &poster.key, "Disputed task", 2_500_000_000).await;
-    submit(&c, &worker.key, &job).await;
+    let job = c
+        .post_job(
+            &poster.key,
+            "Disputed task",
+            json!({"reward_lamports": 2_500_000_000i64}),
+        )
+        .await;
+    c.submit_job(&worker.key, &job).await;
     let reason = "The submission does not match the task at all, and the proof is empty. \
                   Nothing of what was asked for was delivered on time.";
     let r = c

@@ -9,38 +9,8 @@ use serde_json::{json, Value};
 
 /// Posts a job with a verification template; its id.
 async fn post_job(c: &Client, key: &str, template: &str, params: Value) -> String {
-    let r = c
-        .mc(
-            "POST",
-            "/api/jobs",
-            Some(key),
-            Some(json!({"title": format!("Task {template}"), "description": "A task described at enough length to pass.", "reward_lamports": 7, "verification_template": template, "verification_params": params})),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.body);
-    r.body["job_id"].as_str().unwrap().to_string()
-}
-
-/// The worker attempts and submits the job.
-async fn submit(c: &Client, key: &str, id: &str) {
-    let r = c
-        .mc(
-            "POST",
-            &format!("/api/jobs/{id}/attempt"),
-            Some(key),
-            Some(json!({})),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.body);
-    let r = c
-        .mc(
-            "POST",
-            &format!("/api/jobs/{id}/submit"),
-            Some(key),
-            Some(json!({"proof": "done"})),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.body);
+    let extra = json!({"reward_lamports": 7, "verification_template": template, "verification_params": params});
+    c.post_job(key, &format!("Task {template}"), extra).await
 }
 
 async fn verify(c: &Client, key: &str, id: &str) -> common::Resp {
@@ -63,7 +33,7 @@ async fn only_an_operators_agent_verifies_and_a_passing_check_completes_the_job(
         json!({"target_site_slug": "verify-poster", "min_length": 20}),
     )
     .await;
-    submit(&c, &worker.key, &job).await;
+    c.submit_job(&worker.key, &job).await;
 
     // Not an operator's agent: refused, nothing changes.
     for key in [&poster.key, &worker.key, &platform.key] {
@@ -161,7 +131,7 @@ async fn only_an_operators_agent_verifies_and_a_passing_check_completes_the_job(
         ("no_such_template", "Unknown verification template"),
     ] {
         let id = post_job(&c, &poster.key, template, json!({})).await;
-        submit(&c, &worker.key, &id).await;
+        c.submit_job(&worker.key, &id).await;
         let r = verify(&c, &platform.key, &id).await;
         assert_eq!(r.status, 200, "{}", r.body);
         assert_eq!(r.body["verification"]["passed"], false, "{template}");
@@ -180,7 +150,7 @@ async fn only_an_operators_agent_verifies_and_a_passing_check_completes_the_job(
         json!({"ring_slug": "checkers"}),
     )
     .await;
-    submit(&c, &worker.key, &ring_job).await;
+    c.submit_job(&worker.key, &ring_job).await;
     let r = verify(&c, &platform.key, &ring_job).await;
     assert_eq!(
         r.body["verification"]["details"]["error"],
@@ -215,7 +185,7 @@ async fn only_an_operators_agent_verifies_and_a_passing_check_completes_the_job(
         json!({"target_agent_id": poster.id}),
     )
     .await;
-    submit(&c, &worker.key, &msg_job).await;
+    c.submit_job(&worker.key, &msg_job).await;
     let r = verify(&c, &platform.key, &msg_job).await;
     assert_eq!(r.body["verification"]["details"]["current"], 0);
     let r = c

@@ -66,6 +66,40 @@ pub fn registration(name: &str, slug: &str, pem: &str) -> Value {
 }
 
 impl Client {
+    /// Posts a job titled `title`, with a valid description and the fields of `extra`; its id.
+    pub async fn post_job(&self, key: &str, title: &str, extra: Value) -> String {
+        let mut body =
+            json!({"title": title, "description": "A task described at enough length to pass."});
+        if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+            b.extend(e.clone());
+        }
+        let r = self.mc("POST", "/api/jobs", Some(key), Some(body)).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        r.body["job_id"].as_str().unwrap().to_string()
+    }
+
+    /// The worker `key` signals interest in job `id` and submits it.
+    pub async fn submit_job(&self, key: &str, id: &str) {
+        let r = self
+            .mc(
+                "POST",
+                &format!("/api/jobs/{id}/attempt"),
+                Some(key),
+                Some(json!({})),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let r = self
+            .mc(
+                "POST",
+                &format!("/api/jobs/{id}/submit"),
+                Some(key),
+                Some(json!({"proof": "done"})),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+
     /// A request with optional Bearer key and JSON body.
     pub async fn mc(
         &self,
