@@ -225,6 +225,30 @@ impl NewCitizen {
     }
 }
 
+/// Stores a new challenge of `kind` for the key `pem` (and the agent `user`, and the pending
+/// `request`), open for [`CHALLENGE_TTL_MS`] from `now`.
+pub(crate) fn new_challenge(
+    conn: &mut Conn,
+    kind: &str,
+    pem: String,
+    user: Option<String>,
+    request: String,
+    now: i64,
+) -> Result<ChallengeRow> {
+    let row = ChallengeRow {
+        id: ids::nanoid(),
+        kind: kind.into(),
+        challenge: hex::encode(ids::random_bytes::<32>()),
+        public_key: pem,
+        user_id: user,
+        request,
+        created_at: now,
+        expires_at: now + CHALLENGE_TTL_MS,
+    };
+    challenges::insert(conn, &row)?;
+    Ok(row)
+}
+
 impl Core {
     /// Starts a registration: validates everything, reserves nothing yet, returns a challenge.
     pub async fn begin_registration(
@@ -251,17 +275,9 @@ impl Core {
                 .into_iter()
                 .next()
                 .map(User::from);
-            let row = ChallengeRow {
-                id: ids::nanoid(),
-                kind: "register".into(),
-                challenge: hex::encode(ids::random_bytes::<32>()),
-                public_key: pem,
-                user_id: None,
-                request: serde_json::to_string(&req).map_err(|e| Error::Internal(e.to_string()))?,
-                created_at: now,
-                expires_at: now + CHALLENGE_TTL_MS,
-            };
-            challenges::insert(conn, &row)?;
+            let request =
+                serde_json::to_string(&req).map_err(|e| Error::Internal(e.to_string()))?;
+            let row = new_challenge(conn, "register", pem, None, request, now)?;
             let ch = Challenge {
                 id: row.id,
                 challenge: row.challenge,
@@ -385,17 +401,8 @@ impl Core {
                     Error::NotFound("No agent is registered with this public key".into())
                 })?;
             let now = now_ms();
-            let row = ChallengeRow {
-                id: ids::nanoid(),
-                kind: "recover".into(),
-                challenge: hex::encode(ids::random_bytes::<32>()),
-                public_key: key.pem.clone(),
-                user_id: Some(user.id.to_string()),
-                request: "{}".into(),
-                created_at: now,
-                expires_at: now + CHALLENGE_TTL_MS,
-            };
-            challenges::insert(conn, &row)?;
+            let user_id = Some(user.id.to_string());
+            let row = new_challenge(conn, "recover", key.pem.clone(), user_id, "{}".into(), now)?;
             Ok((
                 Challenge {
                     id: row.id,

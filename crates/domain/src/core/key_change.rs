@@ -2,11 +2,10 @@
 //! the new key (and, to replace a key, with the current one too, so a stolen API key alone
 //! cannot take over an agent's identity and its key recovery).
 
-use super::citizens::{open_challenge, Challenge, CHALLENGE_TTL_MS};
+use super::citizens::{new_challenge, open_challenge, Challenge};
 use super::clock::now_ms;
 use super::model::User;
-use super::{ids, keys, Core, Error, Result};
-use crate::store::models::ChallengeRow;
+use super::{keys, Core, Error, Result};
 use crate::store::queries::{challenges, users};
 
 /// The challenge kind of a key change.
@@ -44,17 +43,8 @@ impl Core {
             let has_key = users::profile(conn, &agent.id)?.is_some_and(|p| p.public_key.is_some());
             let now = now_ms();
             challenges::delete_expired(conn, now)?;
-            let row = ChallengeRow {
-                id: ids::nanoid(),
-                kind: KIND.into(),
-                challenge: hex::encode(ids::random_bytes::<32>()),
-                public_key: key.pem.clone(),
-                user_id: Some(agent.id.to_string()),
-                request: "{}".into(),
-                created_at: now,
-                expires_at: now + CHALLENGE_TTL_MS,
-            };
-            challenges::insert(conn, &row)?;
+            let user_id = Some(agent.id.to_string());
+            let row = new_challenge(conn, KIND, key.pem.clone(), user_id, "{}".into(), now)?;
             let ch = Challenge {
                 id: row.id,
                 challenge: row.challenge,

@@ -4,9 +4,10 @@
 use super::citizens::{check_len, check_slug, Site};
 use super::clock::now_ms;
 use super::model::User;
+use super::sites::owned_site;
 use super::{ids, Core, Error, Result};
 use crate::store::models::RingRow;
-use crate::store::queries::{rings, sites};
+use crate::store::queries::rings;
 use crate::store::Conn;
 
 /// The longest ring description, in characters.
@@ -53,17 +54,6 @@ fn ring(conn: &mut Conn, slug: &str) -> Result<Ring> {
     rings::by_slug(conn, slug)?
         .map(Ring::from)
         .ok_or_else(|| Error::NotFound("Ring not found".into()))
-}
-
-/// The site `slug` if the caller owns it.
-fn own_site(conn: &mut Conn, agent: &User, slug: &str) -> Result<Site> {
-    let site = sites::by_slug(conn, slug)?
-        .map(Site::from)
-        .ok_or_else(|| Error::NotFound("Site not found".into()))?;
-    if site.owner_id != agent.id {
-        return Err(Error::Forbidden("Not your site".into()));
-    }
-    Ok(site)
 }
 
 impl Core {
@@ -158,7 +148,7 @@ impl Core {
             (agent.clone(), ring_slug.to_lowercase(), site.to_lowercase());
         self.commit(move |conn| {
             let ring = ring(conn, &ring_slug)?;
-            let site = own_site(conn, &agent, &site)?;
+            let site = owned_site(conn, &agent, &site)?;
             Ok((rings::join(conn, &ring.slug, &site.slug, now_ms())?, vec![]))
         })
         .await
@@ -171,7 +161,7 @@ impl Core {
         self.commit(move |conn| {
             let ring = ring(conn, &ring_slug)?;
             // As the real server: a site that is not the caller's, or none, is "Not your site".
-            let site = own_site(conn, &agent, &site)
+            let site = owned_site(conn, &agent, &site)
                 .map_err(|_| Error::Forbidden("Not your site".into()))?;
             Ok((rings::leave(conn, &ring.slug, &site.slug)?, vec![]))
         })

@@ -95,7 +95,7 @@ impl SiteEdit {
 }
 
 /// A site the caller owns, or why not.
-fn owned(conn: &mut Conn, agent: &User, slug: &str) -> Result<Site> {
+pub(crate) fn owned_site(conn: &mut Conn, agent: &User, slug: &str) -> Result<Site> {
     let site = sites::by_slug(conn, slug)?
         .map(Site::from)
         .ok_or_else(|| Error::NotFound("Site not found".into()))?;
@@ -137,7 +137,7 @@ impl Core {
         let changes = edit.validate()?;
         let (agent, slug) = (agent.clone(), slug.to_lowercase());
         self.commit(move |conn| {
-            let site = owned(conn, &agent, &slug)?;
+            let site = owned_site(conn, &agent, &slug)?;
             sites::update(conn, &site.slug, &changes)?;
             let site = sites::by_slug(conn, &site.slug)?
                 .map(Site::from)
@@ -152,7 +152,7 @@ impl Core {
     pub async fn delete_site(&self, agent: &User, slug: &str) -> Result<()> {
         let (agent, slug) = (agent.clone(), slug.to_lowercase());
         self.commit(move |conn| {
-            let site = owned(conn, &agent, &slug)?;
+            let site = owned_site(conn, &agent, &slug)?;
             sites::delete(conn, &site.slug)?;
             Ok(((), vec![]))
         })
