@@ -50,7 +50,9 @@ pub(crate) async fn run(io: Arc<IoInner>, engine: Arc<EngineSession>, mut inboun
             batch = inbound.recv() => {
                 let Some(frames) = batch else { break 'run CloseReason::TransportClose };
                 for frame in frames {
-                    if let Err(reason) = client.on_frame(frame).await {
+                    // Boxed: a packet's handling (a namespace join runs the handler's
+                    // on_connect) would otherwise size this idle task for good.
+                    if let Err(reason) = Box::pin(client.on_frame(frame)).await {
                         engine.close(reason);
                         break 'run reason;
                     }

@@ -1,7 +1,7 @@
 //! Engine.IO session state (transport, outbox, heartbeat, upgrade, close) and the
 //! session registry shared by all actix workers.
 
-use super::admission::{batch_bytes, Batch, Inbound};
+use super::admission::{batch_bytes, Batch, Inbound, InboundQueue};
 use super::config::SocketIoConfig;
 use super::engine_packet::{push_payload_frame, push_payload_packet, EnginePacket, Frame};
 use agentgate_net::AddressSlot;
@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard, Weak};
 use std::time::Duration;
-use tokio::sync::{mpsc, watch, Notify, Semaphore};
+use tokio::sync::{watch, Notify, Semaphore};
 use tokio::time::Instant;
 
 /// A batch of messages queued atomically (e.g. a header and its attachments).
@@ -242,7 +242,8 @@ pub struct EngineSession {
     pub(crate) changed: Notify,
     pong: Notify,
     close_tx: watch::Sender<CloseState>,
-    inbound: mpsc::Sender<Batch>,
+    /// Batches for the application.
+    pub(crate) inbound: InboundQueue,
     /// The application vouched for the connection (Socket.IO: a namespace was joined); until
     /// then messages are limited to `pre_auth_max_payload` and counted against `room`.
     admitted: AtomicBool,
@@ -277,7 +278,6 @@ impl EngineSession {
         info: ConnInfo,
         slot: Option<AddressSlot>,
     ) -> (Arc<EngineSession>, Inbound) {
-        let (tx, rx) = mpsc::channel(config.inbound_capacity.max(1));
         let (close_tx, _) = watch::channel(CloseState::Open);
         let room = Semaphore::new(room_size(&config, false));
         let session = Arc::new(EngineSession {
@@ -300,12 +300,12 @@ impl EngineSession {
             changed: Notify::new(),
             pong: Notify::new(),
             close_tx,
-            inbound: tx,
+            inbound: InboundQueue::default(),
             admitted: AtomicBool::new(false),
             admitted_notify: Notify::new(),
             room,
         });
-        let inbound = Inbound::new(rx, Arc::clone(&session));
+        let inbound = Inbound::new(Arc::clone(&session));
         (session, inbound)
     }
 
@@ -576,7 +576,13 @@ impl EngineSession {
         let Ok(permit) = self.room.acquire_many(counted).await else {
             return;
         };
-        if self.inbound.send(Batch { frames, counted }).await.is_err() {
+        let batch = Batch { frames, counted };
+        if self
+            .inbound
+            .push(batch, self.config.inbound_capacity)
+            .await
+            .is_err()
+        {
             log::debug!("engine.io session {}: application gone", self.sid);
             return;
         }

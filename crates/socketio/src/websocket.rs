@@ -36,7 +36,9 @@ pub(crate) fn open(engine: &Engine, req: &HttpRequest, info: ConnInfo) -> HttpRe
     let session = engine.create_session(TransportKind::Websocket, info, slot);
     let limit = session.message_limit();
     actix_web::rt::spawn(async move {
-        match connect(pending, limit).await {
+        // Boxed: the handshake is over in a moment, and inline its state would size the task
+        // for the connection's whole life.
+        match Box::pin(connect(pending, limit)).await {
             Some((reader, writer)) => run(session, reader, writer).await,
             None => session.close(CloseReason::TransportClose),
         }
