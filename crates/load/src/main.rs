@@ -92,6 +92,10 @@ struct Cli {
     /// Where the temporary database goes (default: the system temp folder).
     #[arg(long, global = true)]
     db_dir: Option<PathBuf>,
+    /// Open WebSockets from this many loopback source addresses, 127.0.0.1 up to 127.0.0.N
+    /// (one address has about 28,000 ephemeral ports toward one server port).
+    #[arg(long, global = true, default_value_t = 1)]
+    source_addresses: u8,
 }
 
 #[derive(Subcommand, Clone, Copy, PartialEq, Eq, Debug)]
@@ -162,6 +166,11 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     }
+    if cli.source_addresses == 0 || cli.source_addresses > 250 {
+        eprintln!("agentgate-load: --source-addresses must be 1..=250");
+        return ExitCode::from(2);
+    }
+    pool::set_source_addresses(cli.source_addresses);
     let system = actix_web::rt::System::new();
     system.block_on(run(cli))
 }

@@ -3,6 +3,9 @@
 
 use std::cell::RefCell;
 use std::future::Future;
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -112,24 +115,57 @@ impl Drop for Pool {
 
 thread_local! {
     static HTTP: RefCell<Option<awc::Client>> = const { RefCell::new(None) };
+    static WS: RefCell<Vec<awc::Client>> = const { RefCell::new(Vec::new()) };
 }
 
-/// This thread's HTTP/WebSocket client: no connection limit, generous timeouts (long-polls
-/// wait up to 25 s), no redirects.
+/// How many loopback source addresses WebSockets are opened from (127.0.0.1 up to
+/// 127.0.0.N): one address has about 28,000 ephemeral ports toward one server port, so
+/// 100,000 sockets need four or more. Set once, before any socket is opened.
+static SOURCE_ADDRESSES: OnceLock<u8> = OnceLock::new();
+/// The next source address, round robin across threads.
+static NEXT_SOURCE: AtomicUsize = AtomicUsize::new(0);
+
+/// Sets the number of loopback source addresses (1..=250); false if it was set already.
+pub fn set_source_addresses(n: u8) -> bool {
+    SOURCE_ADDRESSES.set(n.max(1)).is_ok()
+}
+
+/// A client with no connection limit, generous timeouts (long-polls wait up to 25 s) and no
+/// redirects, its connections made from `source` when given.
+fn client(source: Option<IpAddr>) -> awc::Client {
+    let mut connector = awc::Connector::new()
+        .limit(0)
+        .timeout(Duration::from_secs(15));
+    if let Some(ip) = source {
+        connector = connector.local_address(ip);
+    }
+    awc::Client::builder()
+        .connector(connector)
+        .timeout(Duration::from_secs(60))
+        .disable_redirects()
+        .finish()
+}
+
+/// This thread's HTTP client.
 pub fn http() -> awc::Client {
-    HTTP.with(|c| {
-        c.borrow_mut()
-            .get_or_insert_with(|| {
-                awc::Client::builder()
-                    .connector(
-                        awc::Connector::new()
-                            .limit(0)
-                            .timeout(Duration::from_secs(15)),
-                    )
-                    .timeout(Duration::from_secs(60))
-                    .disable_redirects()
-                    .finish()
-            })
-            .clone()
+    HTTP.with(|c| c.borrow_mut().get_or_insert_with(|| client(None)).clone())
+}
+
+/// A client for the next WebSocket: from the next loopback source address when more than one
+/// is set (`--source-addresses`), else this thread's HTTP client.
+pub fn ws_client() -> awc::Client {
+    let n = usize::from(*SOURCE_ADDRESSES.get().unwrap_or(&1));
+    if n <= 1 {
+        return http();
+    }
+    let i = NEXT_SOURCE.fetch_add(1, Ordering::Relaxed) % n;
+    WS.with(|c| {
+        let mut clients = c.borrow_mut();
+        if clients.is_empty() {
+            *clients = (0..n)
+                .map(|k| client(Some(IpAddr::V4(Ipv4Addr::new(127, 0, 0, k as u8 + 1)))))
+                .collect();
+        }
+        clients[i].clone()
     })
 }

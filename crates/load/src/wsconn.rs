@@ -11,7 +11,7 @@ use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
 use tokio::sync::watch;
 
-use super::pool::http;
+use super::pool::ws_client;
 use super::stats::{lat, now_us, PROGRESS};
 
 pub type Framed = actix_codec::Framed<awc::BoxedSocket, awc::ws::Codec>;
@@ -161,7 +161,7 @@ pub async fn open(url: &str) -> Result<Framed, String> {
 
 /// Opens a WebSocket with extra request headers.
 pub async fn open_with(url: &str, headers: &[(&str, &str)]) -> Result<Framed, String> {
-    let mut req = http().ws(url).max_frame_size(16 << 20);
+    let mut req = ws_client().ws(url).max_frame_size(16 << 20);
     for (k, v) in headers {
         req = req.header(*k, *v);
     }
