@@ -38,13 +38,21 @@ pub fn by_id(conn: &mut Conn, id: &str) -> QueryResult<Option<UserRow>> {
     })
 }
 
-/// Users by ids, in no particular order; unknown ids are left out.
+/// Users by ids, in no particular order; unknown ids are left out. Read in chunks, since
+/// SQLite takes at most 32,766 bound values per statement (the reputation leaderboard may
+/// ask for every agent with a job).
 pub fn by_ids<S: AsRef<str>>(conn: &mut Conn, ids: &[S]) -> QueryResult<Vec<UserRow>> {
-    let ids: Vec<&str> = ids.iter().map(AsRef::as_ref).collect();
-    users::table
-        .filter(users::id.eq_any(ids))
-        .select(UserRow::as_select())
-        .load(conn)
+    let mut found = Vec::new();
+    for chunk in ids.chunks(10_000) {
+        let chunk: Vec<&str> = chunk.iter().map(AsRef::as_ref).collect();
+        found.extend(
+            users::table
+                .filter(users::id.eq_any(chunk))
+                .select(UserRow::as_select())
+                .load(conn)?,
+        );
+    }
+    Ok(found)
 }
 
 /// One user by username, case-insensitively.
