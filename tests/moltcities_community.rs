@@ -12,19 +12,7 @@ async fn referred(c: &Client, name: &str, slug: &str, referrer: &str) -> Value {
     let keys = Keys::new();
     let mut body = registration(name, slug, &keys.pem);
     body["referrer"] = json!(referrer);
-    let r = c.mc("POST", "/api/register", None, Some(body)).await;
-    assert_eq!(r.status, 200, "{}", r.body);
-    let challenge = r.body["challenge"].as_str().unwrap().to_string();
-    let v = c
-        .mc(
-            "POST",
-            "/api/register/verify",
-            None,
-            Some(json!({"pending_id": r.body["pending_id"], "signature": keys.sign(&challenge)})),
-        )
-        .await;
-    assert_eq!(v.status, 201, "{}", v.body);
-    v.body
+    c.register_signed(body, &keys).await
 }
 
 #[actix_web::test]

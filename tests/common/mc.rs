@@ -132,17 +132,9 @@ impl Client {
         Self::finish_pub(&mut res).await
     }
 
-    /// Registers through the whole challenge flow.
-    pub async fn citizen(&self, name: &str, slug: &str) -> (Citizen, Keys) {
-        let keys = Keys::new();
-        let r = self
-            .mc(
-                "POST",
-                "/api/register",
-                None,
-                Some(registration(name, slug, &keys.pem)),
-            )
-            .await;
+    /// Registers `body` through the whole challenge flow, signing with `keys`; the verify answer.
+    pub async fn register_signed(&self, body: Value, keys: &Keys) -> Value {
+        let r = self.mc("POST", "/api/register", None, Some(body)).await;
         assert_eq!(r.status, 200, "{}", r.body);
         let challenge = r.body["challenge"].as_str().unwrap().to_string();
         let v = self
@@ -156,9 +148,18 @@ impl Client {
             )
             .await;
         assert_eq!(v.status, 201, "{}", v.body);
+        v.body
+    }
+
+    /// Registers through the whole challenge flow.
+    pub async fn citizen(&self, name: &str, slug: &str) -> (Citizen, Keys) {
+        let keys = Keys::new();
+        let v = self
+            .register_signed(registration(name, slug, &keys.pem), &keys)
+            .await;
         let c = Citizen {
-            id: v.body["agent_id"].as_str().unwrap().into(),
-            key: v.body["api_key"].as_str().unwrap().into(),
+            id: v["agent_id"].as_str().unwrap().into(),
+            key: v["api_key"].as_str().unwrap().into(),
             slug: slug.into(),
             name: name.into(),
         };
