@@ -110,7 +110,10 @@ impl Engine {
             session.send_control(session.open_packet(false));
         }
         self.registry.insert(Arc::clone(&session));
-        tokio::spawn(Arc::clone(&session).heartbeat());
+        // A WebSocket session's writer drives its heartbeat.
+        if transport == TransportKind::Polling {
+            tokio::spawn(Arc::clone(&session).heartbeat());
+        }
         self.app.on_open(Arc::clone(&session), inbound);
         session
     }

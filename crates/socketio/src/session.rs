@@ -156,6 +156,8 @@ struct State {
     post_inflight: bool,
     upgrade: Option<Upgrade>,
     pong_deadline: Option<Instant>,
+    /// When the next ping is due (while no pong is awaited).
+    next_ping: Instant,
     /// This connection's place in its address's count of connections not yet admitted.
     slot: Option<AddressSlot>,
 }
@@ -240,6 +242,7 @@ pub struct EngineSession {
     state: Mutex<State>,
     /// Woken on every change a drainer (GET or WS writer) cares about.
     pub(crate) changed: Notify,
+    /// Wakes the polling heartbeat: a pong came, or the session is closing.
     pong: Notify,
     close_tx: watch::Sender<CloseState>,
     /// Batches for the application.
@@ -280,6 +283,7 @@ impl EngineSession {
     ) -> (Arc<EngineSession>, Inbound) {
         let (close_tx, _) = watch::channel(CloseState::Open);
         let room = Semaphore::new(room_size(&config, false));
+        let next_ping = Instant::now() + config.ping_interval;
         let session = Arc::new(EngineSession {
             sid,
             config,
@@ -295,6 +299,7 @@ impl EngineSession {
                 post_inflight: false,
                 upgrade: None,
                 pong_deadline: None,
+                next_ping,
                 slot,
             }),
             changed: Notify::new(),
@@ -507,6 +512,7 @@ impl EngineSession {
         }
         self.close_tx.send_replace(CloseState::Closing(reason));
         self.changed.notify_waiters();
+        self.pong.notify_waiters();
         // A polling client that never polls again must not keep the session alive.
         let grace = self.config.ping_interval + self.config.ping_timeout;
         match tokio::runtime::Handle::try_current() {
@@ -550,7 +556,13 @@ impl EngineSession {
 
     /// Records a pong: the client is alive.
     pub(crate) fn on_pong(&self) {
-        lock(&self.state).pong_deadline = None;
+        {
+            let mut st = lock(&self.state);
+            // An unasked pong does not delay the next ping.
+            if st.pong_deadline.take().is_some() {
+                st.next_ping = Instant::now() + self.config.ping_interval;
+            }
+        }
         self.pong.notify_waiters();
     }
 
@@ -593,62 +605,61 @@ impl EngineSession {
 
     // ----- heartbeat -----
 
-    /// Server pings: the first one `ping_interval` after open, then `ping_interval` after each pong.
-    pub(crate) async fn heartbeat(self: Arc<Self>) {
-        let mut close_rx = self.watch_close();
-        loop {
-            if wait_or_closed(tokio::time::sleep(self.config.ping_interval), &mut close_rx).await {
-                return;
+    /// One step of the heartbeat: queues a ping when one is due, closes the session when its
+    /// pong is overdue, and tells when to look again (`None` once the session is closing).
+    /// Whoever drives it (the polling heartbeat task or the WebSocket writer) just calls it
+    /// again at that instant; a second driver finds nothing to do.
+    pub(crate) fn heartbeat_step(&self, now: Instant) -> Option<Instant> {
+        // Pings pause while an upgrade is in progress (the client is switching transports).
+        const UPGRADE_RECHECK: Duration = Duration::from_millis(50);
+        {
+            let mut st = lock(&self.state);
+            if st.life != CloseState::Open {
+                return None;
             }
-            // Pings pause while an upgrade is in progress (the client is switching transports).
-            while self.is_upgrading() {
-                if wait_or_closed(tokio::time::sleep(Duration::from_millis(50)), &mut close_rx)
-                    .await
-                {
-                    return;
-                }
-            }
-            {
-                let mut st = lock(&self.state);
-                if st.life != CloseState::Open {
-                    return;
-                }
-                // The deadline counts from when the ping is queued, not when a GET delivers it.
-                st.pong_deadline = Some(Instant::now() + self.config.ping_timeout);
-                st.outbox
-                    .push_back(Outgoing::Control(EnginePacket::Ping(String::new())));
-            }
-            self.changed.notify_waiters();
-            loop {
-                let notified = self.pong.notified();
-                tokio::pin!(notified);
-                notified.as_mut().enable();
-                let (deadline, upgrading) = {
-                    let st = lock(&self.state);
-                    if st.life != CloseState::Open {
-                        return;
-                    }
-                    (st.pong_deadline, st.upgrade.is_some())
-                };
-                let Some(deadline) = deadline else { break };
-                if deadline <= Instant::now() {
-                    if upgrading {
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
-                    }
-                    self.close(CloseReason::PingTimeout);
-                    return;
-                }
-                tokio::select! {
-                    _ = &mut notified => {}
-                    _ = tokio::time::sleep_until(deadline) => {}
+            let upgrading = st.upgrade.is_some();
+            match st.pong_deadline {
+                Some(deadline) if deadline > now => return Some(deadline),
+                Some(_) if upgrading => return Some(now + UPGRADE_RECHECK),
+                Some(_) => {}
+                None if st.next_ping > now => return Some(st.next_ping),
+                None if upgrading => return Some(now + UPGRADE_RECHECK),
+                None => {
+                    // The deadline counts from when the ping is queued, not when a GET
+                    // delivers it.
+                    let deadline = now + self.config.ping_timeout;
+                    st.pong_deadline = Some(deadline);
+                    st.outbox
+                        .push_back(Outgoing::Control(EnginePacket::Ping(String::new())));
+                    drop(st);
+                    self.changed.notify_waiters();
+                    return Some(deadline);
                 }
             }
         }
+        self.close(CloseReason::PingTimeout);
+        None
     }
 
-    fn is_upgrading(&self) -> bool {
-        lock(&self.state).upgrade.is_some()
+    /// The heartbeat of a polling session: the first ping `ping_interval` after open, then
+    /// `ping_interval` after each pong. It ends once the session is on WebSocket, whose writer
+    /// drives the heartbeat from then on.
+    pub(crate) async fn heartbeat(self: Arc<Self>) {
+        loop {
+            let notified = self.pong.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.transport() == TransportKind::Websocket {
+                return;
+            }
+            let Some(at) = self.heartbeat_step(Instant::now()) else {
+                return;
+            };
+            tokio::select! {
+                _ = &mut notified => {}
+                _ = tokio::time::sleep_until(at) => {}
+            }
+        }
     }
 
     // ----- polling -----
@@ -858,21 +869,6 @@ fn drain_payload(st: &mut State) -> String {
     }
     st.queued = 0;
     body
-}
-
-/// Runs `fut` unless the session starts closing first. True if it is closing or closed.
-pub(crate) async fn wait_or_closed<F: std::future::Future>(
-    fut: F,
-    close_rx: &mut watch::Receiver<CloseState>,
-) -> bool {
-    if *close_rx.borrow() != CloseState::Open {
-        return true;
-    }
-    let closing = tokio::select! {
-        _ = fut => false,
-        _ = wait_closing(close_rx) => true,
-    };
-    closing || *close_rx.borrow() != CloseState::Open
 }
 
 /// Resolves once the session is closing or closed.

@@ -1,5 +1,6 @@
 //! WebSocket transport: WebSocket-only sessions, the polling → WebSocket upgrade
-//! (`2probe` / `3probe` / `5`), and the reader and writer tasks.
+//! (`2probe` / `3probe` / `5`), and the reader and writer tasks (the writer also drives the
+//! heartbeat).
 
 use super::engine::Engine;
 use super::engine_packet::{EnginePacket, Frame};
@@ -10,9 +11,11 @@ use super::session::{
 };
 use actix_web::{HttpRequest, HttpResponse};
 use agentgate_websocket::{self as websocket, Batch, CloseFrame, Message, Pending, Reader, Writer};
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
+use tokio::time::{Instant, Sleep};
 
 /// How long closing a WebSocket may wait for room in its send buffer.
 const CLOSE_WAIT: Duration = Duration::from_secs(1);
@@ -199,17 +202,42 @@ async fn reader(session: Arc<EngineSession>, ws: Writer, mut stream: Reader) {
     }
 }
 
-/// Sends a batch of WS messages unless the session is closed for good meanwhile.
-async fn write(ws: &Writer, close_rx: &mut watch::Receiver<CloseState>, batch: &Batch) -> bool {
+/// Sends a batch of WS messages unless the session is closed for good meanwhile; the
+/// heartbeat keeps running while a slow client holds the write up.
+async fn write(
+    session: &EngineSession,
+    ws: &Writer,
+    close_rx: &mut watch::Receiver<CloseState>,
+    beat: Pin<&mut Sleep>,
+    batch: &Batch,
+) -> bool {
     tokio::select! {
         r = ws.send_batch(batch) => r.is_ok(),
         _ = wait_closed(close_rx) => false,
+        _ = heartbeat(session, beat) => false,
+    }
+}
+
+/// Drives the session's heartbeat from the writer's task; never returns. A polling session
+/// has a task of its own for this, a WebSocket session does not: one task and one timer less
+/// per idle connection.
+async fn heartbeat(session: &EngineSession, mut beat: Pin<&mut Sleep>) {
+    loop {
+        beat.as_mut().await;
+        match session.heartbeat_step(Instant::now()) {
+            Some(at) => beat.as_mut().reset(at),
+            // Closing: nothing is due any more.
+            None => std::future::pending::<()>().await,
+        }
     }
 }
 
 /// Drains the outbox to the socket: what is queued at one time goes out in one write.
 async fn writer(session: Arc<EngineSession>, ws: Writer) {
     let mut close_rx = session.watch_close();
+    // Due at once: the first step arms it for the first ping.
+    let beat = tokio::time::sleep_until(Instant::now());
+    tokio::pin!(beat);
     loop {
         let notified = session.changed.notified();
         tokio::pin!(notified);
@@ -243,7 +271,7 @@ async fn writer(session: Arc<EngineSession>, ws: Writer) {
                 }
             }
         }
-        if !batch.is_empty() && !write(&ws, &mut close_rx, &batch).await {
+        if !batch.is_empty() && !write(&session, &ws, &mut close_rx, beat.as_mut(), &batch).await {
             session.close(CloseReason::TransportClose);
             let _ = tokio::time::timeout(CLOSE_WAIT, ws.close(None)).await;
             return;
@@ -253,6 +281,9 @@ async fn writer(session: Arc<EngineSession>, ws: Writer) {
             session.finish_closing();
             return;
         }
-        notified.await;
+        tokio::select! {
+            _ = notified => {}
+            _ = heartbeat(&session, beat.as_mut()) => {}
+        }
     }
 }
