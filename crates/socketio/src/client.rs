@@ -10,7 +10,7 @@ use super::handler::DisconnectReason;
 use super::io::IoInner;
 use super::packet::{connect_error_data, Packet, PacketType};
 use super::parser::{Decoder, Encoded, ParserKind};
-use super::session::{wait_closing, CloseReason, EngineSession};
+use super::session::{CloseReason, EngineSession};
 use super::socket::{AckResponder, Socket};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -41,11 +41,25 @@ pub(crate) async fn run(io: Arc<IoInner>, engine: Arc<EngineSession>, mut inboun
         io,
         engine: Arc::clone(&engine),
     };
-    let mut close_rx = engine.watch_close();
-    let connect_timer = tokio::time::sleep(config.connect_timeout);
-    tokio::pin!(connect_timer);
+    let connect_due = Instant::now() + config.connect_timeout;
     let mut connect_checked = false;
+    // One timer serves both deadlines (the connect timeout, attachments still to come): each
+    // `Sleep` held by an idle connection costs it 112 B.
+    let timer = tokio::time::sleep_until(connect_due);
+    tokio::pin!(timer);
     let reason = 'run: loop {
+        let due = [
+            (!connect_checked).then_some(connect_due),
+            client.attachments_due,
+        ]
+        .into_iter()
+        .flatten()
+        .min();
+        if let Some(due) = due {
+            if timer.deadline() != due {
+                timer.as_mut().reset(due);
+            }
+        }
         tokio::select! {
             batch = inbound.recv() => {
                 let Some(frames) = batch else { break 'run CloseReason::TransportClose };
@@ -63,40 +77,35 @@ pub(crate) async fn run(io: Arc<IoInner>, engine: Arc<EngineSession>, mut inboun
                     None => Some(Instant::now() + config.attachment_timeout),
                 };
             }
-            _ = sleep_until_some(client.attachments_due) => {
-                // Announced attachments that do not come must not be held for ever.
-                log::debug!(
-                    "socket.io connection {}: attachments not complete in time",
-                    engine.sid()
-                );
-                engine.close(CloseReason::ParseError);
-                break 'run CloseReason::ParseError;
-            }
-            _ = wait_closing(&mut close_rx) => {
-                let reason = close_rx.borrow().reason();
-                break 'run reason.unwrap_or(CloseReason::TransportClose);
-            }
-            _ = &mut connect_timer, if !connect_checked => {
-                connect_checked = true;
-                client.prune();
-                if client.sockets.is_empty() {
-                    // No namespace joined in time (the reference's connectTimeout).
-                    engine.close_after_flush(CloseReason::ServerClose);
+            _ = &mut timer, if due.is_some() => {
+                let now = Instant::now();
+                if client.attachments_due.is_some_and(|d| d <= now) {
+                    // Announced attachments that do not come must not be held for ever.
+                    log::debug!(
+                        "socket.io connection {}: attachments not complete in time",
+                        engine.sid()
+                    );
+                    engine.close(CloseReason::ParseError);
+                    break 'run CloseReason::ParseError;
                 }
+                if !connect_checked && connect_due <= now {
+                    connect_checked = true;
+                    client.prune();
+                    if client.sockets.is_empty() {
+                        // No namespace joined in time (the reference's connectTimeout).
+                        engine.close_after_flush(CloseReason::ServerClose);
+                    }
+                }
+            }
+            _ = engine.closing() => {
+                let reason = engine.close_state().reason();
+                break 'run reason.unwrap_or(CloseReason::TransportClose);
             }
         }
     };
     let reason = DisconnectReason::from(reason);
     for (_, socket) in client.sockets.drain() {
         socket.finish(reason, false, true);
-    }
-}
-
-/// Sleeps until `due`; never resolves without one.
-async fn sleep_until_some(due: Option<Instant>) {
-    match due {
-        Some(due) => tokio::time::sleep_until(due).await,
-        None => std::future::pending().await,
     }
 }
 

@@ -3,7 +3,7 @@
 
 use super::admission::Inbound;
 use super::config::SocketIoConfig;
-use super::session::{wait_closing, ConnInfo, EngineSession, SessionRegistry, TransportKind};
+use super::session::{ConnInfo, EngineSession, SessionRegistry, TransportKind};
 use agentgate_net::{AddressCounts, AddressSlot};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -132,11 +132,10 @@ impl EngineApp for EchoApp {
         // There is nothing to authenticate: the full limits apply from the start.
         session.admit();
         tokio::spawn(async move {
-            let mut close_rx = session.watch_close();
             loop {
                 let frames = tokio::select! {
                     f = inbound.recv() => f,
-                    _ = wait_closing(&mut close_rx) => None,
+                    _ = session.closing() => None,
                 };
                 let Some(frames) = frames else { break };
                 // One batch per inbound request keeps a POST's echoes in one GET response.

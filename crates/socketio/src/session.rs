@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard, Weak};
 use std::time::Duration;
-use tokio::sync::{watch, Notify, Semaphore};
+use tokio::sync::{Notify, Semaphore};
 use tokio::time::Instant;
 
 /// A batch of messages queued atomically (e.g. a header and its attachments).
@@ -244,7 +244,12 @@ pub struct EngineSession {
     pub(crate) changed: Notify,
     /// Wakes the polling heartbeat: a pong came, or the session is closing.
     pong: Notify,
-    close_tx: watch::Sender<CloseState>,
+    /// The lifecycle as the application sees it (a close keeps the reason of the closing that
+    /// came first). A lock and a `Notify` rather than a `watch` channel, which allocates its
+    /// shared state apart and makes every wait on it 100 B bigger.
+    lifecycle: Mutex<CloseState>,
+    /// Woken whenever `lifecycle` changes.
+    lifecycle_changed: Notify,
     /// Batches for the application.
     pub(crate) inbound: InboundQueue,
     /// The application vouched for the connection (Socket.IO: a namespace was joined); until
@@ -281,7 +286,6 @@ impl EngineSession {
         info: ConnInfo,
         slot: Option<AddressSlot>,
     ) -> (Arc<EngineSession>, Inbound) {
-        let (close_tx, _) = watch::channel(CloseState::Open);
         let room = Semaphore::new(room_size(&config, false));
         let next_ping = Instant::now() + config.ping_interval;
         let session = Arc::new(EngineSession {
@@ -304,7 +308,8 @@ impl EngineSession {
             }),
             changed: Notify::new(),
             pong: Notify::new(),
-            close_tx,
+            lifecycle: Mutex::new(CloseState::Open),
+            lifecycle_changed: Notify::new(),
             inbound: InboundQueue::default(),
             admitted: AtomicBool::new(false),
             admitted_notify: Notify::new(),
@@ -379,12 +384,31 @@ impl EngineSession {
 
     /// The lifecycle state now.
     pub fn close_state(&self) -> CloseState {
-        *self.close_tx.borrow()
+        *lock(&self.lifecycle)
     }
 
-    /// A watch on the lifecycle (resolves closing and closed).
-    pub fn watch_close(&self) -> watch::Receiver<CloseState> {
-        self.close_tx.subscribe()
+    /// Resolves once the session is closing or closed.
+    pub(crate) async fn closing(&self) {
+        self.lifecycle_reaches(|s| s != CloseState::Open).await;
+    }
+
+    /// Resolves once the session is closed for good.
+    pub(crate) async fn closed(&self) {
+        self.lifecycle_reaches(|s| matches!(s, CloseState::Closed(_)))
+            .await;
+    }
+
+    async fn lifecycle_reaches(&self, reached: fn(CloseState) -> bool) {
+        loop {
+            let changed = self.lifecycle_changed.notified();
+            tokio::pin!(changed);
+            // Registered before the look, so that a change in between still wakes it.
+            changed.as_mut().enable();
+            if reached(self.close_state()) {
+                return;
+            }
+            changed.await;
+        }
     }
 
     /// The handshake packet body (`0` + JSON) for this session.
@@ -491,10 +515,11 @@ impl EngineSession {
             }
         }
         // Keep the first reason visible to the app if it was closing already.
-        self.close_tx.send_modify(|s| {
-            let r = s.reason().unwrap_or(reason);
-            *s = CloseState::Closed(r);
-        });
+        {
+            let mut life = lock(&self.lifecycle);
+            *life = CloseState::Closed(life.reason().unwrap_or(reason));
+        }
+        self.lifecycle_changed.notify_waiters();
         self.changed.notify_waiters();
         self.pong.notify_waiters();
     }
@@ -510,7 +535,8 @@ impl EngineSession {
             st.life = CloseState::Closing(reason);
             st.outbox.push_back(Outgoing::Control(EnginePacket::Close));
         }
-        self.close_tx.send_replace(CloseState::Closing(reason));
+        *lock(&self.lifecycle) = CloseState::Closing(reason);
+        self.lifecycle_changed.notify_waiters();
         self.changed.notify_waiters();
         self.pong.notify_waiters();
         // A polling client that never polls again must not keep the session alive.
@@ -869,17 +895,4 @@ fn drain_payload(st: &mut State) -> String {
     }
     st.queued = 0;
     body
-}
-
-/// Resolves once the session is closing or closed.
-pub(crate) async fn wait_closing(close_rx: &mut watch::Receiver<CloseState>) {
-    // The watch guard is dropped here, never held across an await point.
-    let _ = close_rx.wait_for(|s| *s != CloseState::Open).await;
-}
-
-/// Resolves once the session is closed for good.
-pub(crate) async fn wait_closed(close_rx: &mut watch::Receiver<CloseState>) {
-    let _ = close_rx
-        .wait_for(|s| matches!(s, CloseState::Closed(_)))
-        .await;
 }

@@ -5,20 +5,23 @@
 use super::engine::Engine;
 use super::engine_packet::{EnginePacket, Frame};
 use super::routes::{engine_error, too_many_waiting, EngineError};
-use super::session::{
-    wait_closed, wait_closing, CloseReason, CloseState, ConnInfo, EngineSession, Outgoing,
-    TransportKind,
-};
+use super::session::{CloseReason, CloseState, ConnInfo, EngineSession, Outgoing, TransportKind};
 use actix_web::{HttpRequest, HttpResponse};
 use agentgate_websocket::{self as websocket, Batch, CloseFrame, Message, Pending, Reader, Writer};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::watch;
 use tokio::time::{Instant, Sleep};
 
 /// How long closing a WebSocket may wait for room in its send buffer.
 const CLOSE_WAIT: Duration = Duration::from_secs(1);
+
+/// Sends a close frame, waiting at most `CLOSE_WAIT` for room in the send buffer. Boxed: it
+/// happens once, and inline its state (about 490 B) would size the reader and the writer for
+/// the connection's whole life.
+async fn close_socket(ws: &Writer, frame: Option<CloseFrame>) {
+    let _ = Box::pin(tokio::time::timeout(CLOSE_WAIT, ws.close(frame))).await;
+}
 
 /// The accepted socket split into its halves; `None` when the client left before the handoff.
 /// `max_message` is the session's limit now (small until it is admitted).
@@ -59,7 +62,7 @@ pub(crate) fn upgrade(session: Arc<EngineSession>, req: &HttpRequest) -> HttpRes
         // Already upgraded or upgrading: like the reference, accept and close at once.
         actix_web::rt::spawn(async move {
             if let Some((_, ws)) = connect(pending, limit).await {
-                let _ = tokio::time::timeout(CLOSE_WAIT, ws.close(None)).await;
+                close_socket(&ws, None).await;
             }
         });
         return res;
@@ -93,7 +96,6 @@ async fn next_probe_message(ws: &Writer, stream: &mut Reader) -> ProbeStep {
 }
 
 async fn probe_then_run(session: Arc<EngineSession>, mut stream: Reader, ws: Writer) {
-    let mut close_rx = session.watch_close();
     let timeout = session.config().upgrade_timeout;
     let probe = async {
         match next_probe_message(&ws, &mut stream).await {
@@ -110,14 +112,14 @@ async fn probe_then_run(session: Arc<EngineSession>, mut stream: Reader, ws: Wri
     };
     let ok = tokio::select! {
         r = tokio::time::timeout(timeout, probe) => r.unwrap_or(false),
-        _ = wait_closing(&mut close_rx) => false,
+        _ = session.closing() => false,
     };
     if ok && session.complete_upgrade() {
         run(session, stream, ws).await;
     } else {
         // A failed probe must not kill the session: it stays on polling.
         session.abort_upgrade();
-        let _ = tokio::time::timeout(CLOSE_WAIT, ws.close(None)).await;
+        close_socket(&ws, None).await;
     }
 }
 
@@ -128,7 +130,6 @@ async fn run(session: Arc<EngineSession>, stream: Reader, ws: Writer) {
 }
 
 async fn reader(session: Arc<EngineSession>, ws: Writer, mut stream: Reader) {
-    let mut close_rx = session.watch_close();
     // Checked at the top of the loop: the socket may have been split before an admission.
     let mut raised = false;
     loop {
@@ -141,7 +142,7 @@ async fn reader(session: Arc<EngineSession>, ws: Writer, mut stream: Reader) {
             biased;
             _ = session.admitted_notify.notified(), if !raised => continue,
             m = stream.recv() => m,
-            _ = wait_closed(&mut close_rx) => return,
+            _ = session.closed() => return,
         };
         let msg = match msg {
             None => {
@@ -154,7 +155,7 @@ async fn reader(session: Arc<EngineSession>, ws: Writer, mut stream: Reader) {
                 // The close frame names the broken rule (1002, 1007, 1008 or 1009); sent before
                 // the writer task's own close, which then finds the socket closed.
                 if let Some(reply) = e.close_frame() {
-                    let _ = tokio::time::timeout(CLOSE_WAIT, ws.close(Some(reply))).await;
+                    close_socket(&ws, Some(reply)).await;
                 }
                 return;
             }
@@ -187,7 +188,8 @@ async fn reader(session: Arc<EngineSession>, ws: Writer, mut stream: Reader) {
                 session.deliver(vec![Frame::Binary(b)]).await;
             }
             Message::Ping(b) => {
-                let _ = ws.pong(&b).await;
+                // Boxed like a close: rare, and inline it would size the idle reader.
+                let _ = Box::pin(ws.pong(&b)).await;
             }
             Message::Pong(_) => {}
             Message::Close(reason) => {
@@ -195,7 +197,7 @@ async fn reader(session: Arc<EngineSession>, ws: Writer, mut stream: Reader) {
                 // Echo the client's code (RFC 6455 §5.5.1); codes that may not be sent were
                 // already refused as protocol errors.
                 let reply = CloseFrame::reply_to(reason.as_ref());
-                let _ = tokio::time::timeout(CLOSE_WAIT, ws.close(reply)).await;
+                close_socket(&ws, reply).await;
                 return;
             }
         }
@@ -204,16 +206,10 @@ async fn reader(session: Arc<EngineSession>, ws: Writer, mut stream: Reader) {
 
 /// Sends a batch of WS messages unless the session is closed for good meanwhile; the
 /// heartbeat keeps running while a slow client holds the write up.
-async fn write(
-    session: &EngineSession,
-    ws: &Writer,
-    close_rx: &mut watch::Receiver<CloseState>,
-    beat: Pin<&mut Sleep>,
-    batch: &Batch,
-) -> bool {
+async fn write(session: &EngineSession, ws: &Writer, beat: Pin<&mut Sleep>, batch: &Batch) -> bool {
     tokio::select! {
         r = ws.send_batch(batch) => r.is_ok(),
-        _ = wait_closed(close_rx) => false,
+        _ = session.closed() => false,
         _ = heartbeat(session, beat) => false,
     }
 }
@@ -234,7 +230,6 @@ async fn heartbeat(session: &EngineSession, mut beat: Pin<&mut Sleep>) {
 
 /// Drains the outbox to the socket: what is queued at one time goes out in one write.
 async fn writer(session: Arc<EngineSession>, ws: Writer) {
-    let mut close_rx = session.watch_close();
     // Due at once: the first step arms it for the first ping.
     let beat = tokio::time::sleep_until(Instant::now());
     tokio::pin!(beat);
@@ -244,7 +239,7 @@ async fn writer(session: Arc<EngineSession>, ws: Writer) {
         notified.as_mut().enable();
         let (items, life) = session.drain_for_ws();
         if let CloseState::Closed(_) = life {
-            let _ = tokio::time::timeout(CLOSE_WAIT, ws.close(None)).await;
+            close_socket(&ws, None).await;
             return;
         }
         let mut batch = Batch::default();
@@ -271,13 +266,13 @@ async fn writer(session: Arc<EngineSession>, ws: Writer) {
                 }
             }
         }
-        if !batch.is_empty() && !write(&session, &ws, &mut close_rx, beat.as_mut(), &batch).await {
+        if !batch.is_empty() && !write(&session, &ws, beat.as_mut(), &batch).await {
             session.close(CloseReason::TransportClose);
-            let _ = tokio::time::timeout(CLOSE_WAIT, ws.close(None)).await;
+            close_socket(&ws, None).await;
             return;
         }
         if closing {
-            let _ = tokio::time::timeout(CLOSE_WAIT, ws.close(None)).await;
+            close_socket(&ws, None).await;
             session.finish_closing();
             return;
         }
