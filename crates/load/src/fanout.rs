@@ -19,21 +19,33 @@ use tokio::sync::watch;
 use super::api::{post_raw, TOWN_SQUARE};
 use super::ctx::Ctx;
 use super::report::Report;
-use super::stats::{lat, now_us, round2, Latencies, Summary, PROGRESS};
+use super::stats::{lat, now_us, round2, wait_for, Latencies, Summary, PROGRESS};
 use super::target::{spawn_reference, CpuMeter};
-use super::wsconn::{listen, mark, Kind, Outcome, Spec, Tally};
+use super::wsconn::{mark, open_listeners, Kind, Outcome, Spec, Tally};
 
 /// Posts in flight (not yet delivered to every listener) in the saturation phase.
 const WINDOW: u64 = 8;
 /// At most this many posts in one saturation phase.
 const SATURATION_CAP: u64 = 200_000;
 
+/// Where the poster sends its marked posts.
 #[derive(Clone)]
-struct PostTarget {
+pub struct PostTarget {
     url: String,
     token: Option<String>,
     /// agentgate: the town-square panel (else the Node reference's `/post`).
     panel: bool,
+}
+
+impl PostTarget {
+    /// agentgate's town-square panel, posted as the agent with this token.
+    pub fn town_square(base: &str, token: &str) -> PostTarget {
+        PostTarget {
+            url: format!("{base}/api/claw/groups/panels/send"),
+            token: Some(token.to_string()),
+            panel: true,
+        }
+    }
 }
 
 async fn post_one(t: &PostTarget, seq: u64) -> Result<u32, String> {
@@ -51,15 +63,18 @@ async fn post_one(t: &PostTarget, seq: u64) -> Result<u32, String> {
     }
 }
 
+/// The posts of one phase.
 #[derive(Default)]
-struct Posted {
-    ok: u64,
-    errors: u64,
-    first_error: Option<String>,
-    ack_us: Latencies,
-    first_us: u64,
+pub struct Posted {
+    pub ok: u64,
+    pub errors: u64,
+    pub first_error: Option<String>,
+    /// Post → HTTP answer latencies.
+    pub ack_us: Latencies,
+    /// When the first post went out (`now_us`).
+    pub first_us: u64,
     /// Saturation: waits for delivery that gave up after 5 s.
-    stalls: u64,
+    pub stalls: u64,
 }
 
 impl Posted {
@@ -83,7 +98,7 @@ impl Posted {
 }
 
 /// `total` posts at `rate` per second, seqs `0..total`.
-async fn post_steady(t: &PostTarget, total: u64, rate: f64) -> Posted {
+pub async fn post_steady(t: &PostTarget, total: u64, rate: f64) -> Posted {
     let mut p = Posted {
         first_us: now_us(),
         ..Posted::default()
@@ -133,19 +148,8 @@ async fn post_saturated(t: &PostTarget, tally: &Tally, first: u64, duration: Dur
     p
 }
 
-/// Waits until `done()` or the deadline; true when done.
-async fn wait_for(deadline: Instant, done: impl Fn() -> bool) -> bool {
-    while !done() {
-        if Instant::now() >= deadline {
-            return false;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    true
-}
-
 /// Waits until the frame count stops moving for `quiet` (presence storms on the town square).
-async fn settle(tally: &Tally, quiet: Duration, max: Duration) {
+pub async fn settle(tally: &Tally, quiet: Duration, max: Duration) {
     let end = Instant::now() + max;
     let mut last = tally.frames.load(Relaxed);
     let mut since = Instant::now();
@@ -162,15 +166,15 @@ async fn settle(tally: &Tally, quiet: Duration, max: Duration) {
 }
 
 /// The measured figures of one phase.
-struct Phase {
-    posts: Posted,
+pub struct Phase {
+    pub posts: Posted,
     /// (server, client) CPU in % of one core.
-    cpu: (Option<f64>, Option<f64>),
-    delivered: u64,
-    expected: u64,
-    frames_per_s: f64,
-    latency: Summary,
-    seconds: f64,
+    pub cpu: (Option<f64>, Option<f64>),
+    pub delivered: u64,
+    pub expected: u64,
+    pub frames_per_s: f64,
+    pub latency: Summary,
+    pub seconds: f64,
 }
 
 pub async fn run(ctx: &mut Ctx) -> Report {
@@ -343,40 +347,28 @@ async fn measure(
         Some(p) => Some(p.pid()),
         None => ctx.gate.pid(),
     };
-    let target = PostTarget {
-        url: if kind.is_node() {
-            format!("{base}/post")
-        } else {
-            format!("{base}/api/claw/groups/panels/send")
-        },
-        token: (!kind.is_node()).then(|| agents[size].token.clone()),
-        panel: !kind.is_node(),
+    let target = if kind.is_node() {
+        PostTarget {
+            url: format!("{base}/post"),
+            token: None,
+            panel: false,
+        }
+    } else {
+        PostTarget::town_square(&base, &agents[size].token)
     };
     let steady_total = ((rate * duration.as_secs_f64()).round() as u64).max(1);
     let tally = Arc::new(Tally::new((steady_total + SATURATION_CAP) as usize));
     let (stop_tx, stop_rx) = watch::channel(false);
-    let mut outcomes = Vec::with_capacity(size);
     let connect_end =
         Instant::now() + Duration::from_secs(60) + Duration::from_millis(20 * size as u64);
-    for i in 0..size {
-        let spec = Spec {
-            kind,
-            base: base.clone(),
-            token: agents[i].token.clone(),
-            town_square: true,
-            subscribe: true,
-        };
-        let (t, stop) = (tally.clone(), stop_rx.clone());
-        outcomes.push(ctx.pool.spawn(i, move || listen(spec, t, stop)));
-        if (i + 1).is_multiple_of(200) || i + 1 == size {
-            let want = (i + 1) as u64;
-            let t = tally.clone();
-            wait_for(connect_end, move || {
-                t.connected.load(Relaxed) + t.failed.load(Relaxed) >= want
-            })
-            .await;
-        }
-    }
+    let specs = agents[..size].iter().map(|a| Spec {
+        kind,
+        base: base.clone(),
+        token: a.token.clone(),
+        town_square: true,
+        subscribe: true,
+    });
+    let outcomes = open_listeners(&ctx.pool, specs, 0, &tally, &stop_rx, connect_end).await;
     let connected = tally.connected.load(Relaxed);
     let failed = tally.failed.load(Relaxed);
     if connected < size as u64 {
@@ -433,8 +425,9 @@ async fn measure(
     Ok((steady, sat, closed))
 }
 
-/// Waits (bounded) for the stragglers of a phase, then computes its figures.
-async fn finish_phase(tally: &Arc<Tally>, posts: Posted, cpu: &CpuMeter) -> Phase {
+/// Waits (bounded) for the stragglers of a phase, then computes its figures (all but the
+/// latency, which the listeners report when they stop).
+pub async fn finish_phase(tally: &Arc<Tally>, posts: Posted, cpu: &CpuMeter) -> Phase {
     let live = tally.live();
     let expected = posts.ok * live;
     let t = tally.clone();

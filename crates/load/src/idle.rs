@@ -16,7 +16,7 @@ use super::ctx::Ctx;
 use super::report::Report;
 use super::stats::{round2, PROGRESS};
 use super::target::{rss_kib, spawn_reference};
-use super::wsconn::{listen, Kind, Spec, Tally};
+use super::wsconn::{open_listeners, Kind, Spec, Tally};
 
 pub async fn run(ctx: &mut Ctx) -> Report {
     let mut rep = Report::new("idle", "3. Idle connections: server memory per connection");
@@ -130,31 +130,17 @@ async fn measure(
         let started = Instant::now();
         let end =
             Instant::now() + Duration::from_secs(120) + Duration::from_millis(10 * size as u64);
-        while opened < size {
-            let spec = Spec {
-                kind,
-                base: base.clone(),
-                token: cookie
-                    .clone()
-                    .unwrap_or_else(|| agents[opened % agents.len()].token.clone()),
-                town_square: false,
-                subscribe: true,
-            };
-            let (t, stop) = (tally.clone(), stop_rx.clone());
-            outcomes.push(ctx.pool.spawn(opened, move || listen(spec, t, stop)));
-            opened += 1;
-            if opened.is_multiple_of(200) || opened == size {
-                let want = opened as u64;
-                let t = tally.clone();
-                // Bounded by `end`.
-                while t.connected.load(Relaxed) + t.failed.load(Relaxed) < want {
-                    if Instant::now() >= end {
-                        break;
-                    }
-                    tokio::time::sleep(Duration::from_millis(10)).await;
-                }
-            }
-        }
+        let specs = (opened..size).map(|i| Spec {
+            kind,
+            base: base.clone(),
+            token: cookie
+                .clone()
+                .unwrap_or_else(|| agents[i % agents.len()].token.clone()),
+            town_square: false,
+            subscribe: true,
+        });
+        outcomes.extend(open_listeners(&ctx.pool, specs, opened, &tally, &stop_rx, end).await);
+        opened = size;
         let connect_s = started.elapsed().as_secs_f64();
         let live = tally.live();
         let failed = tally.failed.load(Relaxed);
@@ -175,11 +161,6 @@ async fn measure(
         };
         prev = rss.map(|r| (r, live));
         let threads = pid.and_then(threads_of);
-        let target = match kind {
-            Kind::Raw | Kind::Web => json!("≤ 8 KiB"),
-            Kind::SioJson | Kind::SioMsgpack => json!("≤ 16 KiB"),
-            _ => json!("-"),
-        };
         rep.row(vec![
             ("server", json!(kind.name())),
             ("connections", json!(live)),
@@ -192,7 +173,7 @@ async fn measure(
             ("KiB / connection", json!(per_conn)),
             ("marginal KiB / connection", json!(marginal)),
             ("server threads", json!(threads)),
-            ("target", target),
+            ("target", target_kib(kind)),
         ]);
         if failed > 0 || live < size as u64 {
             result = Err(format!(
@@ -223,6 +204,15 @@ async fn measure(
     result
 }
 
+/// The memory target per connection of a kind (issue 18), for the tables.
+pub fn target_kib(kind: Kind) -> serde_json::Value {
+    match kind {
+        Kind::Raw | Kind::Web => json!("≤ 8 KiB"),
+        Kind::SioJson | Kind::SioMsgpack => json!("≤ 16 KiB"),
+        _ => json!("-"),
+    }
+}
+
 /// A number unique to this process run, for fresh email addresses.
 fn opened_marker() -> u128 {
     std::time::SystemTime::now()
@@ -231,7 +221,7 @@ fn opened_marker() -> u128 {
 }
 
 /// The thread count of a process (`Threads:` of `/proc/<pid>/status`).
-fn threads_of(pid: u32) -> Option<u64> {
+pub fn threads_of(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     status
         .lines()

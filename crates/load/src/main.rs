@@ -9,6 +9,7 @@
 //! ```text
 //! agentgate-load all --smoke --server target/debug/agentgate
 //! agentgate-load fanout --server target/release/agentgate --sizes 2000 --json fanout.json
+//! agentgate-load scale --server target/release/agentgate --sizes 19000 --source-addresses 2
 //! ```
 //!
 //! See docs/PERFORMANCE.md.
@@ -21,6 +22,7 @@ mod idle;
 mod longpoll;
 mod pool;
 mod report;
+mod scale;
 mod sends;
 mod slow;
 mod stats;
@@ -100,7 +102,7 @@ struct Cli {
 
 #[derive(Subcommand, Clone, Copy, PartialEq, Eq, Debug)]
 enum Scenario {
-    /// Every scenario, in order.
+    /// Every scenario but `scale` (which stops the server and wants the whole machine), in order.
     All,
     /// 1. Durable REST sends.
     Sends,
@@ -116,6 +118,8 @@ enum Scenario {
     Storm,
     /// 7. Slow consumers: healthy listeners beside sockets that never read.
     Slow,
+    /// 8. Scale: many idle sockets, fan-out to a subset, /health, SIGTERM drain
+    Scale,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -292,6 +296,7 @@ async fn run(cli: Cli) -> ExitCode {
                 Scenario::Longpoll => longpoll::run(&mut ctx).await,
                 Scenario::Storm => storm::run(&mut ctx).await,
                 Scenario::Slow => slow::run(&mut ctx).await,
+                Scenario::Scale => scale::run(&mut ctx).await,
                 Scenario::All => continue,
             },
         };

@@ -130,6 +130,11 @@ pub fn set_source_addresses(n: u8) -> bool {
     SOURCE_ADDRESSES.set(n.max(1)).is_ok()
 }
 
+/// The number of loopback source addresses WebSockets are opened from.
+pub fn source_addresses() -> u8 {
+    *SOURCE_ADDRESSES.get().unwrap_or(&1)
+}
+
 /// A client with no connection limit, generous timeouts (long-polls wait up to 25 s) and no
 /// redirects, its connections made from `source` when given.
 fn client(source: Option<IpAddr>) -> awc::Client {
@@ -154,7 +159,7 @@ pub fn http() -> awc::Client {
 /// A client for the next WebSocket: from the next loopback source address when more than one
 /// is set (`--source-addresses`), else this thread's HTTP client.
 pub fn ws_client() -> awc::Client {
-    let n = usize::from(*SOURCE_ADDRESSES.get().unwrap_or(&1));
+    let n = usize::from(source_addresses());
     if n <= 1 {
         return http();
     }

@@ -85,6 +85,17 @@ impl Extend<Latencies> for Latencies {
     }
 }
 
+/// Waits until `done()` or the deadline (checking every 10 ms); true when done.
+pub async fn wait_for(deadline: Instant, done: impl Fn() -> bool) -> bool {
+    while !done() {
+        if Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    true
+}
+
 pub fn round2(v: f64) -> f64 {
     (v * 100.0).round() / 100.0
 }

@@ -124,6 +124,20 @@ impl Proc {
         self.child.id()
     }
 
+    /// Sends SIGTERM (through kill(1): the crate has no libc binding) and returns at once.
+    pub fn sigterm(&self) -> Result<(), String> {
+        let status = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status()
+            .map_err(|e| format!("kill: {e}"))?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(format!("kill -TERM {}: {status}", self.child.id()))
+        }
+    }
+
     /// SIGTERM, then SIGKILL after 10 s.
     pub fn stop(mut self) {
         self.stop_inner();
@@ -133,10 +147,7 @@ impl Proc {
         if let Ok(Some(_)) = self.child.try_wait() {
             return;
         }
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status();
+        let _ = self.sigterm();
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.child.try_wait() {
@@ -263,6 +274,24 @@ impl Gate {
         match self {
             Gate::Spawned { proc, .. } => proc.as_ref().map(Proc::pid),
             Gate::External { pid, .. } => *pid,
+        }
+    }
+
+    /// Sends SIGTERM to a spawned server without waiting (watch it with `running`); `restart`
+    /// starts it again.
+    pub fn terminate(&self) -> Result<(), String> {
+        match self {
+            Gate::Spawned { proc: Some(p), .. } => p.sigterm(),
+            Gate::Spawned { proc: None, .. } => Err("agentgate is not running".into()),
+            Gate::External { .. } => Err("an external server (--url) is not ours to stop".into()),
+        }
+    }
+
+    /// Whether a spawned server is still running (an external one is assumed to be).
+    pub fn running(&mut self) -> bool {
+        match self {
+            Gate::Spawned { proc, .. } => proc.as_mut().is_some_and(Proc::alive),
+            Gate::External { .. } => true,
         }
     }
 

@@ -3,16 +3,16 @@
 
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use awc::ws::{CloseCode, Frame, Message};
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
-use tokio::sync::watch;
+use tokio::sync::{oneshot, watch};
 
-use super::pool::ws_client;
-use super::stats::{lat, now_us, PROGRESS};
+use super::pool::{ws_client, Pool};
+use super::stats::{lat, now_us, wait_for, PROGRESS};
 
 pub type Framed = actix_codec::Framed<awc::BoxedSocket, awc::ws::Codec>;
 
@@ -121,15 +121,44 @@ impl Tally {
     }
 }
 
+/// How the server (or the network) ended a listener.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndedBy {
+    /// A close frame, with its code when it carried one.
+    CloseFrame(Option<u16>),
+    /// The connection ended or broke without a close frame.
+    Cut,
+}
+
+/// When (`now_us`) and how a listener was ended from the other side.
+#[derive(Debug, Clone, Copy)]
+pub struct Ended {
+    pub at_us: u64,
+    pub by: EndedBy,
+}
+
 /// What one listener saw.
 #[derive(Debug, Default)]
 pub struct Outcome {
     pub connected: bool,
     pub error: Option<String>,
+    /// Set when the socket ended other than by `stop`.
+    pub ended: Option<Ended>,
     pub frames: u64,
     pub marked: u64,
     /// (seq, post → receive latency in microseconds) of the marked frames.
     pub lat: Vec<(u32, u32)>,
+}
+
+impl Outcome {
+    /// Records that the other side ended the socket, now.
+    fn end(&mut self, by: EndedBy, error: String) {
+        self.ended = Some(Ended {
+            at_us: now_us(),
+            by,
+        });
+        self.error = Some(error);
+    }
 }
 
 /// At most this many latencies are kept per listener.
@@ -388,11 +417,11 @@ pub async fn listen(spec: Spec, tally: Arc<Tally>, mut stop: watch::Receiver<boo
         };
         let b = match frame {
             None => {
-                out.error = Some("connection ended".into());
+                out.end(EndedBy::Cut, "connection ended".into());
                 break;
             }
             Some(Err(e)) => {
-                out.error = Some(format!("protocol error: {e}"));
+                out.end(EndedBy::Cut, format!("protocol error: {e}"));
                 break;
             }
             Some(Ok(Frame::Text(b))) | Some(Ok(Frame::Binary(b))) => b,
@@ -401,7 +430,15 @@ pub async fn listen(spec: Spec, tally: Arc<Tally>, mut stop: watch::Receiver<boo
                 continue;
             }
             Some(Ok(Frame::Close(r))) => {
-                out.error = Some(format!("closed by the server: {r:?}"));
+                let code = r.as_ref().map(|r| u16::from(r.code));
+                out.end(
+                    EndedBy::CloseFrame(code),
+                    format!("closed by the server: {r:?}"),
+                );
+                // Completes the closing handshake as a browser would (RFC 6455 5.5.1).
+                let _ =
+                    tokio::time::timeout(Duration::from_secs(2), framed.send(Message::Close(r)))
+                        .await;
                 break;
             }
             Some(Ok(_)) => continue,
@@ -411,7 +448,7 @@ pub async fn listen(spec: Spec, tally: Arc<Tally>, mut stop: watch::Receiver<boo
         PROGRESS.frames.fetch_add(1, Relaxed);
         if sio && &b[..] == b"2" {
             if framed.send(Message::Text("3".into())).await.is_err() {
-                out.error = Some("send failed".into());
+                out.end(EndedBy::Cut, "send failed".into());
                 break;
             }
             continue;
@@ -441,6 +478,36 @@ pub async fn listen(spec: Spec, tally: Arc<Tally>, mut stop: watch::Receiver<boo
         .await;
     }
     out
+}
+
+/// Handshakes in flight at most while [`open_listeners`] opens sockets.
+const OPEN_BATCH: usize = 200;
+
+/// Starts one listener per spec (the `i`th on pool thread `first + i`), waiting after every
+/// [`OPEN_BATCH`] until they connected or failed, so handshakes never pile up; every wait ends
+/// by `deadline`. Returns the listeners' outcomes, in spec order.
+pub async fn open_listeners(
+    pool: &Pool,
+    specs: impl IntoIterator<Item = Spec>,
+    first: usize,
+    tally: &Arc<Tally>,
+    stop: &watch::Receiver<bool>,
+    deadline: Instant,
+) -> Vec<oneshot::Receiver<Outcome>> {
+    let settled = || tally.connected.load(Relaxed) + tally.failed.load(Relaxed);
+    let before = settled();
+    let mut outcomes = Vec::new();
+    for (i, spec) in specs.into_iter().enumerate() {
+        let (t, s) = (tally.clone(), stop.clone());
+        outcomes.push(pool.spawn(first + i, move || listen(spec, t, s)));
+        if (i + 1).is_multiple_of(OPEN_BATCH) {
+            let want = before + (i + 1) as u64;
+            wait_for(deadline, || settled() >= want).await;
+        }
+    }
+    let want = before + outcomes.len() as u64;
+    wait_for(deadline, || settled() >= want).await;
+    outcomes
 }
 
 #[cfg(test)]
