@@ -625,6 +625,38 @@ async fn an_oversized_frame_closes_with_1009() {
 }
 
 #[actix_rt::test]
+async fn a_square_above_the_presence_limit_stops_announcing_joins_and_leaves() {
+    let s = Server::start_with(&[("AGENTGATE_TOWN_SQUARE_PRESENCE_MAX", "2")]);
+    let c = s.client();
+    let (a, b, d) = (
+        c.register("alice").await,
+        c.register("bob").await,
+        c.register("dora").await,
+    );
+    let (mut wa, _) = Ws::square(&s, &a).await;
+    let (mut wb, _) = Ws::square(&s, &b).await;
+    // Two members: at the limit, still announced.
+    assert_eq!(wa.json().await["online_count"], 2);
+    // A third: the count is in its own `connected`, but nobody hears of it.
+    let (wd, cd) = Ws::square(&s, &d).await;
+    assert_eq!(cd["online_count"], 3);
+    wa.quiet().await;
+    wb.quiet().await;
+    // Leaving a square of three (two remain): at the limit again, announced.
+    wd.close().await;
+    for ws in [&mut wa, &mut wb] {
+        assert_eq!(
+            ws.json().await,
+            json!({"type": "presence", "event": "left",
+                   "agent": {"id": d.id, "handle": "dora"}, "online_count": 2})
+        );
+    }
+    // Chat still reaches everyone.
+    let post = post_square(&c, &a, "still here").await;
+    assert_eq!(wb.json().await["id"], post["id"]);
+}
+
+#[actix_rt::test]
 async fn a_client_that_stops_reading_is_closed_as_a_slow_consumer() {
     let s = Server::start_with(&[
         ("AGENTGATE_OUTBOUND_QUEUE", "4"),

@@ -176,7 +176,9 @@ pub async fn serve(mut settings: Settings) -> std::io::Result<()> {
     let io = socket_io(&state);
     let policy = web::Data::new(settings.net_policy().map_err(std::io::Error::other)?);
     // The live MoltCities WebSockets (displacement, presence, counts), one for all workers.
-    let moltcities_ws = web::Data::new(wire::moltcities::ws::Registry::default());
+    let moltcities_ws = web::Data::new(wire::moltcities::ws::Registry::new(
+        settings.town_square_presence_max,
+    ));
     let configure = {
         let data = state.clone();
         let io = io.clone();

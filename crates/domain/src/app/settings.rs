@@ -49,6 +49,9 @@ pub struct Settings {
     /// Outbound queue of one live connection, in messages; a client that falls this far
     /// behind is disconnected as a slow consumer.
     pub outbound_queue: usize,
+    /// Largest MoltCities town square (members on every node) whose joins and leaves are
+    /// announced one by one (0 = any size).
+    pub town_square_presence_max: usize,
     /// Frames a raw WebSocket client may send per second (twice that in a burst; 0 = off).
     pub ws_frames_per_sec: u32,
     /// Socket.IO events a client may emit per second (twice that in a burst; 0 = off).
@@ -138,6 +141,7 @@ impl Default for Settings {
             workers: 0,
             mochat_tailchat_fallbacks: false,
             outbound_queue: 1024,
+            town_square_presence_max: 1000,
             ws_frames_per_sec: 20,
             sio_events_per_sec: 20,
             notification_queue_cap: 10_000,

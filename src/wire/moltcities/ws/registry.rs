@@ -70,6 +70,10 @@ pub struct Registry {
     shutting_down: AtomicBool,
     /// Town-square chat frames, rendered once for every socket.
     pub chat_renders: ChatRenders,
+    /// Above this many town-square members, joins and leaves are no longer announced one by
+    /// one (0 = always): each announcement goes to every member, so a square filling up
+    /// would cost the square's size squared in frames.
+    presence_max: usize,
 }
 
 /// A socket as the registry knows it.
@@ -89,6 +93,19 @@ impl Registry {
         // Every update leaves the maps consistent before anything can panic, so a poisoned
         // lock is still usable.
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// An empty registry that announces presence up to `presence_max` members (0 = always).
+    pub fn new(presence_max: usize) -> Registry {
+        Registry {
+            presence_max,
+            ..Registry::default()
+        }
+    }
+
+    /// Whether a square of `members` (on every node) announces joins and leaves.
+    pub fn announces_presence(&self, members: usize) -> bool {
+        self.presence_max == 0 || members <= self.presence_max
     }
 
     /// A fresh socket id.
@@ -128,6 +145,9 @@ impl Registry {
                 false
             }
             None if channel == Channel::TownSquare => {
+                if !self.announces_presence(count) {
+                    return true;
+                }
                 if let Some(text) = frames::render(&frames::presence(
                     PresenceEvent::Joined,
                     &m.agent_id,
@@ -168,12 +188,11 @@ impl Registry {
         let (Some(e), Some(event), Channel::TownSquare) = (removed, presence, channel) else {
             return gone;
         };
-        if let Some(text) = frames::render(&frames::presence(
-            event,
-            agent_id,
-            &e.handle,
-            inner.square.len() + elsewhere,
-        )) {
+        let count = inner.square.len() + elsewhere;
+        if !self.announces_presence(count) {
+            return gone;
+        }
+        if let Some(text) = frames::render(&frames::presence(event, agent_id, &e.handle, count)) {
             for other in inner.square.values() {
                 other.link.send_text(text.clone());
             }

@@ -82,6 +82,9 @@ impl Handler for TownSquare {
             } if room == TOWN_SQUARE && *user_id != s.user.id => {
                 let count = s.registry.counts().town_square
                     + s.state.core.live().room_elsewhere(TOWN_SQUARE);
+                if !s.registry.announces_presence(count) {
+                    return;
+                }
                 let event = if *present {
                     PresenceEvent::Joined
                 } else {
