@@ -41,11 +41,11 @@ pub(crate) fn open(engine: &Engine, req: &HttpRequest, info: ConnInfo) -> HttpRe
     };
     let session = engine.create_session(TransportKind::Websocket, info, slot);
     let limit = session.message_limit();
+    // The handshake's task ends with it: the reader and the writer get tasks of their own, sized
+    // for what they hold while the connection idles.
     actix_web::rt::spawn(async move {
-        // Boxed: the handshake is over in a moment, and inline its state would size the task
-        // for the connection's whole life.
-        match Box::pin(connect(pending, limit)).await {
-            Some((reader, writer)) => run(session, reader, writer).await,
+        match connect(pending, limit).await {
+            Some((reader, writer)) => run(session, reader, writer),
             None => session.close(CloseReason::TransportClose),
         }
     });
@@ -115,7 +115,7 @@ async fn probe_then_run(session: Arc<EngineSession>, mut stream: Reader, ws: Wri
         _ = session.closing() => false,
     };
     if ok && session.complete_upgrade() {
-        run(session, stream, ws).await;
+        run(session, stream, ws);
     } else {
         // A failed probe must not kill the session: it stays on polling.
         session.abort_upgrade();
@@ -123,10 +123,10 @@ async fn probe_then_run(session: Arc<EngineSession>, mut stream: Reader, ws: Wri
     }
 }
 
-/// Runs the transport: a writer task draining the outbox and this reader loop.
-async fn run(session: Arc<EngineSession>, stream: Reader, ws: Writer) {
+/// Starts the transport: a reader task and a writer task draining the outbox.
+fn run(session: Arc<EngineSession>, stream: Reader, ws: Writer) {
     actix_web::rt::spawn(writer(Arc::clone(&session), ws.clone()));
-    reader(session, ws, stream).await;
+    actix_web::rt::spawn(reader(session, ws, stream));
 }
 
 async fn reader(session: Arc<EngineSession>, ws: Writer, mut stream: Reader) {
@@ -165,7 +165,7 @@ async fn reader(session: Arc<EngineSession>, ws: Writer, mut stream: Reader) {
             Message::Text(t) => {
                 session.touch();
                 match EnginePacket::decode_text(&t) {
-                    Ok(EnginePacket::Message(f)) => session.deliver(vec![f]).await,
+                    Ok(EnginePacket::Message(f)) => deliver(&session, f).await,
                     Ok(EnginePacket::Pong(_)) => session.on_pong(),
                     Ok(EnginePacket::Close) => {
                         // Close at once instead of waiting for the ping timeout like Node.
@@ -185,7 +185,7 @@ async fn reader(session: Arc<EngineSession>, ws: Writer, mut stream: Reader) {
             }
             Message::Binary(b) => {
                 session.touch();
-                session.deliver(vec![Frame::Binary(b)]).await;
+                deliver(&session, Frame::Binary(b)).await;
             }
             Message::Ping(b) => {
                 // Boxed like a close: rare, and inline it would size the idle reader.
@@ -202,6 +202,12 @@ async fn reader(session: Arc<EngineSession>, ws: Writer, mut stream: Reader) {
             }
         }
     }
+}
+
+/// Hands one message to the application. Boxed: waiting for room in the inbound queue takes
+/// 256 B that the idle reader would otherwise hold for good.
+async fn deliver(session: &EngineSession, frame: Frame) {
+    Box::pin(session.deliver(vec![frame])).await;
 }
 
 /// Sends a batch of WS messages unless the session is closed for good meanwhile; the
@@ -266,7 +272,8 @@ async fn writer(session: Arc<EngineSession>, ws: Writer) {
                 }
             }
         }
-        if !batch.is_empty() && !write(&session, &ws, beat.as_mut(), &batch).await {
+        // Boxed: a write's state (about 350 B) would otherwise size the idle writer.
+        if !batch.is_empty() && !Box::pin(write(&session, &ws, beat.as_mut(), &batch)).await {
             session.close(CloseReason::TransportClose);
             close_socket(&ws, None).await;
             return;
