@@ -810,17 +810,18 @@ impl EngineSession {
 
     // ----- websocket -----
 
-    /// Drains everything queued for the WebSocket writer.
-    pub(crate) fn drain_for_ws(&self) -> (Vec<Outgoing>, CloseState) {
+    /// Takes everything queued for the WebSocket writer. The queue's buffer goes with it, so an
+    /// idle session holds none.
+    pub(crate) fn drain_for_ws(&self) -> (VecDeque<Outgoing>, CloseState) {
         let mut st = lock(&self.state);
         if let CloseState::Closed(_) = st.life {
-            return (Vec::new(), st.life);
+            return (VecDeque::new(), st.life);
         }
         if st.transport != TransportKind::Websocket {
-            return (Vec::new(), st.life);
+            return (VecDeque::new(), st.life);
         }
         st.queued = 0;
-        (st.outbox.drain(..).collect(), st.life)
+        (std::mem::take(&mut st.outbox), st.life)
     }
 
     /// Marks the start of a polling → WebSocket upgrade; false if not allowed now.

@@ -283,6 +283,8 @@ async fn writer(session: Arc<EngineSession>, ws: Writer) {
             session.finish_closing();
             return;
         }
+        // Not kept while idle.
+        drop(batch);
         tokio::select! {
             _ = notified => {}
             _ = heartbeat(&session, beat.as_mut()) => {}
