@@ -35,6 +35,8 @@ bash conformance/autobahn/run.sh 2>&1 | tee -a "$log" || status=$?
 # `cargo test` builds only test harnesses of the load crate, so its binary is built here.
 cargo build --locked -p agentgate-load 2>&1 | tee -a "$log" || status=$?
 ./target/debug/agentgate-load all --smoke --no-reference --server target/debug/agentgate || status=$?
+# The scale scenario ends its server with SIGTERM, so it is not part of `all`.
+./target/debug/agentgate-load scale --smoke --no-reference --server target/debug/agentgate || status=$?
 
 rust_passed=$(grep -E '^test result:' "$log" | grep -Eo '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
 rust_failed=$(grep -E '^test result:' "$log" | grep -Eo '[0-9]+ failed' | awk '{s+=$1} END {print s+0}')
