@@ -5,6 +5,7 @@
 
 use super::admission::Inbound;
 use super::engine::new_id;
+use super::engine::{BoxFuture, Conversation};
 use super::engine_packet::Frame;
 use super::handler::DisconnectReason;
 use super::io::IoInner;
@@ -17,96 +18,138 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
-struct Client {
+/// The Socket.IO side of one connection. On a WebSocket-only session the transport's reader
+/// runs it directly (as a [`Conversation`]); a polling session feeds it from its task, [`run`].
+pub(crate) struct Client {
     io: Arc<IoInner>,
     engine: Arc<EngineSession>,
     decoder: Decoder,
     sockets: HashMap<String, Socket>,
     permits: Arc<Semaphore>,
+    /// When a namespace must have been joined; `None` once that was checked.
+    connect_due: Option<Instant>,
     /// When the packet now waiting for attachments must be complete.
     attachments_due: Option<Instant>,
 }
 
-/// Runs the client until the connection closes.
+impl Client {
+    /// A client for a session that just opened.
+    pub(crate) fn new(io: Arc<IoInner>, engine: Arc<EngineSession>) -> Client {
+        let config = &io.config;
+        Client {
+            decoder: Decoder::new(config.max_attachments)
+                .with_attachment_bytes(config.max_attachment_bytes),
+            connect_due: Some(Instant::now() + config.connect_timeout),
+            attachments_due: None,
+            sockets: HashMap::new(),
+            permits: Arc::new(Semaphore::new(
+                config.handler_concurrency.clamp(1, Semaphore::MAX_PERMITS),
+            )),
+            io,
+            engine,
+        }
+    }
+
+    /// Handles one batch of messages in order; an error is the reason to close the session.
+    async fn handle(&mut self, frames: Vec<Frame>) -> Result<(), CloseReason> {
+        for frame in frames {
+            // Boxed: a packet's handling (a namespace join runs the handler's on_connect)
+            // would otherwise size the idle connection for good.
+            Box::pin(self.on_frame(frame)).await?;
+        }
+        self.attachments_due = match self.attachments_due {
+            _ if !self.decoder.is_pending() => None,
+            Some(due) => Some(due),
+            None => Some(Instant::now() + self.io.config.attachment_timeout),
+        };
+        Ok(())
+    }
+
+    /// The next deadline: the connect timeout, then attachments still to come.
+    fn next_deadline(&self) -> Option<Instant> {
+        [self.connect_due, self.attachments_due]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    /// Acts on the deadlines that passed; an error is the reason to close the session.
+    fn deadline_passed(&mut self, now: Instant) -> Result<(), CloseReason> {
+        if self.attachments_due.is_some_and(|d| d <= now) {
+            // Announced attachments that do not come must not be held for ever.
+            log::debug!(
+                "socket.io connection {}: attachments not complete in time",
+                self.engine.sid()
+            );
+            return Err(CloseReason::ParseError);
+        }
+        if self.connect_due.is_some_and(|d| d <= now) {
+            self.connect_due = None;
+            self.prune();
+            if self.sockets.is_empty() {
+                // No namespace joined in time (the reference's connectTimeout).
+                self.engine.close_after_flush(CloseReason::ServerClose);
+            }
+        }
+        Ok(())
+    }
+
+    /// The connection ended: every socket on it disconnects.
+    fn end(&mut self, reason: CloseReason) {
+        let reason = DisconnectReason::from(reason);
+        for (_, socket) in self.sockets.drain() {
+            socket.finish(reason, false, true);
+        }
+    }
+}
+
+impl Conversation for Client {
+    fn on_frames(&mut self, frames: Vec<Frame>) -> BoxFuture<'_, Result<(), CloseReason>> {
+        Box::pin(self.handle(frames))
+    }
+
+    fn deadline(&self) -> Option<Instant> {
+        self.next_deadline()
+    }
+
+    fn on_deadline(&mut self, now: Instant) -> Result<(), CloseReason> {
+        self.deadline_passed(now)
+    }
+
+    fn finish(mut self: Box<Self>, reason: CloseReason) {
+        self.end(reason);
+    }
+}
+
+/// Runs the client of a polling session until the connection closes.
 pub(crate) async fn run(io: Arc<IoInner>, engine: Arc<EngineSession>, mut inbound: Inbound) {
-    let config = Arc::clone(&io.config);
-    let mut client = Client {
-        decoder: Decoder::new(config.max_attachments)
-            .with_attachment_bytes(config.max_attachment_bytes),
-        attachments_due: None,
-        sockets: HashMap::new(),
-        permits: Arc::new(Semaphore::new(
-            config.handler_concurrency.clamp(1, Semaphore::MAX_PERMITS),
-        )),
-        io,
-        engine: Arc::clone(&engine),
-    };
-    let connect_due = Instant::now() + config.connect_timeout;
-    let mut connect_checked = false;
-    // One timer serves both deadlines (the connect timeout, attachments still to come): each
-    // `Sleep` held by an idle connection costs it 112 B.
-    let timer = tokio::time::sleep_until(connect_due);
+    let mut client = Client::new(io, Arc::clone(&engine));
+    // One timer serves both deadlines: each `Sleep` held by an idle connection costs it 112 B.
+    let timer = tokio::time::sleep_until(Instant::now());
     tokio::pin!(timer);
-    let reason = 'run: loop {
-        let due = [
-            (!connect_checked).then_some(connect_due),
-            client.attachments_due,
-        ]
-        .into_iter()
-        .flatten()
-        .min();
+    let reason = loop {
+        let due = client.next_deadline();
         if let Some(due) = due {
             if timer.deadline() != due {
                 timer.as_mut().reset(due);
             }
         }
-        tokio::select! {
-            batch = inbound.recv() => {
-                let Some(frames) = batch else { break 'run CloseReason::TransportClose };
-                for frame in frames {
-                    // Boxed: a packet's handling (a namespace join runs the handler's
-                    // on_connect) would otherwise size this idle task for good.
-                    if let Err(reason) = Box::pin(client.on_frame(frame)).await {
-                        engine.close(reason);
-                        break 'run reason;
-                    }
-                }
-                client.attachments_due = match client.attachments_due {
-                    _ if !client.decoder.is_pending() => None,
-                    Some(due) => Some(due),
-                    None => Some(Instant::now() + config.attachment_timeout),
-                };
-            }
-            _ = &mut timer, if due.is_some() => {
-                let now = Instant::now();
-                if client.attachments_due.is_some_and(|d| d <= now) {
-                    // Announced attachments that do not come must not be held for ever.
-                    log::debug!(
-                        "socket.io connection {}: attachments not complete in time",
-                        engine.sid()
-                    );
-                    engine.close(CloseReason::ParseError);
-                    break 'run CloseReason::ParseError;
-                }
-                if !connect_checked && connect_due <= now {
-                    connect_checked = true;
-                    client.prune();
-                    if client.sockets.is_empty() {
-                        // No namespace joined in time (the reference's connectTimeout).
-                        engine.close_after_flush(CloseReason::ServerClose);
-                    }
-                }
-            }
+        let step = tokio::select! {
+            batch = inbound.recv() => match batch {
+                Some(frames) => client.handle(frames).await,
+                None => Err(CloseReason::TransportClose),
+            },
+            _ = &mut timer, if due.is_some() => client.deadline_passed(Instant::now()),
             _ = engine.closing() => {
-                let reason = engine.close_state().reason();
-                break 'run reason.unwrap_or(CloseReason::TransportClose);
+                break engine.close_state().reason().unwrap_or(CloseReason::TransportClose);
             }
+        };
+        if let Err(reason) = step {
+            engine.close(reason);
+            break reason;
         }
     };
-    let reason = DisconnectReason::from(reason);
-    for (_, socket) in client.sockets.drain() {
-        socket.finish(reason, false, true);
-    }
+    client.end(reason);
 }
 
 impl Client {

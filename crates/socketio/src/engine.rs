@@ -3,11 +3,16 @@
 
 use super::admission::Inbound;
 use super::config::SocketIoConfig;
-use super::session::{ConnInfo, EngineSession, SessionRegistry, TransportKind};
+use super::engine_packet::Frame;
+use super::session::{CloseReason, ConnInfo, EngineSession, SessionRegistry, TransportKind};
 use agentgate_net::{AddressCounts, AddressSlot};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use std::sync::Arc;
+use tokio::time::Instant;
+
+/// A boxed future borrowing its owner.
+pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
 
 /// What runs on top of Engine.IO; told about every new session.
 pub trait EngineApp: Send + Sync + 'static {
@@ -15,6 +20,27 @@ pub trait EngineApp: Send + Sync + 'static {
     /// Must not block: spawn the consuming task. Until the app calls
     /// [`EngineSession::admit`], the session is held to the pre-authentication limits.
     fn on_open(&self, session: Arc<EngineSession>, inbound: Inbound);
+
+    /// A WebSocket-only session opened: the application's side of it, run by the WebSocket
+    /// reader itself, so that an idle connection holds no task and no queue for it. `None`
+    /// (the default) falls back to [`on_open`](Self::on_open).
+    fn converse(&self, _session: &Arc<EngineSession>) -> Option<Box<dyn Conversation>> {
+        None
+    }
+}
+
+/// The application's side of one WebSocket session, driven by the session's reader: messages
+/// in order, one deadline, and the end.
+pub trait Conversation: Send {
+    /// Handles the messages of one WebSocket message; an error closes the session with that
+    /// reason. The reader reads nothing more meanwhile, which is the back-pressure.
+    fn on_frames(&mut self, frames: Vec<Frame>) -> BoxFuture<'_, Result<(), CloseReason>>;
+    /// When [`on_deadline`](Self::on_deadline) is due next, if ever.
+    fn deadline(&self) -> Option<Instant>;
+    /// The deadline passed; an error closes the session with that reason.
+    fn on_deadline(&mut self, now: Instant) -> Result<(), CloseReason>;
+    /// The session is closing: let go of it.
+    fn finish(self: Box<Self>, reason: CloseReason);
 }
 
 /// A handshake refused because its address has too many connections not yet admitted.
@@ -90,13 +116,15 @@ impl Engine {
     }
 
     /// Creates, registers and starts a session (heartbeat and application task); `slot` (from
-    /// [`reserve`](Self::reserve)) is released when the session is admitted or closes.
+    /// [`reserve`](Self::reserve)) is released when the session is admitted or closes. A
+    /// WebSocket session may get the application's [`Conversation`] for its reader to run
+    /// instead of a task.
     pub(crate) fn create_session(
         &self,
         transport: TransportKind,
         info: ConnInfo,
         slot: Option<AddressSlot>,
-    ) -> Arc<EngineSession> {
+    ) -> (Arc<EngineSession>, Option<Box<dyn Conversation>>) {
         let (session, inbound) = EngineSession::new(
             new_id(),
             Arc::clone(&self.config),
@@ -114,8 +142,14 @@ impl Engine {
         if transport == TransportKind::Polling {
             tokio::spawn(Arc::clone(&session).heartbeat());
         }
-        self.app.on_open(Arc::clone(&session), inbound);
-        session
+        let conversation = match transport {
+            TransportKind::Websocket => self.app.converse(&session),
+            TransportKind::Polling => None,
+        };
+        if conversation.is_none() {
+            self.app.on_open(Arc::clone(&session), inbound);
+        }
+        (session, conversation)
     }
 }
 

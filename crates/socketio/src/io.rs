@@ -3,7 +3,7 @@
 use super::admission::Inbound;
 use super::client;
 use super::config::SocketIoConfig;
-use super::engine::{Engine, EngineApp};
+use super::engine::{Conversation, Engine, EngineApp};
 use super::handler::NamespaceHandler;
 use super::routes::configure_engine;
 use super::session::{read, write, EngineSession};
@@ -38,6 +38,13 @@ struct SocketIoApp(Arc<IoInner>);
 impl EngineApp for SocketIoApp {
     fn on_open(&self, session: Arc<EngineSession>, inbound: Inbound) {
         tokio::spawn(client::run(Arc::clone(&self.0), session, inbound));
+    }
+
+    fn converse(&self, session: &Arc<EngineSession>) -> Option<Box<dyn Conversation>> {
+        Some(Box::new(client::Client::new(
+            Arc::clone(&self.0),
+            Arc::clone(session),
+        )))
     }
 }
 

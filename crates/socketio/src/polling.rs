@@ -54,7 +54,7 @@ pub(crate) fn handshake(engine: &Engine, info: ConnInfo) -> HttpResponse {
         Ok(slot) => slot,
         Err(e) => return too_many_waiting(e),
     };
-    let session = engine.create_session(TransportKind::Polling, info, slot);
+    let (session, _) = engine.create_session(TransportKind::Polling, info, slot);
     let open = session.open_packet(true).encode_text().unwrap_or_default();
     text_payload(open)
 }

@@ -2,7 +2,7 @@
 //! (`2probe` / `3probe` / `5`), and the reader and writer tasks (the writer also drives the
 //! heartbeat).
 
-use super::engine::Engine;
+use super::engine::{Conversation, Engine};
 use super::engine_packet::{EnginePacket, Frame};
 use super::routes::{engine_error, too_many_waiting, EngineError};
 use super::session::{CloseReason, CloseState, ConnInfo, EngineSession, Outgoing, TransportKind};
@@ -39,13 +39,13 @@ pub(crate) fn open(engine: &Engine, req: &HttpRequest, info: ConnInfo) -> HttpRe
     let Ok((res, pending)) = websocket::accept(req) else {
         return engine_error(EngineError::BadRequest);
     };
-    let session = engine.create_session(TransportKind::Websocket, info, slot);
+    let (session, conversation) = engine.create_session(TransportKind::Websocket, info, slot);
     let limit = session.message_limit();
     // The handshake's task ends with it: the reader and the writer get tasks of their own, sized
     // for what they hold while the connection idles.
     actix_web::rt::spawn(async move {
         match connect(pending, limit).await {
-            Some((reader, writer)) => run(session, reader, writer),
+            Some((reader, writer)) => run(session, reader, writer, conversation),
             None => session.close(CloseReason::TransportClose),
         }
     });
@@ -115,7 +115,7 @@ async fn probe_then_run(session: Arc<EngineSession>, mut stream: Reader, ws: Wri
         _ = session.closing() => false,
     };
     if ok && session.complete_upgrade() {
-        run(session, stream, ws);
+        run(session, stream, ws, None);
     } else {
         // A failed probe must not kill the session: it stays on polling.
         session.abort_upgrade();
@@ -123,13 +123,55 @@ async fn probe_then_run(session: Arc<EngineSession>, mut stream: Reader, ws: Wri
     }
 }
 
-/// Starts the transport: a reader task and a writer task draining the outbox.
-fn run(session: Arc<EngineSession>, stream: Reader, ws: Writer) {
+/// Starts the transport: a reader task (which also runs the application's conversation, if
+/// any) and a writer task draining the outbox.
+fn run(
+    session: Arc<EngineSession>,
+    stream: Reader,
+    ws: Writer,
+    conversation: Option<Box<dyn Conversation>>,
+) {
     actix_web::rt::spawn(writer(Arc::clone(&session), ws.clone()));
-    actix_web::rt::spawn(reader(session, ws, stream));
+    actix_web::rt::spawn(reader(session, ws, stream, conversation));
 }
 
-async fn reader(session: Arc<EngineSession>, ws: Writer, mut stream: Reader) {
+/// Reads until the session closes; the conversation it runs ends with it at the latest.
+async fn reader(
+    session: Arc<EngineSession>,
+    ws: Writer,
+    stream: Reader,
+    mut conversation: Option<Box<dyn Conversation>>,
+) {
+    read(&session, &ws, stream, &mut conversation).await;
+    end_conversation(&session, &mut conversation);
+}
+
+/// Tells the conversation, once, that the session is closing.
+fn end_conversation(session: &EngineSession, conversation: &mut Option<Box<dyn Conversation>>) {
+    if let Some(c) = conversation.take() {
+        c.finish(
+            session
+                .close_state()
+                .reason()
+                .unwrap_or(CloseReason::TransportClose),
+        );
+    }
+}
+
+/// Sleeps until `due`; never resolves without one.
+async fn sleep_until_some(due: Option<Instant>) {
+    match due {
+        Some(due) => tokio::time::sleep_until(due).await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn read(
+    session: &EngineSession,
+    ws: &Writer,
+    mut stream: Reader,
+    conversation: &mut Option<Box<dyn Conversation>>,
+) {
     // Checked at the top of the loop: the socket may have been split before an admission.
     let mut raised = false;
     loop {
@@ -137,12 +179,24 @@ async fn reader(session: Arc<EngineSession>, ws: Writer, mut stream: Reader) {
             stream.set_max_message(session.message_limit());
             raised = true;
         }
+        let due = conversation.as_ref().and_then(|c| c.deadline());
         let msg = tokio::select! {
             // First, so that the limit is raised before the next frame header is checked.
             biased;
             _ = session.admitted_notify.notified(), if !raised => continue,
-            m = stream.recv() => m,
             _ = session.closed() => return,
+            // Closing (a flush, then the close): the application lets go at once.
+            _ = session.closing(), if conversation.is_some() => {
+                end_conversation(session, conversation);
+                continue;
+            }
+            _ = sleep_until_some(due) => {
+                if let Some(Err(reason)) = conversation.as_mut().map(|c| c.on_deadline(Instant::now())) {
+                    session.close(reason);
+                }
+                continue;
+            }
+            m = stream.recv() => m,
         };
         let msg = match msg {
             None => {
@@ -155,7 +209,7 @@ async fn reader(session: Arc<EngineSession>, ws: Writer, mut stream: Reader) {
                 // The close frame names the broken rule (1002, 1007, 1008 or 1009); sent before
                 // the writer task's own close, which then finds the socket closed.
                 if let Some(reply) = e.close_frame() {
-                    close_socket(&ws, Some(reply)).await;
+                    close_socket(ws, Some(reply)).await;
                 }
                 return;
             }
@@ -165,7 +219,7 @@ async fn reader(session: Arc<EngineSession>, ws: Writer, mut stream: Reader) {
             Message::Text(t) => {
                 session.touch();
                 match EnginePacket::decode_text(&t) {
-                    Ok(EnginePacket::Message(f)) => deliver(&session, f).await,
+                    Ok(EnginePacket::Message(f)) => hand(session, conversation, f).await,
                     Ok(EnginePacket::Pong(_)) => session.on_pong(),
                     Ok(EnginePacket::Close) => {
                         // Close at once instead of waiting for the ping timeout like Node.
@@ -185,7 +239,7 @@ async fn reader(session: Arc<EngineSession>, ws: Writer, mut stream: Reader) {
             }
             Message::Binary(b) => {
                 session.touch();
-                deliver(&session, Frame::Binary(b)).await;
+                hand(session, conversation, Frame::Binary(b)).await;
             }
             Message::Ping(b) => {
                 // Boxed like a close: rare, and inline it would size the idle reader.
@@ -197,17 +251,29 @@ async fn reader(session: Arc<EngineSession>, ws: Writer, mut stream: Reader) {
                 // Echo the client's code (RFC 6455 §5.5.1); codes that may not be sent were
                 // already refused as protocol errors.
                 let reply = CloseFrame::reply_to(reason.as_ref());
-                close_socket(&ws, reply).await;
+                close_socket(ws, reply).await;
                 return;
             }
         }
     }
 }
 
-/// Hands one message to the application. Boxed: waiting for room in the inbound queue takes
-/// 256 B that the idle reader would otherwise hold for good.
-async fn deliver(session: &EngineSession, frame: Frame) {
-    Box::pin(session.deliver(vec![frame])).await;
+/// Hands one message to the application: to the conversation the reader runs (it reads
+/// nothing more until the message is handled), or else to the application's queue. Boxed:
+/// waiting for room in the queue takes 256 B that the idle reader would otherwise hold.
+async fn hand(
+    session: &EngineSession,
+    conversation: &mut Option<Box<dyn Conversation>>,
+    frame: Frame,
+) {
+    match conversation {
+        Some(c) => {
+            if let Err(reason) = c.on_frames(vec![frame]).await {
+                session.close(reason);
+            }
+        }
+        None => Box::pin(session.deliver(vec![frame])).await,
+    }
 }
 
 /// Sends a batch of WS messages unless the session is closed for good meanwhile; the
