@@ -158,10 +158,12 @@ fn end_conversation(session: &EngineSession, conversation: &mut Option<Box<dyn C
     }
 }
 
-/// Sleeps until `due`; never resolves without one.
+/// Sleeps until `due`; never resolves without one. Boxed: a `Sleep` is 112 B, and a
+/// connection has a deadline only in its first seconds (the connect timeout) or while
+/// attachments are due.
 async fn sleep_until_some(due: Option<Instant>) {
     match due {
-        Some(due) => tokio::time::sleep_until(due).await,
+        Some(due) => Box::pin(tokio::time::sleep_until(due)).await,
         None => std::future::pending().await,
     }
 }
