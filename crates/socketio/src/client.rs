@@ -4,8 +4,7 @@
 //! namespace admits the Engine.IO session (its full size limits apply from then on).
 
 use super::admission::Inbound;
-use super::engine::new_id;
-use super::engine::{BoxFuture, Conversation};
+use super::engine::{new_id, BoxFuture, Conversation};
 use super::engine_packet::Frame;
 use super::handler::DisconnectReason;
 use super::io::IoInner;
