@@ -159,7 +159,7 @@ fn end_conversation(session: &EngineSession, conversation: &mut Option<Box<dyn C
 }
 
 /// Sleeps until `due`; never resolves without one. Boxed: a `Sleep` is 112 B, and a
-/// connection has a deadline only in its first seconds (the connect timeout) or while
+/// connection has a deadline only until its connect timeout (45 s by default) or while
 /// attachments are due.
 async fn sleep_until_some(due: Option<Instant>) {
     match due {
