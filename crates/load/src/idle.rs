@@ -103,9 +103,12 @@ async fn measure(
     if !kind.is_node() {
         api::health(&base).await?;
     }
-    let settle = Duration::from_millis(if ctx.smoke { 500 } else { 2000 });
-    tokio::time::sleep(settle).await;
+    let quiet = Duration::from_millis(if ctx.smoke { 500 } else { 2000 });
+    tokio::time::sleep(quiet).await;
     let baseline = pid.and_then(rss_kib);
+    // How long the sockets sit before each reading: `--duration` past the connect timeout
+    // (45 s) shows what a long-lived idle connection keeps.
+    let settle = ctx.duration_or(quiet, quiet);
     if pid.is_none() {
         rep.note(format!(
             "{}: memory not measured (no pid: pass --server-pid with --url)",

@@ -82,7 +82,8 @@ struct Cli {
     /// connections, notifications or watchers).
     #[arg(long, global = true, value_delimiter = ',')]
     sizes: Option<Vec<usize>>,
-    /// Seconds per measurement (sends, fan-out phases).
+    /// Seconds per measurement (sends, fan-out phases); for idle, how long the sockets sit
+    /// before each reading (default 2).
     #[arg(long, global = true)]
     duration: Option<f64>,
     /// Fan-out steady post rate, posts per second.
