@@ -285,6 +285,29 @@ async fn websocket_ping_pong_and_timeout() {
 }
 
 #[actix_rt::test]
+async fn a_websocket_client_that_stops_reading_is_closed_at_its_ping_timeout() {
+    let srv = start(fast_config(), |_| {});
+    let mut ws = WsClient::connect(&srv.url(EIO, "EIO=4&transport=websocket")).await;
+    ws.recv_text().await;
+    // About 22 MB of echoes, more than the loopback buffers hold: the server's write blocks,
+    // and the ping queued behind it never reaches the client, which never answers.
+    let big = format!("4{}", "a".repeat(900_000));
+    for _ in 0..24 {
+        ws.send_text(&big).await;
+    }
+    assert_eq!(srv.echo.sessions().len(), 1);
+    // The heartbeat runs beside the blocked write: closed after ping interval + timeout
+    // (300 + 200 ms), well within the wait, not never.
+    let t = Instant::now();
+    wait_until(|| srv.echo.sessions().is_empty()).await;
+    assert!(
+        t.elapsed() < Duration::from_millis(3000),
+        "{:?}",
+        t.elapsed()
+    );
+}
+
+#[actix_rt::test]
 async fn websocket_close_and_parse_error() {
     let srv = start(fast_config(), |_| {});
     let mut ws = WsClient::connect(&srv.url(EIO, "EIO=4&transport=websocket")).await;
