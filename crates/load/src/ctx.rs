@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use super::api::{self, Agent};
 use super::pool::Pool;
+use super::report::Report;
 use super::stats::PROGRESS;
 use super::target::{Gate, Scratch};
 use super::wsconn::Kind;
@@ -32,6 +33,16 @@ pub struct Ctx {
 }
 
 impl Ctx {
+    /// Starts a spawned server again, fresh for the scenarios that follow one that loaded or
+    /// stopped it; a failure to start fails `rep`.
+    pub fn restart_for_next(&mut self, rep: &mut Report) {
+        if self.gate.can_restart() {
+            if let Err(e) = self.gate.restart() {
+                rep.fail(format!("restarting agentgate: {e}"));
+            }
+        }
+    }
+
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         pool: Pool,

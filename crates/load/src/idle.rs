@@ -24,11 +24,7 @@ pub async fn run(ctx: &mut Ctx) -> Report {
         rep.fail(e);
     }
     // Later scenarios get a fresh process too.
-    if ctx.gate.can_restart() {
-        if let Err(e) = ctx.gate.restart() {
-            rep.fail(format!("restarting agentgate: {e}"));
-        }
-    }
+    ctx.restart_for_next(&mut rep);
     rep
 }
 

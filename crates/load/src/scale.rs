@@ -63,11 +63,7 @@ pub async fn run(ctx: &mut Ctx) -> Report {
         rep.fail(e);
     }
     // SIGTERM ended the process (or a failure left it loaded): later scenarios get a fresh one.
-    if ctx.gate.can_restart() {
-        if let Err(e) = ctx.gate.restart() {
-            rep.fail(format!("restarting agentgate: {e}"));
-        }
-    }
+    ctx.restart_for_next(&mut rep);
     rep
 }
 
@@ -740,7 +736,7 @@ fn sigterm_rows(rep: &mut Report, term: &Term, seen: &[Seen]) {
     rep.note("SIGTERM: closed ms = SIGTERM sent → the client read the close frame (or the end of the connection); process exit polled every 10 ms");
     // Measured on this build: one idle keep-alive connection alone makes the exit ~5 s, none
     // makes it ~30 ms; the generator's are a client's ordinary ones, so they stay.
-    rep.note("SIGTERM: the process exit includes actix's graceful wait for idle keep-alive HTTP connections, and the generator's own (the /health prober's, the poster's) are open at SIGTERM: they end at the server's 5 s keep-alive timeout");
+    rep.note("SIGTERM: the process exit includes actix's graceful wait for idle keep-alive HTTP connections: where the generator's own (the /health prober's, the poster's) are still open at SIGTERM, they end at the server's 5 s keep-alive timeout");
 }
 
 /// What a clean close looks like for a kind.
