@@ -52,7 +52,7 @@ impl NamespaceHandler for TestNs {
                     Some(json!({"code": 401})),
                 ));
             }
-            socket.insert_ext(Token(token));
+            socket.insert_ext(Arc::new(Token(token)));
             // Emitted before on_connect resolves: must arrive right after the CONNECT reply.
             let _ = socket.emit("auth", auth.unwrap_or_else(|| json!({})));
             Ok(())

@@ -12,7 +12,6 @@ use super::packet::{connect_error_data, Packet, PacketType};
 use super::parser::{Decoder, Encoded, ParserKind};
 use super::session::{CloseReason, EngineSession};
 use super::socket::{AckResponder, Socket};
-use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
@@ -23,7 +22,8 @@ pub(crate) struct Client {
     io: Arc<IoInner>,
     engine: Arc<EngineSession>,
     decoder: Decoder,
-    sockets: HashMap<String, Socket>,
+    /// The namespaces joined: one or two, so a list (each socket knows its namespace).
+    sockets: Vec<Socket>,
     permits: Arc<Semaphore>,
     /// When a namespace must have been joined; `None` once that was checked.
     connect_due: Option<Instant>,
@@ -40,7 +40,7 @@ impl Client {
                 .with_attachment_bytes(config.max_attachment_bytes),
             connect_due: Some(Instant::now() + config.connect_timeout),
             attachments_due: None,
-            sockets: HashMap::new(),
+            sockets: Vec::new(),
             permits: Arc::new(Semaphore::new(
                 config.handler_concurrency.clamp(1, Semaphore::MAX_PERMITS),
             )),
@@ -96,7 +96,7 @@ impl Client {
     /// The connection ended: every socket on it disconnects.
     fn end(&mut self, reason: CloseReason) {
         let reason = DisconnectReason::from(reason);
-        for (_, socket) in self.sockets.drain() {
+        for socket in self.sockets.drain(..) {
             socket.finish(reason, false, true);
         }
     }
@@ -152,9 +152,14 @@ pub(crate) async fn run(io: Arc<IoInner>, engine: Arc<EngineSession>, mut inboun
 }
 
 impl Client {
+    /// The socket joined to `nsp`, if any.
+    fn joined(&self, nsp: &str) -> Option<&Socket> {
+        self.sockets.iter().find(|s| s.namespace() == nsp)
+    }
+
     /// Forgets sockets the server disconnected meanwhile.
     fn prune(&mut self) {
-        self.sockets.retain(|_, s| s.connected());
+        self.sockets.retain(|s| s.connected());
     }
 
     fn parser(&self) -> ParserKind {
@@ -163,7 +168,11 @@ impl Client {
 
     async fn on_frame(&mut self, frame: Frame) -> Result<(), CloseReason> {
         let sockets = &self.sockets;
-        let joined = |nsp: &str| sockets.get(nsp).is_some_and(|s| s.connected());
+        let joined = |nsp: &str| {
+            sockets
+                .iter()
+                .any(|s| s.namespace() == nsp && s.connected())
+        };
         match self.decoder.feed_for(frame, joined) {
             Ok(Some(packet)) => self.dispatch(packet).await,
             Ok(None) => Ok(()),
@@ -175,28 +184,23 @@ impl Client {
     }
 
     async fn dispatch(&mut self, packet: Packet) -> Result<(), CloseReason> {
-        if self
-            .sockets
-            .get(&packet.nsp)
-            .is_some_and(|s| !s.connected())
-        {
-            self.sockets.remove(&packet.nsp);
-        }
+        self.sockets
+            .retain(|s| s.namespace() != packet.nsp || s.connected());
         if packet.kind == PacketType::Connect {
             // A second CONNECT for a joined namespace breaks the state rules.
-            if self.sockets.contains_key(&packet.nsp) {
+            if self.joined(&packet.nsp).is_some() {
                 return Err(CloseReason::ParseError);
             }
             self.connect(packet).await;
             return Ok(());
         }
         // Anything else needs a joined namespace.
-        let Some(socket) = self.sockets.get(&packet.nsp).cloned() else {
+        let Some(socket) = self.joined(&packet.nsp).cloned() else {
             return Err(CloseReason::ParseError);
         };
         match packet.kind {
             PacketType::Disconnect => {
-                self.sockets.remove(&packet.nsp);
+                self.sockets.retain(|s| s.namespace() != packet.nsp);
                 socket.finish(DisconnectReason::ClientNamespaceDisconnect, false, true);
                 Ok(())
             }
@@ -252,7 +256,8 @@ impl Client {
                 self.engine.admit();
                 // False if the handler already disconnected it from inside on_connect.
                 if socket.activate() {
-                    self.sockets.insert(packet.nsp, socket);
+                    self.sockets.reserve_exact(1);
+                    self.sockets.push(socket);
                 } else {
                     // Its on_connect succeeded, so the handler still hears that it left: what
                     // on_connect set up (a listener, a place under a cap) must be released.

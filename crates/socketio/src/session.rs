@@ -248,15 +248,13 @@ pub struct EngineSession {
     /// came first). A lock and a `Notify` rather than a `watch` channel, which allocates its
     /// shared state apart and makes every wait on it 100 B bigger.
     lifecycle: Mutex<CloseState>,
-    /// Woken whenever `lifecycle` changes.
+    /// Woken whenever `lifecycle` changes, and on admission.
     lifecycle_changed: Notify,
     /// Batches for the application.
     pub(crate) inbound: InboundQueue,
     /// The application vouched for the connection (Socket.IO: a namespace was joined); until
     /// then messages are limited to `pre_auth_max_payload` and counted against `room`.
     admitted: AtomicBool,
-    /// Wakes the WebSocket reader to raise its message limit once admitted.
-    pub(crate) admitted_notify: Notify,
     /// Bytes that may still be queued for the application: `pre_auth_max_payload` in all
     /// before admission, `max_inbound_bytes` after.
     room: Semaphore,
@@ -268,6 +266,16 @@ impl fmt::Debug for EngineSession {
             .field("sid", &self.sid)
             .finish()
     }
+}
+
+/// What woke the WebSocket reader other than a message.
+pub(crate) enum ReaderEvent {
+    /// The application vouched for the connection: its message limit goes up.
+    Admitted,
+    /// Closing: the application lets go at once.
+    Closing,
+    /// Closed for good.
+    Closed,
 }
 
 /// How long, after the probe, a GET that arrived during an upgrade waits for the `5` before
@@ -312,7 +320,6 @@ impl EngineSession {
             lifecycle_changed: Notify::new(),
             inbound: InboundQueue::default(),
             admitted: AtomicBool::new(false),
-            admitted_notify: Notify::new(),
             room,
         });
         let inbound = Inbound::new(Arc::clone(&session));
@@ -329,8 +336,8 @@ impl EngineSession {
         drop(slot);
         let more = room_size(&self.config, true) - room_size(&self.config, false);
         self.room.add_permits(more);
-        // One stored permit: the reader may be between its check and its wait.
-        self.admitted_notify.notify_one();
+        // The WebSocket reader raises its message limit (`reader_event`).
+        self.lifecycle_changed.notify_waiters();
     }
 
     /// Whether [`admit`](Self::admit) was called.
@@ -399,13 +406,32 @@ impl EngineSession {
     }
 
     async fn lifecycle_reaches(&self, reached: fn(CloseState) -> bool) {
+        self.lifecycle_until(|| reached(self.close_state()).then_some(()))
+            .await
+    }
+
+    /// What the WebSocket reader must act on besides the next message: admission (while it
+    /// waits for it), closing (while it runs a conversation), the close. One wait for all
+    /// three: each wait is a `Notified` the idle reader holds.
+    pub(crate) async fn reader_event(&self, admission: bool, closing: bool) -> ReaderEvent {
+        self.lifecycle_until(|| match self.close_state() {
+            CloseState::Closed(_) => Some(ReaderEvent::Closed),
+            CloseState::Closing(_) if closing => Some(ReaderEvent::Closing),
+            _ if admission && self.is_admitted() => Some(ReaderEvent::Admitted),
+            _ => None,
+        })
+        .await
+    }
+
+    /// Waits until `ready` gives a value, looking again on each lifecycle change.
+    async fn lifecycle_until<T>(&self, ready: impl Fn() -> Option<T>) -> T {
         loop {
             let changed = self.lifecycle_changed.notified();
             tokio::pin!(changed);
             // Registered before the look, so that a change in between still wakes it.
             changed.as_mut().enable();
-            if reached(self.close_state()) {
-                return;
+            if let Some(v) = ready() {
+                return v;
             }
             changed.await;
         }

@@ -45,7 +45,9 @@ enum SocketState {
     Disconnected,
 }
 
-type Extensions = HashMap<TypeId, Arc<dyn Any + Send + Sync>>;
+/// The application's values, by type. A socket holds one or two, so a list costs less than a
+/// map's smallest table.
+type Extensions = Vec<(TypeId, Arc<dyn Any + Send + Sync>)>;
 
 struct SocketInner {
     id: String,
@@ -96,7 +98,7 @@ impl Socket {
                 state: Mutex::new(SocketState::Connecting(Vec::new())),
                 next_ack: AtomicU64::new(1),
                 acks: Mutex::new(HashMap::new()),
-                extensions: Mutex::new(HashMap::new()),
+                extensions: Mutex::new(Vec::new()),
             }),
         }
     }
@@ -201,22 +203,27 @@ impl Socket {
     }
 
     /// Stores a value of type `T` for the application (replacing any previous `T`).
-    pub fn insert_ext<T: Any + Send + Sync>(&self, value: T) {
-        lock(&self.inner.extensions).insert(TypeId::of::<T>(), Arc::new(value));
+    pub fn insert_ext<T: Any + Send + Sync>(&self, value: Arc<T>) {
+        let mut exts = lock(&self.inner.extensions);
+        exts.retain(|(t, _)| *t != TypeId::of::<T>());
+        exts.reserve_exact(1);
+        exts.push((TypeId::of::<T>(), value));
     }
 
     /// The application's value of type `T`, if stored.
     pub fn ext<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
         let v = lock(&self.inner.extensions)
-            .get(&TypeId::of::<T>())
-            .cloned()?;
+            .iter()
+            .find(|(t, _)| *t == TypeId::of::<T>())
+            .map(|(_, v)| v.clone())?;
         v.downcast::<T>().ok()
     }
 
     /// Removes the application's value of type `T`.
     pub fn remove_ext<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
-        let v = lock(&self.inner.extensions).remove(&TypeId::of::<T>())?;
-        v.downcast::<T>().ok()
+        let mut exts = lock(&self.inner.extensions);
+        let at = exts.iter().position(|(t, _)| *t == TypeId::of::<T>())?;
+        exts.swap_remove(at).1.downcast::<T>().ok()
     }
 
     pub(crate) fn handler(&self) -> Arc<dyn NamespaceHandler> {

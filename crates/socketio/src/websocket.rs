@@ -5,7 +5,9 @@
 use super::engine::{Conversation, Engine};
 use super::engine_packet::{EnginePacket, Frame};
 use super::routes::{engine_error, too_many_waiting, EngineError};
-use super::session::{CloseReason, CloseState, ConnInfo, EngineSession, Outgoing, TransportKind};
+use super::session::{
+    CloseReason, CloseState, ConnInfo, EngineSession, Outgoing, ReaderEvent, TransportKind,
+};
 use actix_web::{HttpRequest, HttpResponse};
 use agentgate_websocket::{self as websocket, Batch, CloseFrame, Message, Pending, Reader, Writer};
 use std::pin::Pin;
@@ -185,13 +187,15 @@ async fn read(
         let msg = tokio::select! {
             // First, so that the limit is raised before the next frame header is checked.
             biased;
-            _ = session.admitted_notify.notified(), if !raised => continue,
-            _ = session.closed() => return,
-            // Closing (a flush, then the close): the application lets go at once.
-            _ = session.closing(), if conversation.is_some() => {
-                end_conversation(session, conversation);
-                continue;
-            }
+            event = session.reader_event(!raised, conversation.is_some()) => match event {
+                ReaderEvent::Admitted => continue,
+                ReaderEvent::Closed => return,
+                // A flush, then the close: the application lets go at once.
+                ReaderEvent::Closing => {
+                    end_conversation(session, conversation);
+                    continue;
+                }
+            },
             _ = sleep_until_some(due) => {
                 if let Some(Err(reason)) = conversation.as_mut().map(|c| c.on_deadline(Instant::now())) {
                     session.close(reason);

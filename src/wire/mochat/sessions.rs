@@ -295,7 +295,7 @@ pub struct One {
 )]
 pub async fn get(state: State, caller: Caller, body: Body<One>) -> ApiResult {
     let id = session_of(body.value.session_id)?;
-    let conv = state.core.session(&caller.0, &id).await?;
+    let conv = state.core.session(&caller.0.id, &id).await?;
     Ok(ok(schema::Session::new(&conv)))
 }
 

@@ -101,7 +101,7 @@ pub async fn connect(req: HttpRequest, state: State) -> HttpResponse {
         Err(e) => return actix_web::ResponseError::error_response(&WebFailure::from(e)),
     };
     let user = session.human.user;
-    let groups = match state.core.groups_of(&user).await {
+    let groups = match state.core.groups_of(&user.id).await {
         Ok(g) => g,
         Err(e) => return actix_web::ResponseError::error_response(&WebFailure::from(e)),
     };

@@ -3,6 +3,7 @@
 use serde_json::Value;
 
 use super::clock::now_ms;
+use super::ids::UserId;
 use super::messages::{NewMessage, Page};
 use super::model::{ConversationStatus, Group, Message, Panel, User, PANEL_TEXT};
 use super::{check_metadata, check_name, ids, Core, Error, Result};
@@ -204,8 +205,8 @@ impl Core {
     }
 
     /// A panel the caller may read.
-    pub async fn panel(&self, caller: &User, id: &str) -> Result<Panel> {
-        let (caller_id, id) = (caller.id.clone(), id.to_string());
+    pub async fn panel(&self, caller: &UserId, id: &str) -> Result<Panel> {
+        let (caller_id, id) = (caller.clone(), id.to_string());
         self.read(move |conn| panel_for(conn, &caller_id, &id))
             .await
     }
@@ -253,7 +254,7 @@ impl Core {
         before: Option<String>,
         limit: Option<i64>,
     ) -> Result<(Panel, Page)> {
-        let panel = self.panel(caller, id).await?;
+        let panel = self.panel(&caller.id, id).await?;
         let page = self
             .history(panel.conversation.clone(), before, limit)
             .await?;
@@ -492,8 +493,8 @@ pub(super) fn visible_panels(conn: &mut Conn, group_id: &str, caller: &str) -> R
 
 impl Core {
     /// The ids of the groups a user belongs to.
-    pub async fn groups_of(&self, user: &User) -> Result<Vec<String>> {
-        let id = user.id.clone();
+    pub async fn groups_of(&self, user: &UserId) -> Result<Vec<String>> {
+        let id = user.clone();
         self.read(move |conn| {
             Ok(groups::of_user(conn, &id)?
                 .into_iter()
@@ -504,8 +505,8 @@ impl Core {
     }
 
     /// The caller's first group and every text panel of it the caller may see.
-    pub async fn text_panels(&self, caller: &User) -> Result<(String, Vec<String>)> {
-        let caller_id = caller.id.clone();
+    pub async fn text_panels(&self, caller: &UserId) -> Result<(String, Vec<String>)> {
+        let caller_id = caller.clone();
         self.read(move |conn| {
             let group = caller_group(conn, &caller_id, None)?;
             let ids = visible_panels(conn, &group.id, &caller_id)?

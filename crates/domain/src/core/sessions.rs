@@ -5,6 +5,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::clock::now_ms;
+use super::ids::UserId;
 use super::messages::{NewMessage, Page};
 use super::model::{Conversation, ConversationKind, ConversationStatus, Message, User, Visibility};
 use super::{check_metadata, check_name, ids, Core, Error, Event, Result, DEFAULT_WORKSPACE};
@@ -137,8 +138,8 @@ impl Core {
     }
 
     /// A session the caller takes part in.
-    pub async fn session(&self, caller: &User, id: &str) -> Result<Conversation> {
-        let (caller_id, id) = (caller.id.clone(), id.to_string());
+    pub async fn session(&self, caller: &UserId, id: &str) -> Result<Conversation> {
+        let (caller_id, id) = (caller.clone(), id.to_string());
         self.read(move |conn| load_session(conn, &caller_id, &id))
             .await
     }
@@ -208,7 +209,7 @@ impl Core {
         before: Option<String>,
         limit: Option<i64>,
     ) -> Result<(Conversation, Page)> {
-        let conv = self.session(caller, id).await?;
+        let conv = self.session(&caller.id, id).await?;
         let page = self.history(conv.clone(), before, limit).await?;
         Ok((conv, page))
     }

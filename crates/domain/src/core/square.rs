@@ -40,7 +40,7 @@ impl Core {
         }
         // Checked after validation: a refused request does not use up the agent's turn.
         self.check_chat_rate(&agent.id).await?;
-        let panel = self.panel(agent, TOWN_SQUARE).await?;
+        let panel = self.panel(&agent.id, TOWN_SQUARE).await?;
         let (author, limits) = (agent.clone(), self.limits().clone());
         let context = if via == Via::Chat {
             MentionContext::Chat

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use tokio::time::{sleep_until, Instant};
 
+use super::ids::UserId;
 use super::messages::load;
 use super::model::{Message, User};
 use super::sessions::load_session;
@@ -44,7 +45,7 @@ impl Core {
                 "cursor must be a non-negative integer",
             ));
         }
-        let conv = self.session(caller, id).await?;
+        let conv = self.session(&caller.id, id).await?;
         let deadline = Instant::now() + timeout.min(self.settings.max_watch);
         // Listen before reading, so nothing lands between the read and the wait.
         let (mut listener, mut wake) = self.hub.register(16, None);
@@ -52,7 +53,9 @@ impl Core {
         let mut after = cursor;
         let mut first = true;
         loop {
-            let (latest, found) = self.session_events(caller, &conv.id, after, limit).await?;
+            let (latest, found) = self
+                .session_events(&caller.id, &conv.id, after, limit)
+                .await?;
             if let Some(last) = found.last() {
                 return Ok(Watched {
                     cursor: last.seq,
@@ -81,12 +84,12 @@ impl Core {
     /// The latest seq of a session of the caller and up to `limit` of its messages after `after`.
     pub async fn session_events(
         &self,
-        caller: &User,
+        caller: &UserId,
         id: &str,
         after: i64,
         limit: i64,
     ) -> Result<(i64, Vec<Message>)> {
-        let (id, caller_id) = (id.to_string(), caller.id.clone());
+        let (id, caller_id) = (id.to_string(), caller.clone());
         self.read(move |conn| {
             // Re-checked on every read: a participant removed while waiting stops seeing events.
             let conv = load_session(conn, &caller_id, &id)?;

@@ -7,10 +7,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 mod inbox;
+mod mailbox;
 mod remote;
 
 pub use inbox::Inbox;
 use inbox::{Queued, Sender};
+use mailbox::Mailbox;
+pub use mailbox::Sink;
 pub use remote::RemotePresence;
 
 /// What a listener can subscribe to.
@@ -31,9 +34,34 @@ pub enum Dropped {
     SlowConsumer,
 }
 
+/// Where a listener's events wait: its own task's inbox, or a mailbox its thread's delivery
+/// task serves.
+enum Queue<E> {
+    Inbox(Sender<E>),
+    Mailbox(Arc<Mailbox<E>>),
+}
+
+impl<E: Send + Sync + 'static> Queue<E> {
+    fn try_send(&self, event: Arc<E>) -> Queued {
+        match self {
+            Queue::Inbox(q) => q.try_send(event),
+            Queue::Mailbox(m) => m.try_send(event),
+        }
+    }
+
+    /// The hub lets go of the listener (an inbox closes when its sender is dropped).
+    fn close(self, why: Option<Dropped>) {
+        if let Queue::Mailbox(m) = self {
+            m.close(why);
+        }
+    }
+}
+
 struct Listener<E> {
-    queue: Sender<E>,
-    topics: HashSet<Topic>,
+    queue: Queue<E>,
+    /// A listener follows one to three topics: a list costs less than a hash set's smallest
+    /// table, and one per live connection adds up.
+    topics: Vec<Topic>,
     user: Option<String>,
 }
 
@@ -80,26 +108,36 @@ impl<E> Default for Hub<E> {
 }
 
 /// A registered listener; dropping it unsubscribes everything.
-pub struct Registration<E> {
+pub struct Registration<E: Send + Sync + 'static> {
     id: u64,
     hub: Arc<Hub<E>>,
 }
 
-impl<E> Hub<E> {
-    fn lock(&self) -> MutexGuard<'_, State<E>> {
-        // A panic while holding the lock cannot leave the maps half-updated in a harmful way,
-        // so a poisoned lock is still usable.
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
+impl<E: Send + Sync + 'static> Hub<E> {
     /// Registers a listener with a bounded queue. `user` counts it as that user's presence.
     pub fn register(
         self: &Arc<Self>,
         capacity: usize,
         user: Option<String>,
     ) -> (Registration<E>, Inbox<E>) {
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (queue, rx) = inbox::bounded(capacity);
+        (self.add(Queue::Inbox(queue), user), rx)
+    }
+
+    /// Registers a listener without a task of its own: its events are handed to `sink` by the
+    /// calling thread's delivery task, in order, at most `capacity` waiting. Must be called
+    /// within a tokio runtime.
+    pub fn register_sink(
+        self: &Arc<Self>,
+        capacity: usize,
+        user: Option<String>,
+        sink: Box<dyn Sink<E>>,
+    ) -> Registration<E> {
+        self.add(Queue::Mailbox(Mailbox::new(capacity, sink)), user)
+    }
+
+    fn add(self: &Arc<Self>, queue: Queue<E>, user: Option<String>) -> Registration<E> {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let mut st = self.lock();
         if let Some(u) = &user {
             let n = st.online.entry(u.clone()).or_default();
@@ -112,17 +150,14 @@ impl<E> Hub<E> {
             id,
             Listener {
                 queue,
-                topics: HashSet::new(),
+                topics: Vec::new(),
                 user,
             },
         );
-        (
-            Registration {
-                id,
-                hub: self.clone(),
-            },
-            rx,
-        )
+        Registration {
+            id,
+            hub: self.clone(),
+        }
     }
 
     /// Publishes an event to every listener of any of `topics`, once per listener.
@@ -145,10 +180,42 @@ impl<E> Hub<E> {
         }
         self.published.fetch_add(1, Ordering::Relaxed);
         for id in slow {
-            self.remove(&mut st, id);
+            self.remove(&mut st, id, Some(Dropped::SlowConsumer));
             st.dropped.insert(id, Dropped::SlowConsumer);
             self.slow_dropped.fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    fn remove(&self, st: &mut State<E>, id: u64, why: Option<Dropped>) {
+        if let Some(l) = st.listeners.remove(&id) {
+            l.queue.close(why);
+            for t in l.topics {
+                if let Some(set) = st.by_topic.get_mut(&t) {
+                    set.remove(&id);
+                    if set.is_empty() {
+                        st.by_topic.remove(&t);
+                    }
+                }
+            }
+            if let Some(u) = l.user {
+                if let Some(n) = st.online.get_mut(&u) {
+                    *n -= 1;
+                    if *n == 0 {
+                        st.online.remove(&u);
+                        self.observe(&u, false);
+                        st.left_at.insert(u, now_ms());
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl<E> Hub<E> {
+    fn lock(&self) -> MutexGuard<'_, State<E>> {
+        // A panic while holding the lock cannot leave the maps half-updated in a harmful way,
+        // so a poisoned lock is still usable.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// (listeners, events published, listeners dropped as slow consumers) since start-up.
@@ -197,29 +264,6 @@ impl<E> Hub<E> {
         let local = self.lock().left_at.get(user).copied();
         local.max(self.remote.left_at(user))
     }
-
-    fn remove(&self, st: &mut State<E>, id: u64) {
-        if let Some(l) = st.listeners.remove(&id) {
-            for t in l.topics {
-                if let Some(set) = st.by_topic.get_mut(&t) {
-                    set.remove(&id);
-                    if set.is_empty() {
-                        st.by_topic.remove(&t);
-                    }
-                }
-            }
-            if let Some(u) = l.user {
-                if let Some(n) = st.online.get_mut(&u) {
-                    *n -= 1;
-                    if *n == 0 {
-                        st.online.remove(&u);
-                        self.observe(&u, false);
-                        st.left_at.insert(u, now_ms());
-                    }
-                }
-            }
-        }
-    }
 }
 
 pub(crate) fn now_ms() -> i64 {
@@ -228,12 +272,16 @@ pub(crate) fn now_ms() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
-impl<E> Registration<E> {
+impl<E: Send + Sync + 'static> Registration<E> {
     /// Adds a topic to this listener.
     pub fn subscribe(&self, topic: Topic) {
         let mut st = self.hub.lock();
         if let Some(l) = st.listeners.get_mut(&self.id) {
-            if l.topics.insert(topic.clone()) {
+            if !l.topics.contains(&topic) {
+                if l.topics.len() < 4 {
+                    l.topics.reserve_exact(1);
+                }
+                l.topics.push(topic.clone());
                 st.by_topic.entry(topic).or_default().insert(self.id);
             }
         }
@@ -243,7 +291,8 @@ impl<E> Registration<E> {
     pub fn unsubscribe(&self, topic: &Topic) {
         let mut st = self.hub.lock();
         if let Some(l) = st.listeners.get_mut(&self.id) {
-            if l.topics.remove(topic) {
+            if let Some(at) = l.topics.iter().position(|t| t == topic) {
+                l.topics.swap_remove(at);
                 if let Some(set) = st.by_topic.get_mut(topic) {
                     set.remove(&self.id);
                     if set.is_empty() {
@@ -260,10 +309,10 @@ impl<E> Registration<E> {
     }
 }
 
-impl<E> Drop for Registration<E> {
+impl<E: Send + Sync + 'static> Drop for Registration<E> {
     fn drop(&mut self) {
         let mut st = self.hub.lock();
-        self.hub.remove(&mut st, self.id);
+        self.hub.remove(&mut st, self.id, None);
         st.dropped.remove(&self.id);
     }
 }
@@ -301,5 +350,62 @@ mod tests {
         assert_eq!(a.dropped(), Some(Dropped::SlowConsumer));
         assert_eq!(*rx.recv().await.unwrap(), 1);
         assert!(rx.recv().await.is_none(), "queue closed after the drop");
+    }
+
+    /// Collects what a sink listener is given, and how it ended.
+    #[derive(Default)]
+    struct Collected {
+        got: Mutex<Vec<u32>>,
+        ended: Mutex<Option<Option<Dropped>>>,
+    }
+
+    impl Sink<u32> for Arc<Collected> {
+        fn deliver(&self, event: &Arc<u32>) -> bool {
+            self.got.lock().unwrap().push(**event);
+            true
+        }
+        fn ended(&self, why: Option<Dropped>) {
+            *self.ended.lock().unwrap() = Some(why);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_sink_listener_gets_its_events_in_order_and_hears_it_was_too_slow() {
+        let hub: Arc<Hub<u32>> = Arc::new(Hub::default());
+        let seen = Arc::new(Collected::default());
+        let a = hub.register_sink(3, Some("u1".into()), Box::new(seen.clone()));
+        a.subscribe(Topic::User("u1".into()));
+        assert_eq!(hub.online_users(), 1);
+        for i in 1..=4 {
+            // Published on this thread with no await between: the delivery task has not run,
+            // so the fourth overflows the mailbox of three.
+            hub.publish(&[Topic::User("u1".into())], Arc::new(i));
+        }
+        assert_eq!(a.dropped(), Some(Dropped::SlowConsumer));
+        assert_eq!(hub.online_users(), 0, "dropped from presence at once");
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(*seen.got.lock().unwrap(), vec![1, 2, 3]);
+        assert_eq!(
+            *seen.ended.lock().unwrap(),
+            Some(Some(Dropped::SlowConsumer))
+        );
+    }
+
+    #[tokio::test]
+    async fn dropping_a_sink_registration_ends_it_after_what_was_queued() {
+        let hub: Arc<Hub<u32>> = Arc::new(Hub::default());
+        let seen = Arc::new(Collected::default());
+        let a = hub.register_sink(8, None, Box::new(seen.clone()));
+        a.subscribe(Topic::Group("g".into()));
+        hub.publish(&[Topic::Group("g".into())], Arc::new(5));
+        drop(a);
+        hub.publish(&[Topic::Group("g".into())], Arc::new(6));
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(*seen.got.lock().unwrap(), vec![5]);
+        assert_eq!(*seen.ended.lock().unwrap(), Some(None));
     }
 }

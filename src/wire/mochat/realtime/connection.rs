@@ -1,5 +1,5 @@
-//! One authenticated MoChat socket: who it is, what it subscribed to, and the task that turns
-//! hub events into pushes.
+//! One authenticated MoChat socket: who it is, what it subscribed to, and the sink that turns
+//! its hub events into pushes.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -8,19 +8,21 @@ use super::pushes::{encode, RenderCache};
 use super::subscriptions::{Style, Subscriptions};
 use super::MochatSockets;
 use crate::core::events::Event;
-use crate::core::model::{Message, User};
-use crate::hub::{Dropped, Inbox, Registration, Topic};
+use crate::core::ids::UserId;
+use crate::core::model::Message;
+use crate::hub::{Dropped, Registration, Sink, Topic};
 use crate::socketio::Socket;
 use crate::wire::mochat::ids::session_id;
 use crate::wire::mochat::schema::Watched;
 
 /// The state of one socket, kept in the socket's extensions.
 pub struct Connection {
-    pub user: User,
+    /// The agent the socket authenticated as (only its id: the row is read where it is needed).
+    pub agent: UserId,
     /// Digest of the token the socket authenticated with (rotation ends the socket).
     pub digest: String,
     /// Groups of the agent at connect time (public panel messages are for members).
-    pub groups: Vec<String>,
+    pub groups: Box<[String]>,
     subs: Mutex<Subscriptions>,
     /// Events this socket may still emit (flood limit).
     budget: Mutex<crate::core::limits::Allowance>,
@@ -30,39 +32,46 @@ pub struct Connection {
 }
 
 impl Connection {
-    /// Registers the socket with the hub (presence, its own topic, its groups' panels) and
-    /// starts the task that delivers hub events to it.
+    /// Registers the socket with the hub (presence, its own topic, its groups' panels), its
+    /// events delivered by this thread's delivery task.
     pub fn start(
         socket: Socket,
-        user: User,
+        agent: UserId,
         digest: String,
         groups: Vec<String>,
         slot: AgentSlot,
         live: &MochatSockets,
     ) -> Arc<Connection> {
         let settings = &live.state.settings;
-        let (listener, events) = live
-            .state
-            .core
-            .hub()
-            .register(settings.outbound_queue, Some(user.id.to_string()));
-        listener.subscribe(Topic::User(user.id.to_string()));
-        for g in &groups {
-            listener.subscribe(Topic::Group(g.clone()));
-        }
+        // Copied here: the rows were read on a database thread, and a long-lived value left in
+        // that thread's allocator arena keeps its pages of short-lived rows resident.
         let conn = Arc::new(Connection {
-            user,
+            agent: UserId::from(agent.as_str()),
             digest,
-            groups,
+            groups: groups.iter().map(|g| g.as_str().into()).collect(),
             subs: Mutex::new(Subscriptions::new(settings.mochat_tailchat_fallbacks)),
             budget: Mutex::new(crate::core::limits::Allowance::new(
                 settings.sio_events_per_sec,
                 settings.sio_events_per_sec.saturating_mul(2),
             )),
-            listener: Mutex::new(Some(listener)),
+            listener: Mutex::new(None),
             slot: Mutex::new(Some(slot)),
         });
-        tokio::spawn(pump(conn.clone(), socket, events, live.cache.clone()));
+        let delivery = Delivery {
+            conn: conn.clone(),
+            socket,
+            cache: live.cache.clone(),
+        };
+        let listener = live.state.core.hub().register_sink(
+            settings.outbound_queue,
+            Some(conn.agent.to_string()),
+            Box::new(delivery),
+        );
+        listener.subscribe(Topic::User(conn.agent.to_string()));
+        for g in &conn.groups {
+            listener.subscribe(Topic::Group(g.clone()));
+        }
+        *conn.listener.lock().unwrap_or_else(|p| p.into_inner()) = Some(listener);
         conn
     }
 
@@ -77,22 +86,13 @@ impl Connection {
         self.budget.lock().unwrap_or_else(|p| p.into_inner()).take()
     }
 
-    /// Leaves the hub (the delivery task ends) and frees the socket's place under the cap.
+    /// Leaves the hub (no more deliveries; the sink's hold on this ends) and frees the socket's place under the cap.
     pub fn stop(&self) {
         self.listener
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .take();
         self.slot.lock().unwrap_or_else(|p| p.into_inner()).take();
-    }
-
-    fn slow(&self) -> bool {
-        self.listener
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .as_ref()
-            .and_then(|l| l.dropped())
-            == Some(Dropped::SlowConsumer)
     }
 
     /// Sends messages of one style, in order, through the shared render cache.
@@ -110,17 +110,20 @@ impl Connection {
     }
 }
 
-async fn pump(
+/// Hands a socket's hub events to it as pushes; run by its thread's delivery task.
+struct Delivery {
     conn: Arc<Connection>,
     socket: Socket,
-    mut events: Inbox<Event>,
     cache: Arc<RenderCache>,
-) {
-    while let Some(event) = events.recv().await {
-        let ok = match &*event {
+}
+
+impl Sink<Event> for Delivery {
+    fn deliver(&self, event: &Arc<Event>) -> bool {
+        let (conn, socket) = (&self.conn, &self.socket);
+        let ok = match &**event {
             Event::MessagePosted { message, audience } => {
-                if !audience.includes(&conn.user.id, &conn.groups) {
-                    continue;
+                if !audience.includes(&conn.agent, &conn.groups) {
+                    return true;
                 }
                 let mut subs = conn.subs();
                 let items: Vec<(Arc<Message>, Style)> = subs
@@ -128,14 +131,14 @@ async fn pump(
                     .into_iter()
                     .map(|s| (message.clone(), s))
                     .collect();
-                conn.send_all(&socket, &cache, &items)
+                conn.send_all(socket, &self.cache, &items)
             }
             Event::ConversationJoined {
                 conversation,
                 users,
             } => {
-                if !users.iter().any(|u| *u == conn.user.id) {
-                    continue;
+                if !users.iter().any(|u| *u == conn.agent) {
+                    return true;
                 }
                 let mut subs = conn.subs();
                 if subs.follow_new(&conversation.id, conversation.last_seq) {
@@ -154,9 +157,9 @@ async fn pump(
             // MoltCities notifications and sockets are not part of the MoChat wire.
             Event::Notified { .. } | Event::Displaced { .. } | Event::RoomPresence { .. } => true,
             Event::CredentialsRevoked { user_id, digests } => {
-                if user_id == &conn.user.id && digests.contains(&conn.digest) {
+                if user_id == &conn.agent && digests.contains(&conn.digest) {
                     socket.disconnect();
-                    break;
+                    return false;
                 }
                 true
             }
@@ -164,14 +167,17 @@ async fn pump(
         if !ok {
             // The socket's own queue is full or closed: it cannot keep up.
             socket.close_connection();
-            break;
         }
+        ok
     }
-    if conn.slow() {
-        log::info!(
-            "closing a MoChat socket of {} that fell behind",
-            conn.user.id
-        );
-        socket.close_connection();
+
+    fn ended(&self, why: Option<Dropped>) {
+        if why == Some(Dropped::SlowConsumer) {
+            log::info!(
+                "closing a MoChat socket of {} that fell behind",
+                self.conn.agent
+            );
+            self.socket.close_connection();
+        }
     }
 }

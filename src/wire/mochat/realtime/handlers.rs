@@ -74,7 +74,7 @@ pub async fn handle(
 
 async fn answer(live: &MochatSockets, conn: &Connection, event: &str, arg: Value) -> Ack<'static> {
     let core = &live.state.core;
-    let user = &conn.user;
+    let agent = &conn.agent;
     match event {
         "session:subscribe" | "session:unsubscribe" => {
             let on = event == "session:subscribe";
@@ -87,7 +87,7 @@ async fn answer(live: &MochatSockets, conn: &Connection, event: &str, arg: Value
                 Ok(Some(sid)) => {
                     let id = conversation_id(&sid).to_string();
                     if on {
-                        if let Err(e) = core.session(user, &id).await {
+                        if let Err(e) = core.session(agent, &id).await {
                             return Ack::refused(e.message());
                         }
                     }
@@ -106,7 +106,7 @@ async fn answer(live: &MochatSockets, conn: &Connection, event: &str, arg: Value
                 }
                 Ok(Some(id)) => {
                     if on {
-                        if let Err(e) = core.panel(user, &id).await {
+                        if let Err(e) = core.panel(agent, &id).await {
                             return Ack::refused(e.message());
                         }
                     }
@@ -177,10 +177,10 @@ async fn subscribe_sessions(
         let requested = cursors.get(sid).and_then(int).filter(|c| *c >= 0);
         let first = match requested {
             None => core
-                .session(&conn.user, id)
+                .session(&conn.agent, id)
                 .await
                 .map(|c| (c.last_seq, Vec::new())),
-            Some(c) => core.session_events(&conn.user, id, c, limit).await,
+            Some(c) => core.session_events(&conn.agent, id, c, limit).await,
         };
         let (latest, first) = match first {
             Ok(x) => x,
@@ -202,7 +202,7 @@ async fn subscribe_sessions(
         let mut more = Vec::new();
         let mut full = first_len == limit;
         while full {
-            match core.session_events(&conn.user, id, cursor, limit).await {
+            match core.session_events(&conn.agent, id, cursor, limit).await {
                 Ok((_, next)) if !next.is_empty() => {
                     full = next.len() as i64 == limit;
                     cursor = next.last().map_or(cursor, |m| m.seq);
@@ -256,7 +256,7 @@ async fn subscribe_panels(live: &MochatSockets, conn: &Connection, arg: &Value) 
                 .collect()
         })
         .unwrap_or_default();
-    let (group, all) = match core.text_panels(&conn.user).await {
+    let (group, all) = match core.text_panels(&conn.agent).await {
         Ok(x) => x,
         Err(e) => return Ack::refused(e.message()),
     };
@@ -266,7 +266,7 @@ async fn subscribe_panels(live: &MochatSockets, conn: &Connection, arg: &Value) 
     }
     let mut accepted = Vec::new();
     for id in asked.into_iter().take(MAX_SESSIONS) {
-        if let Ok(p) = core.panel(&conn.user, &id).await {
+        if let Ok(p) = core.panel(&conn.agent, &id).await {
             if p.panel_type == PANEL_TEXT && !accepted.contains(&id) {
                 accepted.push(id);
             }

@@ -107,12 +107,12 @@ impl NamespaceHandler for MochatSockets {
                 .map_err(|e| to_value(&e))?;
             let groups = state
                 .core
-                .groups_of(&user)
+                .groups_of(&user.id)
                 .await
                 .map_err(|e| to_value(&ConnectError::new(e.to_string())))?;
             let conn = Connection::start(
                 socket.clone(),
-                user,
+                user.id,
                 ids::digest(&token),
                 groups,
                 slot,
@@ -132,7 +132,7 @@ impl NamespaceHandler for MochatSockets {
     ) -> BoxFuture<()> {
         let live = self.handle();
         Box::pin(async move {
-            let Some(conn) = socket.ext::<Arc<Connection>>() else {
+            let Some(conn) = socket.ext::<Connection>() else {
                 return;
             };
             let arg = args.args.first().cloned().unwrap_or(Value::Null);
@@ -141,7 +141,7 @@ impl NamespaceHandler for MochatSockets {
     }
 
     fn on_disconnect(&self, socket: Socket, _reason: DisconnectReason) {
-        if let Some(conn) = socket.remove_ext::<Arc<Connection>>() {
+        if let Some(conn) = socket.remove_ext::<Connection>() {
             conn.stop();
         }
     }
