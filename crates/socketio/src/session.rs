@@ -406,34 +406,32 @@ impl EngineSession {
     }
 
     async fn lifecycle_reaches(&self, reached: fn(CloseState) -> bool) {
-        self.lifecycle_until(|| reached(self.close_state()).then_some(()))
-            .await
-    }
-
-    /// What the WebSocket reader must act on besides the next message: admission (while it
-    /// waits for it), closing (while it runs a conversation), the close. One wait for all
-    /// three: each wait is a `Notified` the idle reader holds.
-    pub(crate) async fn reader_event(&self, admission: bool, closing: bool) -> ReaderEvent {
-        self.lifecycle_until(|| match self.close_state() {
-            CloseState::Closed(_) => Some(ReaderEvent::Closed),
-            CloseState::Closing(_) if closing => Some(ReaderEvent::Closing),
-            _ if admission && self.is_admitted() => Some(ReaderEvent::Admitted),
-            _ => None,
-        })
-        .await
-    }
-
-    /// Waits until `ready` gives a value, looking again on each lifecycle change.
-    async fn lifecycle_until<T>(&self, ready: impl Fn() -> Option<T>) -> T {
         loop {
             let changed = self.lifecycle_changed.notified();
             tokio::pin!(changed);
             // Registered before the look, so that a change in between still wakes it.
             changed.as_mut().enable();
-            if let Some(v) = ready() {
-                return v;
+            if reached(self.close_state()) {
+                return;
             }
             changed.await;
+        }
+    }
+
+    /// What the WebSocket reader must act on besides the next message: admission (while it
+    /// waits for it), closing (while it runs a conversation), the close. One wait for all
+    /// three, written out rather than on `lifecycle_reaches`: the idle reader holds it.
+    pub(crate) async fn reader_event(&self, admission: bool, closing: bool) -> ReaderEvent {
+        loop {
+            let changed = self.lifecycle_changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            match self.close_state() {
+                CloseState::Closed(_) => return ReaderEvent::Closed,
+                CloseState::Closing(_) if closing => return ReaderEvent::Closing,
+                _ if admission && self.is_admitted() => return ReaderEvent::Admitted,
+                _ => changed.await,
+            }
         }
     }
 

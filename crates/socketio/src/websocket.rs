@@ -10,6 +10,7 @@ use super::session::{
 };
 use actix_web::{HttpRequest, HttpResponse};
 use agentgate_websocket::{self as websocket, Batch, CloseFrame, Message, Pending, Reader, Writer};
+use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
@@ -138,14 +139,21 @@ fn run(
 }
 
 /// Reads until the session closes; the conversation it runs ends with it at the latest.
-async fn reader(
+///
+/// A plain fn around an `async move` block: the block mutates what it captured in place, where
+/// an `async fn` would copy its `mut` arguments into locals and hold each twice (the reader,
+/// 152 B, for the connection's whole life).
+#[allow(clippy::manual_async_fn)]
+fn reader(
     session: Arc<EngineSession>,
     ws: Writer,
-    stream: Reader,
+    mut stream: Reader,
     mut conversation: Option<Box<dyn Conversation>>,
-) {
-    read(&session, &ws, stream, &mut conversation).await;
-    end_conversation(&session, &mut conversation);
+) -> impl Future<Output = ()> {
+    async move {
+        read(&session, &ws, &mut stream, &mut conversation).await;
+        end_conversation(&session, &mut conversation);
+    }
 }
 
 /// Tells the conversation, once, that the session is closing.
@@ -173,7 +181,7 @@ async fn sleep_until_some(due: Option<Instant>) {
 async fn read(
     session: &EngineSession,
     ws: &Writer,
-    mut stream: Reader,
+    stream: &mut Reader,
     conversation: &mut Option<Box<dyn Conversation>>,
 ) {
     // Checked at the top of the loop: the socket may have been split before an admission.
