@@ -91,7 +91,7 @@ impl Inbound {
     /// The next batch. The session outlives this receiver, so the queue never ends by
     /// itself: the application stops on the session's close signal.
     pub async fn recv(&mut self) -> Option<Vec<Frame>> {
-        let batch = self.session.inbound.pop().await;
+        let batch = self.session.intake()?.queue.pop().await;
         self.session.release_room(batch.counted);
         Some(batch.frames)
     }
@@ -100,7 +100,9 @@ impl Inbound {
 impl Drop for Inbound {
     fn drop(&mut self) {
         // Nobody will take batches any more: wake a transport waiting for room.
-        self.session.inbound.close();
+        if let Some(intake) = self.session.intake() {
+            intake.queue.close();
+        }
         self.session.close_room();
     }
 }
@@ -143,7 +145,7 @@ mod tests {
             ..SocketIoConfig::default()
         };
         let registry = Arc::new(SessionRegistry::default());
-        let (session, mut inbound) = EngineSession::new(
+        let session = EngineSession::new(
             "s".into(),
             Arc::new(config),
             &registry,
@@ -151,6 +153,7 @@ mod tests {
             ConnInfo::default(),
             None,
         );
+        let mut inbound = session.open_inbound();
         assert_eq!(session.message_limit(), 100);
         assert!(delivered(&session, 60).await);
         // 60 + 60 > 100: waits until the application takes the first batch.

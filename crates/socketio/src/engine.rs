@@ -125,7 +125,7 @@ impl Engine {
         info: ConnInfo,
         slot: Option<AddressSlot>,
     ) -> (Arc<EngineSession>, Option<Box<dyn Conversation>>) {
-        let (session, inbound) = EngineSession::new(
+        let session = EngineSession::new(
             new_id(),
             Arc::clone(&self.config),
             &self.registry,
@@ -147,7 +147,8 @@ impl Engine {
             TransportKind::Polling => None,
         };
         if conversation.is_none() {
-            self.app.on_open(Arc::clone(&session), inbound);
+            self.app
+                .on_open(Arc::clone(&session), session.open_inbound());
         }
         (session, conversation)
     }

@@ -9,7 +9,9 @@ use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard, Weak};
+use std::sync::{
+    Arc, Mutex, MutexGuard, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard, Weak,
+};
 use std::time::Duration;
 use tokio::sync::{Notify, Semaphore};
 use tokio::time::Instant;
@@ -250,13 +252,18 @@ pub struct EngineSession {
     lifecycle: Mutex<CloseState>,
     /// Woken whenever `lifecycle` changes, and on admission.
     lifecycle_changed: Notify,
-    /// Batches for the application.
-    pub(crate) inbound: InboundQueue,
+    /// The application's queue, when it reads one (`open_inbound`); a session whose reader
+    /// runs a `Conversation` has none, and saves its room.
+    intake: OnceLock<Box<Intake>>,
     /// The application vouched for the connection (Socket.IO: a namespace was joined); until
-    /// then messages are limited to `pre_auth_max_payload` and counted against `room`.
+    /// then messages are limited to `pre_auth_max_payload` and counted against the room.
     admitted: AtomicBool,
-    /// Bytes that may still be queued for the application: `pre_auth_max_payload` in all
-    /// before admission, `max_inbound_bytes` after.
+}
+
+/// Batches waiting for the application, and the bytes that may still join them:
+/// `pre_auth_max_payload` in all before admission, `max_inbound_bytes` after.
+pub(crate) struct Intake {
+    pub(crate) queue: InboundQueue,
     room: Semaphore,
 }
 
@@ -293,10 +300,9 @@ impl EngineSession {
         transport: TransportKind,
         info: ConnInfo,
         slot: Option<AddressSlot>,
-    ) -> (Arc<EngineSession>, Inbound) {
-        let room = Semaphore::new(room_size(&config, false));
+    ) -> Arc<EngineSession> {
         let next_ping = Instant::now() + config.ping_interval;
-        let session = Arc::new(EngineSession {
+        Arc::new(EngineSession {
             sid,
             config,
             registry: Arc::downgrade(registry),
@@ -318,12 +324,26 @@ impl EngineSession {
             pong: Notify::new(),
             lifecycle: Mutex::new(CloseState::Open),
             lifecycle_changed: Notify::new(),
-            inbound: InboundQueue::default(),
+            intake: OnceLock::new(),
             admitted: AtomicBool::new(false),
-            room,
+        })
+    }
+
+    /// The queue the application reads this session's messages from (the one it was opened
+    /// with, if it already was).
+    pub(crate) fn open_inbound(self: &Arc<Self>) -> Inbound {
+        self.intake.get_or_init(|| {
+            Box::new(Intake {
+                queue: InboundQueue::default(),
+                room: Semaphore::new(room_size(&self.config, self.is_admitted())),
+            })
         });
-        let inbound = Inbound::new(Arc::clone(&session));
-        (session, inbound)
+        Inbound::new(Arc::clone(self))
+    }
+
+    /// The application's queue, if it reads one.
+    pub(crate) fn intake(&self) -> Option<&Intake> {
+        self.intake.get().map(|i| &**i)
     }
 
     /// The application vouches for this connection (Socket.IO: it joined a namespace): the
@@ -335,7 +355,9 @@ impl EngineSession {
         let slot = lock(&self.state).slot.take();
         drop(slot);
         let more = room_size(&self.config, true) - room_size(&self.config, false);
-        self.room.add_permits(more);
+        if let Some(intake) = self.intake() {
+            intake.room.add_permits(more);
+        }
         // The WebSocket reader raises its message limit (`reader_event`).
         self.lifecycle_changed.notify_waiters();
     }
@@ -358,14 +380,16 @@ impl EngineSession {
 
     /// Gives bytes of a batch the application took back to the room.
     pub(crate) fn release_room(&self, counted: u32) {
-        if counted > 0 {
-            self.room.add_permits(counted as usize);
+        if let Some(intake) = self.intake().filter(|_| counted > 0) {
+            intake.room.add_permits(counted as usize);
         }
     }
 
     /// The application stopped taking batches: nobody waits for room any more.
     pub(crate) fn close_room(&self) {
-        self.room.close();
+        if let Some(intake) = self.intake() {
+            intake.room.close();
+        }
     }
 
     /// The Engine.IO session id.
@@ -628,19 +652,21 @@ impl EngineSession {
     /// The batch first waits for room: at most `pre_auth_max_payload` bytes are queued at
     /// once before admission, `max_inbound_bytes` after, however many messages the client sends.
     pub(crate) async fn deliver(&self, frames: Vec<Frame>) {
-        if frames.is_empty() {
+        // Only a session opened with an inbound queue has anywhere to put them; a conversation
+        // is handed its messages by the reader instead.
+        let Some(intake) = self.intake().filter(|_| !frames.is_empty()) else {
             return;
-        }
+        };
         // A batch never exceeds the room (the transports refuse bigger ones); clamp anyway so
         // that a wait can always end.
         let room = room_size(&self.config, self.is_admitted());
         let counted = batch_bytes(&frames).min(room) as u32;
-        let Ok(permit) = self.room.acquire_many(counted).await else {
+        let Ok(permit) = intake.room.acquire_many(counted).await else {
             return;
         };
         let batch = Batch { frames, counted };
-        if self
-            .inbound
+        if intake
+            .queue
             .push(batch, self.config.inbound_capacity)
             .await
             .is_err()
