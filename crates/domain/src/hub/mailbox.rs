@@ -17,11 +17,12 @@ use super::Dropped;
 
 /// Events one mailbox hands over before the others ready on its thread get a turn.
 const BURST: usize = 32;
-/// Mailboxes served between two yields, so that the thread's sockets write what they were
-/// given. Large, so that a socket's writer finds several frames waiting at saturation (fan-out
-/// at 2,000 listeners, docs/PERFORMANCE.md round 11: 308,049 frames/s yielding every 128,
-/// 342,328–388,091 every 2,048); 2,048 deliveries hold the thread about 3 ms.
-const SERVED_PER_YIELD: usize = 2048;
+/// Mailboxes served between two yields: the thread's sockets then write what they were given,
+/// and its other tasks (requests, MoltCities sockets) get a turn. Measured at 19,000 sockets
+/// (docs/PERFORMANCE.md, round 11): yielding every 2,048 raised the fan-out p99 to 315 ms and
+/// `/health` to 291 ms, every 256 kept them at 193–198 and 199–255 ms, as the build before
+/// mailboxes (207 and 193 ms, same day).
+const SERVED_PER_YIELD: usize = 256;
 /// A queue that grew past this many slots is given back once it empties.
 const KEPT_SLOTS: usize = 8;
 
