@@ -86,7 +86,8 @@ impl Connection {
         self.budget.lock().unwrap_or_else(|p| p.into_inner()).take()
     }
 
-    /// Leaves the hub (no more deliveries; the sink's hold on this ends) and frees the socket's place under the cap.
+    /// Leaves the hub (no more deliveries; the sink's hold on this connection ends) and frees
+    /// the socket's place under the cap.
     pub fn stop(&self) {
         self.listener
             .lock()
