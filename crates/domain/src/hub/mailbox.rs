@@ -320,4 +320,31 @@ mod tests {
             "a refusing sink ended itself"
         );
     }
+
+    #[test]
+    fn a_thread_whose_runtime_went_away_starts_a_new_delivery_task() {
+        let runtime = || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap()
+        };
+        // The first runtime starts this thread's delivery task, then shuts down with it.
+        let first = recorder(0);
+        runtime().block_on(async {
+            let m = Mailbox::new(4, Box::new(first.clone()));
+            m.try_send(Arc::new(1));
+            settle().await;
+        });
+        assert_eq!(*first.got.lock().unwrap(), vec![1]);
+        // A mailbox made on the same thread under a new runtime must not be left with the dead
+        // task: its events are still delivered.
+        let second = recorder(0);
+        runtime().block_on(async {
+            let m = Mailbox::new(4, Box::new(second.clone()));
+            m.try_send(Arc::new(2));
+            settle().await;
+        });
+        assert_eq!(*second.got.lock().unwrap(), vec![2]);
+    }
 }
