@@ -248,13 +248,13 @@ async fn deliver(deliveries: Arc<Deliveries>) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    /// Records what it was given; refuses the event equal to `refuse`.
-    struct Recorder {
-        got: Mutex<Vec<u32>>,
-        ended: Mutex<Option<Option<Dropped>>>,
+    /// Records what it was given; refuses the event equal to `refuse` (0: none).
+    pub(in crate::hub) struct Recorder {
+        pub(in crate::hub) got: Mutex<Vec<u32>>,
+        pub(in crate::hub) ended: Mutex<Option<Option<Dropped>>>,
         refuse: u32,
     }
 
@@ -268,7 +268,7 @@ mod tests {
         }
     }
 
-    fn recorder(refuse: u32) -> Arc<Recorder> {
+    pub(in crate::hub) fn recorder(refuse: u32) -> Arc<Recorder> {
         Arc::new(Recorder {
             got: Mutex::new(Vec::new()),
             ended: Mutex::new(None),
@@ -276,7 +276,8 @@ mod tests {
         })
     }
 
-    async fn settle() {
+    /// Lets this thread's delivery task run.
+    pub(in crate::hub) async fn settle() {
         for _ in 0..10 {
             tokio::task::yield_now().await;
         }
@@ -329,22 +330,17 @@ mod tests {
                 .build()
                 .unwrap()
         };
-        // The first runtime starts this thread's delivery task, then shuts down with it.
-        let first = recorder(0);
-        runtime().block_on(async {
-            let m = Mailbox::new(4, Box::new(first.clone()));
-            m.try_send(Arc::new(1));
-            settle().await;
-        });
-        assert_eq!(*first.got.lock().unwrap(), vec![1]);
-        // A mailbox made on the same thread under a new runtime must not be left with the dead
-        // task: its events are still delivered.
-        let second = recorder(0);
-        runtime().block_on(async {
-            let m = Mailbox::new(4, Box::new(second.clone()));
-            m.try_send(Arc::new(2));
-            settle().await;
-        });
-        assert_eq!(*second.got.lock().unwrap(), vec![2]);
+        // The first runtime starts this thread's delivery task, then shuts down with it; a
+        // mailbox made on the same thread under the next runtime must not be left with the
+        // dead task.
+        for event in 1..=2 {
+            let seen = recorder(0);
+            runtime().block_on(async {
+                let m = Mailbox::new(4, Box::new(seen.clone()));
+                m.try_send(Arc::new(event));
+                settle().await;
+            });
+            assert_eq!(*seen.got.lock().unwrap(), vec![event], "runtime {event}");
+        }
     }
 }

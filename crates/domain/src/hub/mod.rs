@@ -319,6 +319,7 @@ impl<E: Send + Sync + 'static> Drop for Registration<E> {
 
 #[cfg(test)]
 mod tests {
+    use super::mailbox::tests::{recorder, settle};
     use super::*;
 
     #[tokio::test]
@@ -352,27 +353,10 @@ mod tests {
         assert!(rx.recv().await.is_none(), "queue closed after the drop");
     }
 
-    /// Collects what a sink listener is given, and how it ended.
-    #[derive(Default)]
-    struct Collected {
-        got: Mutex<Vec<u32>>,
-        ended: Mutex<Option<Option<Dropped>>>,
-    }
-
-    impl Sink<u32> for Arc<Collected> {
-        fn deliver(&self, event: &Arc<u32>) -> bool {
-            self.got.lock().unwrap().push(**event);
-            true
-        }
-        fn ended(&self, why: Option<Dropped>) {
-            *self.ended.lock().unwrap() = Some(why);
-        }
-    }
-
     #[tokio::test]
     async fn a_sink_listener_gets_its_events_in_order_and_hears_it_was_too_slow() {
         let hub: Arc<Hub<u32>> = Arc::new(Hub::default());
-        let seen = Arc::new(Collected::default());
+        let seen = recorder(0);
         let a = hub.register_sink(3, Some("u1".into()), Box::new(seen.clone()));
         a.subscribe(Topic::User("u1".into()));
         assert_eq!(hub.online_users(), 1);
@@ -383,9 +367,7 @@ mod tests {
         }
         assert_eq!(a.dropped(), Some(Dropped::SlowConsumer));
         assert_eq!(hub.online_users(), 0, "dropped from presence at once");
-        for _ in 0..10 {
-            tokio::task::yield_now().await;
-        }
+        settle().await;
         assert_eq!(*seen.got.lock().unwrap(), vec![1, 2, 3]);
         assert_eq!(
             *seen.ended.lock().unwrap(),
@@ -396,15 +378,13 @@ mod tests {
     #[tokio::test]
     async fn dropping_a_sink_registration_ends_it_after_what_was_queued() {
         let hub: Arc<Hub<u32>> = Arc::new(Hub::default());
-        let seen = Arc::new(Collected::default());
+        let seen = recorder(0);
         let a = hub.register_sink(8, None, Box::new(seen.clone()));
         a.subscribe(Topic::Group("g".into()));
         hub.publish(&[Topic::Group("g".into())], Arc::new(5));
         drop(a);
         hub.publish(&[Topic::Group("g".into())], Arc::new(6));
-        for _ in 0..10 {
-            tokio::task::yield_now().await;
-        }
+        settle().await;
         assert_eq!(*seen.got.lock().unwrap(), vec![5]);
         assert_eq!(*seen.ended.lock().unwrap(), Some(None));
     }
